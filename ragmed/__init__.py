@@ -1,0 +1,74 @@
+"""ragmed: private, fully on-device medical RAG.
+
+    from ragmed import RagMed
+    rag = RagMed(collection="clinic")
+    rag.ingest(["corpora/"])
+    answer = rag.ask("When should a patient be referred urgently?")
+    print(answer.answer, [c.source for c in answer.citations])
+
+Importing ragmed is cheap: models, Chroma and llama.cpp load lazily on first use.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .config import Settings
+from .errors import (
+    CollectionNotFoundError,
+    ConfigError,
+    DependencyMissingError,
+    DocumentError,
+    IndexBusyError,
+    IndexMismatchError,
+    InputError,
+    ModelNotFoundError,
+    RagmedError,
+)
+from .types import (
+    Answer,
+    Chunk,
+    Citation,
+    DocumentInfo,
+    DocumentReport,
+    IngestReport,
+    Page,
+    PageIssue,
+    Passage,
+    Timings,
+    Usage,
+)
+
+__all__ = [
+    "RagMed",
+    "Settings",
+    "Answer",
+    "Chunk",
+    "Citation",
+    "DocumentInfo",
+    "DocumentReport",
+    "IngestReport",
+    "Page",
+    "PageIssue",
+    "Passage",
+    "Timings",
+    "Usage",
+    "RagmedError",
+    "ConfigError",
+    "CollectionNotFoundError",
+    "DependencyMissingError",
+    "DocumentError",
+    "IndexBusyError",
+    "IndexMismatchError",
+    "InputError",
+    "ModelNotFoundError",
+    "__version__",
+]
+
+
+def __getattr__(name: str):
+    if name == "RagMed":
+        from .api import RagMed
+
+        return RagMed
+    raise AttributeError(f"module 'ragmed' has no attribute {name!r}")

@@ -1,0 +1,164 @@
+"""The public Python API: `RagMed`.
+
+    rag = RagMed(collection="clinic", index_dir="indexes")
+    report = rag.ingest(["corpora/"])          # -> IngestReport
+    passages = rag.search("BP target", k=4)    # -> list[Passage]
+    answer = rag.ask("What is the BP target?")  # -> Answer (answer, citations, passages, ...)
+
+Construction is cheap: the embedder, Chroma and the LLM load on first use and are shared by all
+RagMed objects of the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .config import Settings
+from .errors import InputError
+from .types import Answer, DocumentInfo, DocumentReport, IngestReport, Passage, Timings, Usage
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 4000
+ANSWER_RESERVE = 64  # prompt tokens kept free beyond max_tokens, for the template's own tokens
+
+
+class RagMed:
+    def __init__(
+        self,
+        collection: str | None = None,
+        index_dir: str | Path | None = None,
+        embedder: str | None = None,
+        model: str | None = None,
+        settings: Settings | None = None,
+        **overrides,
+    ):
+        base = settings or Settings.from_env()
+        self.settings = base.with_(collection=collection, index_dir=index_dir, model=model, **overrides)
+        self._explicit_embedder = embedder
+        from .store.chroma import Index
+
+        self.index = Index(Path(self.settings.index_dir), self.settings.collection)
+        self._embedder = None
+        self._generator = None
+
+    # -- components (lazy) -----------------------------------------------------------------
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from .embed.sentence import Embedder
+
+            name = self._explicit_embedder
+            if name is None:
+                manifest = self.index.manifest()
+                name = manifest.build["embedder"] if manifest else self.settings.embedder
+            self._embedder = Embedder(name)
+        return self._embedder
+
+    @property
+    def generator(self):
+        if self._generator is None:
+            from .generate.llama import LlamaGenerator
+            from .generate.models import resolve_model
+
+            model_id, path = resolve_model(self.settings.model)
+            self._generator = LlamaGenerator(path, model_id, self.settings.n_ctx, self.settings.threads)
+        return self._generator
+
+    # -- documents ----------------------------------------------------------------------------
+    def ingest(
+        self, paths: Iterable[str | Path], prune: bool = False, rebuild: bool = False,
+        progress: bool = False,
+    ) -> IngestReport:
+        """Add new files, replace changed ones, skip unchanged ones; `prune` drops vanished files."""
+        from .ingest.pipeline import Ingestor
+
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        ingestor = Ingestor(self.index, self.embedder, self.settings.chunk_tokens, self.settings.embed_batch_size)
+        return ingestor.run(paths, prune=prune, rebuild=rebuild, progress=progress)
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.index.require_manifest().infos()
+
+    def remove(self, paths: Iterable[str | Path]) -> list[DocumentReport]:
+        """Remove documents from the collection (the files themselves are not touched)."""
+        from .ingest.pipeline import Ingestor
+
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        ingestor = Ingestor(self.index, self.embedder, self.settings.chunk_tokens)
+        out = []
+        with self.index.write_lock():
+            manifest = self.index.require_manifest()
+            ingestor.recover(manifest)
+            for raw in paths:
+                key = str(Path(raw).expanduser().resolve())
+                if key in manifest.documents:
+                    out.append(ingestor.remove(manifest, key))
+                else:
+                    out.append(DocumentReport(str(raw), "failed", error="not in this collection (see `ragmed docs list`)"))
+            ingestor._finish(manifest)
+        return out
+
+    # -- retrieval and answers -----------------------------------------------------------------
+    def search(self, query: str, k: int | None = None, where: dict | None = None) -> list[Passage]:
+        from .retrieve.dense import DenseRetriever
+
+        return DenseRetriever(self.index, self.embedder).search(query, k or self.settings.k, where=where)
+
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        grounded: bool = True,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Answer:
+        """Answer a question; grounded in retrieved passages unless `grounded=False`."""
+        from .generate.llama import SamplingParams
+        from .generate.thinking import split_reasoning
+        from .ground.citations import resolve
+        from .prompt import grounded as prompts
+
+        question = (question or "").strip()
+        if not question:
+            raise InputError("The question is empty.")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InputError(f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.")
+        s = self.settings
+        timings = Timings()
+        t0 = time.perf_counter()
+        retrieved: list[Passage] = []
+        if grounded:
+            retrieved = self.search(question, k or s.k)
+        timings.retrieve_s = time.perf_counter() - t0
+
+        gen = self.generator
+        budget = gen.n_ctx - min(s.max_tokens, gen.n_ctx // 2) - ANSWER_RESERVE
+        if grounded:
+            prompt = prompts.grounded(question, retrieved, gen.prompt_tokens, budget)
+        else:
+            prompt = prompts.ungrounded(question)
+        params = SamplingParams(
+            max_tokens=s.max_tokens, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k,
+            repeat_penalty=s.repeat_penalty, seed=s.seed,
+        )
+        out = gen.generate(prompt.messages, params, on_text=on_text)
+        split = split_reasoning(out.text)
+        citations, invalid = resolve(split.answer, prompt.passages) if grounded else ([], [])
+        timings.prompt_s = out.prompt_s
+        timings.first_token_s = out.first_token_s
+        timings.generate_s = out.total_s
+        timings.total_s = time.perf_counter() - t0
+        if s.log_content:
+            log.info("question=%r answer=%r", question, split.answer)
+        return Answer(
+            question=question, answer=split.answer, reasoning=split.reasoning, grounded=grounded,
+            citations=citations, passages=prompt.passages, invalid_citations=invalid,
+            reasoning_closed=split.closed, finish_reason=out.finish_reason, model=gen.model_id,
+            usage=Usage(out.prompt_tokens, out.completion_tokens, len(prompt.passages), prompt.dropped),
+            timings=timings,
+        )

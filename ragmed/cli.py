@@ -1,0 +1,276 @@
+"""The `ragmed` command line: a thin layer over `ragmed.api.RagMed`.
+
+Every command prints a human-readable result, or JSON with `--json`. Errors are one line on
+stderr that says what to do, with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+
+def _env_defaults() -> None:
+    # numpy's BLAS and torch fight over the few cores of a laptop; one BLAS thread is faster here.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("chromadb", "httpx", "sentence_transformers", "transformers", "urllib3"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    try:
+        import transformers
+
+        transformers.utils.logging.disable_progress_bar()
+        transformers.utils.logging.set_verbosity_error()
+    except Exception:  # transformers is optional at this point
+        pass
+
+
+def _rag(collection, index_dir, embedder=None, **overrides):
+    from .api import RagMed
+
+    return RagMed(collection=collection, index_dir=index_dir, embedder=embedder, **overrides)
+
+
+def handle_errors(fn):
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .errors import RagmedError
+
+        try:
+            return fn(*args, **kwargs)
+        except RagmedError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted. Re-run the same command to finish; nothing is left half-done.", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def collection_options(fn):
+    fn = click.option("--collection", "-c", default=None, help="Collection name (default: 'default' or $RAGMED_COLLECTION).")(fn)
+    fn = click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                      help="Index directory (default: $RAGMED_INDEX_DIR, $RAGMED_HOME/indexes, or ./indexes).")(fn)
+    return fn
+
+
+def _emit_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug). Question text is never logged.")
+@click.version_option(package_name="ragmed")
+def cli(verbose: int) -> None:
+    """ragmed: grounded, cited answers from your own medical documents, fully on this device."""
+    _env_defaults()
+    _setup_logging(verbose)
+
+
+# -- ingest ---------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@collection_options
+@click.option("--embedder", default=None, help="Embedder name or model folder (new collections only).")
+@click.option("--chunk-tokens", type=int, default=None, help="Chunk size in embedder tokens (default 200).")
+@click.option("--prune", is_flag=True, help="Also remove documents whose files no longer exist.")
+@click.option("--rebuild", is_flag=True, help="Drop the collection and index everything again.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@handle_errors
+def ingest(paths, collection, index_dir, embedder, chunk_tokens, prune, rebuild, as_json, quiet):
+    """Index PDF, .txt and .md files (folders are searched recursively).
+
+    Unchanged files are skipped, changed files replaced; the exit code is 1 if any file failed.
+    """
+    rag = _rag(collection, index_dir, embedder, chunk_tokens=chunk_tokens)
+    report = rag.ingest(paths, prune=prune, rebuild=rebuild, progress=not quiet and not as_json and sys.stderr.isatty())
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        _print_report(report)
+    sys.exit(0 if report.ok else 1)
+
+
+def _print_report(report) -> None:
+    for d in report.documents:
+        name = d.path
+        if d.status == "failed":
+            click.echo(f"FAILED     {name}: {d.error}", err=False)
+        else:
+            click.echo(f"{d.status:<10} {name} ({d.pages} pages, {d.chunks} chunks)")
+        for issue in d.page_issues:
+            click.echo(f"  page {issue.page} (label {issue.label}): {issue.problem}")
+        for w in d.warnings:
+            click.echo(f"  warning: {w}")
+    counts = ", ".join(
+        f"{report.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed", "failed") if report.count(s)
+    )
+    click.echo(f"Collection '{report.collection}': {counts or 'nothing to do'}; "
+               f"{report.embedded} chunks embedded in {report.seconds:.1f}s.")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@collection_options
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@handle_errors
+def sync(paths, collection, index_dir, as_json, quiet):
+    """Make the collection match PATHS: ingest new and changed files, drop vanished ones."""
+    rag = _rag(collection, index_dir)
+    report = rag.ingest(paths, prune=True, progress=not quiet and not as_json and sys.stderr.isatty())
+    _emit_json(report.to_dict()) if as_json else _print_report(report)
+    sys.exit(0 if report.ok else 1)
+
+
+# -- docs ------------------------------------------------------------------------------------
+
+@cli.group()
+def docs() -> None:
+    """List or remove the documents of a collection."""
+
+
+@docs.command("list")
+@collection_options
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def docs_list(collection, index_dir, as_json):
+    """List the documents in a collection."""
+    infos = _rag(collection, index_dir).documents()
+    if as_json:
+        _emit_json([i.to_dict() for i in infos])
+        return
+    if not infos:
+        click.echo("No documents.")
+    for i in infos:
+        extra = f"; pages without text: {list(i.pages_without_text)}" if i.pages_without_text else ""
+        click.echo(f"{i.path}\n  {i.title} | {i.pages} pages, {i.chunks} chunks | sha256 {i.sha256[:12]} | {i.ingested_at}{extra}")
+
+
+@docs.command("remove")
+@click.argument("paths", nargs=-1, required=True)
+@collection_options
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def docs_remove(paths, collection, index_dir, as_json):
+    """Remove documents from a collection (the files are not touched)."""
+    reports = _rag(collection, index_dir).remove(paths)
+    if as_json:
+        _emit_json([r.to_dict() for r in reports])
+    else:
+        for r in reports:
+            click.echo(f"FAILED  {r.path}: {r.error}" if r.failed else f"removed {r.path} ({r.chunks} chunks)")
+    sys.exit(1 if any(r.failed for r in reports) else 0)
+
+
+@cli.command("collections")
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def collections(index_dir, as_json):
+    """List the collections in the index directory."""
+    from .config import Settings
+    from .store.chroma import Index
+
+    d = index_dir or Settings.from_env().index_dir
+    names = Index.list_names(d)
+    if as_json:
+        _emit_json(names)
+    else:
+        click.echo("\n".join(names) if names else f"No collections in {d}.")
+
+
+# -- search and ask --------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("query")
+@collection_options
+@click.option("-k", type=int, default=None, help="How many passages (default 4).")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def search(query, collection, index_dir, k, as_json):
+    """Show the passages that best match QUERY."""
+    passages = _rag(collection, index_dir).search(query, k)
+    if as_json:
+        _emit_json([p.to_dict() for p in passages])
+        return
+    from .prompt.grounded import describe
+
+    for p in passages:
+        click.echo(f"[{p.rank}] {p.score:.3f}  {describe(p)}")
+        click.echo("    " + " ".join(p.text.split())[:300])
+
+
+@cli.command()
+@click.argument("question")
+@collection_options
+@click.option("-k", type=int, default=None, help="Passages to retrieve (default 4).")
+@click.option("--no-retrieval", is_flag=True, help="Answer without documents (same model and settings).")
+@click.option("--model", "-m", default=None, help="Bundled model name or path to a .gguf file.")
+@click.option("--max-tokens", type=int, default=None, help="Longest answer in tokens (default 512).")
+@click.option("--temperature", type=float, default=None, help="0 = greedy, reproducible (default).")
+@click.option("--seed", type=int, default=None)
+@click.option("--n-ctx", type=int, default=None, help="Model context size in tokens (default 4096).")
+@click.option("--show-reasoning", is_flag=True, help="Also print the model's reasoning trace.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and passages as JSON.")
+@handle_errors
+def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, temperature, seed, n_ctx,
+        show_reasoning, as_json):
+    """Answer QUESTION from the collection's documents, with numbered citations."""
+    rag = _rag(collection, index_dir, model=model, max_tokens=max_tokens, temperature=temperature,
+               seed=seed, n_ctx=n_ctx)
+    answer = rag.ask(question, k=k, grounded=not no_retrieval)
+    if as_json:
+        _emit_json(answer.to_dict())
+        return
+    if show_reasoning and answer.reasoning:
+        click.echo(click.style("Reasoning:", dim=True))
+        click.echo(click.style(answer.reasoning, dim=True) + "\n")
+    if not answer.reasoning_closed:
+        click.echo("(The model's reasoning did not finish within --max-tokens; no answer was produced.)")
+    click.echo(answer.answer or "(empty answer)")
+    if answer.grounded:
+        click.echo("")
+        if answer.citations:
+            click.echo("Sources:")
+            for c in answer.citations:
+                sec = f", {c.section}" if c.section else ""
+                click.echo(f"  [{c.n}] {Path(c.source).name}, page {c.page_label} (p. {c.page}){sec}")
+                click.echo(f"      \u201c{c.quote}\u201d")
+        else:
+            click.echo("(The answer cites none of the passages. Retrieved passages:)")
+            from .prompt.grounded import describe
+
+            for n, p in enumerate(answer.passages, 1):
+                click.echo(f"  [{n}] {describe(p)}")
+        if answer.invalid_citations:
+            click.echo(f"Warning: the answer cites passage(s) {answer.invalid_citations}, which were not given to the model.")
+        if answer.usage.passages_dropped:
+            click.echo(f"Note: {answer.usage.passages_dropped} retrieved passage(s) did not fit the context and were left out.")
+    else:
+        click.echo("\n(Ungrounded: answered without your documents.)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="ragmed")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

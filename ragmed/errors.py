@@ -1,0 +1,39 @@
+"""The few exceptions users see. Each message says what to do next."""
+
+from __future__ import annotations
+
+
+class RagmedError(Exception):
+    """Base class: the CLI prints these as one friendly line and exits non-zero."""
+
+
+class ConfigError(RagmedError):
+    """A setting is invalid."""
+
+
+class IndexMismatchError(RagmedError):
+    """The index was built with a different embedder or chunker than the one requested."""
+
+
+class CollectionNotFoundError(RagmedError):
+    """The named collection has not been created (nothing ingested yet)."""
+
+
+class IndexBusyError(RagmedError):
+    """Another process is writing to this collection."""
+
+
+class ModelNotFoundError(RagmedError):
+    """A model name or path does not resolve to a model on this machine."""
+
+
+class DependencyMissingError(RagmedError):
+    """An optional dependency is needed for the requested feature."""
+
+
+class DocumentError(RagmedError):
+    """A single input file cannot be read (encrypted, corrupt, empty, not a PDF...)."""
+
+
+class InputError(RagmedError):
+    """A question or argument is unusable as given."""

@@ -1,0 +1,167 @@
+"""In-process generation with llama-cpp-python.
+
+The model loads lazily, once per process per (file, context size), and is used by one call at a
+time (a lock guards the context). Prompts are rendered by `chat.render`, so token counts used by
+the context budget are exact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import DependencyMissingError, InputError
+from .chat import Message, Rendered, render
+
+log = logging.getLogger(__name__)
+
+_MODELS: dict[tuple[str, int], object] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+@dataclass
+class Generation:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+    first_token_s: float | None
+    prompt_s: float  # time to first token (prompt processing dominates it)
+    total_s: float
+    style: str
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    max_tokens: int = 512
+    temperature: float = 0.0
+    top_p: float = 0.95
+    top_k: int = 40
+    repeat_penalty: float = 1.1
+    seed: int = 0
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """llama.cpp prints model-loading chatter to fd 2 even with verbose=False; silence it."""
+    try:
+        fd = os.dup(2)
+    except OSError:  # pragma: no cover
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(fd, 2)
+        os.close(fd)
+        os.close(devnull)
+
+
+class LlamaGenerator:
+    def __init__(self, model_path: Path, model_id: str, n_ctx: int = 4096, threads: int = 0):
+        self.model_path = Path(model_path)
+        self.model_id = model_id
+        self.n_ctx_requested = n_ctx
+        self.threads = threads or (os.cpu_count() or 1)
+        self._llm = None
+        self._lock = threading.Lock()
+
+    @property
+    def llm(self):
+        if self._llm is None:
+            key = (str(self.model_path), self.n_ctx_requested)
+            with _LOAD_LOCK:
+                if key not in _MODELS:
+                    try:
+                        from llama_cpp import Llama
+                    except ImportError as exc:
+                        raise DependencyMissingError(
+                            "llama-cpp-python is not installed: run `make setup` (it builds it with "
+                            "flags that suit this CPU)."
+                        ) from exc
+                    log.info("loading model %s", self.model_id)
+                    with _quiet_stderr():
+                        _MODELS[key] = Llama(
+                            model_path=str(self.model_path), n_ctx=self.n_ctx_requested,
+                            n_threads=self.threads, n_threads_batch=self.threads,
+                            n_batch=512, verbose=False, seed=0,
+                        )
+                self._llm = _MODELS[key]
+        return self._llm
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self.llm.n_ctx())
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return dict(self.llm.metadata or {})
+
+    def _token_text(self) -> dict[str, str]:
+        llm = self.llm
+        out = {}
+        for name, tid in (("eos", llm.token_eos()), ("bos", llm.token_bos())):
+            if tid is not None and tid >= 0:
+                with contextlib.suppress(Exception):
+                    out[name] = llm.detokenize([tid], special=True).decode("utf-8", "ignore")
+        return out
+
+    def render(self, messages: list[Message]) -> Rendered:
+        return render(messages, self.metadata, self._token_text())
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def prompt_tokens(self, messages: list[Message]) -> int:
+        return len(self.llm.tokenize(self.render(messages).prompt.encode("utf-8"), add_bos=True, special=True))
+
+    def generate(
+        self, messages: list[Message], params: SamplingParams,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Generation:
+        rendered = self.render(messages)
+        llm = self.llm
+        n_prompt = len(llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=True, special=True))
+        max_tokens = min(params.max_tokens, self.n_ctx - n_prompt)
+        if max_tokens < 16:
+            raise InputError(
+                f"The prompt ({n_prompt} tokens) leaves no room to answer in the model's "
+                f"{self.n_ctx}-token context. Use a smaller -k or a larger --n-ctx."
+            )
+        t0 = time.perf_counter()
+        first = None
+        pieces: list[str] = []
+        finish = "stop"
+        with self._lock:
+            stream = llm.create_completion(
+                rendered.prompt, max_tokens=max_tokens, temperature=params.temperature,
+                top_p=params.top_p, top_k=params.top_k, repeat_penalty=params.repeat_penalty,
+                seed=params.seed, stop=list(rendered.stop), stream=True,
+            )
+            for part in stream:
+                choice = part["choices"][0]
+                piece = choice.get("text") or ""
+                if piece and first is None:
+                    first = time.perf_counter() - t0
+                if piece:
+                    pieces.append(piece)
+                    if on_text:
+                        on_text(piece)
+                if choice.get("finish_reason"):
+                    finish = choice["finish_reason"]
+        total = time.perf_counter() - t0
+        text = "".join(pieces)
+        n_out = len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)) if text else 0
+        return Generation(
+            text=text, prompt_tokens=n_prompt, completion_tokens=n_out, finish_reason=finish,
+            first_token_s=first, prompt_s=first if first is not None else total, total_s=total,
+            style=rendered.style,
+        )

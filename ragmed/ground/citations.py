@@ -1,0 +1,76 @@
+"""Citation markers: parse [n] from an answer and resolve them to the passages in the prompt.
+
+Accepted forms: [1], [1, 3], [1-3], [1][2]. Numbers that name no passage are reported as invalid
+(never silently dropped). Each citation carries a short quote: the sentence of the cited passage
+that shares the most words with the answer sentences that cite it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..ingest.chunker import _sentences
+from ..types import Citation, Passage
+
+_MARK = re.compile(r"\[\s*(\d{1,3}(?:\s*(?:[-\u2013,;]|and)\s*\d{1,3})*)\s*\]")
+_WORD = re.compile(r"[a-z0-9]+(?:[.,/][0-9]+)?")
+_STOP = set(
+    "the a an and or of to in on for with by at from is are be was were as that this it its "
+    "should may can not no if when than then there their which who what how into per".split()
+)
+QUOTE_CHARS = 240
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Numbers cited in the text, in order of first appearance."""
+    seen: list[int] = []
+    for m in _MARK.finditer(text):
+        for part in re.split(r"\s*(?:,|;|and)\s*", m.group(1)):
+            if re.search(r"[-\u2013]", part):
+                a, b = (int(x) for x in re.split(r"\s*[-\u2013]\s*", part)[:2])
+                nums = range(a, b + 1) if 0 < b - a < 20 else [a, b]
+            else:
+                nums = [int(part)]
+            for n in nums:
+                if n not in seen:
+                    seen.append(n)
+    return seen
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def _citing_text(answer: str, n: int) -> str:
+    """The answer sentences that cite [n]."""
+    out = []
+    for s, e in _sentences(answer, 0, len(answer)) or [(0, len(answer))]:
+        sent = answer[s:e]
+        if n in cited_numbers(sent):
+            out.append(sent)
+    return " ".join(out) or answer
+
+
+def best_quote(passage_text: str, context: str) -> str:
+    text = " ".join(passage_text.split())
+    spans = _sentences(text, 0, len(text)) or [(0, len(text))]
+    want = _words(context)
+    best = max(spans, key=lambda se: (len(want & _words(text[se[0]:se[1]])), -se[0]))
+    quote = text[best[0]:best[1]].strip()
+    return quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1].rstrip() + "\u2026"
+
+
+def resolve(answer: str, passages: list[Passage]) -> tuple[list[Citation], list[int]]:
+    citations, invalid = [], []
+    for n in cited_numbers(answer):
+        if 1 <= n <= len(passages):
+            p = passages[n - 1]
+            citations.append(
+                Citation(
+                    n=n, passage_id=p.id, source=p.source, page=p.page, page_label=p.page_label,
+                    section=p.section_path, quote=best_quote(p.text, _citing_text(answer, n)),
+                )
+            )
+        else:
+            invalid.append(n)
+    return sorted(citations, key=lambda c: c.n), invalid

@@ -1,0 +1,206 @@
+"""Turn a source file (PDF, .txt, .md) into an `ExtractedDocument`.
+
+PDFs are read with pypdf page by page: the physical page number (1-based) and the printed page
+label are kept for every page; pages without extractable text are flagged; encrypted, corrupt,
+empty and non-PDF files raise `DocumentError` with one clear line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import Path
+
+from ..errors import DocumentError
+from ..types import ExtractedDocument, Heading, Page
+from .structure import detect_headings, locate_title, markdown_headings
+from .text import dehyphenate, normalize, strip_running_lines
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = {".pdf", ".txt", ".md", ".markdown"}
+PAGE_SEPARATOR = "\n\n"
+MIN_PAGE_CHARS = 10  # fewer alphanumerics than this after clean-up: "no extractable text"
+MAX_OUTLINE_ENTRIES = 10_000
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def extract(path: Path, sha256: str | None = None) -> ExtractedDocument:
+    """Extract any supported file; raises DocumentError for unusable input."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DocumentError(f"cannot read file: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise DocumentError("empty file (0 bytes)")
+    try:
+        sha = sha256 or file_sha256(path)
+    except OSError as exc:
+        raise DocumentError(f"cannot read file: {exc.strerror or exc}") from exc
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return extract_pdf(path, sha)
+    if suffix in {".txt", ".md", ".markdown"}:
+        return extract_text_file(path, sha)
+    raise DocumentError(f"unsupported file type {suffix or '(none)'}: use .pdf, .txt or .md")
+
+
+def _assemble(cleaned: list[str]) -> tuple[str, list[int]]:
+    starts, parts, pos = [], [], 0
+    for i, page_text in enumerate(cleaned):
+        if i:
+            parts.append(PAGE_SEPARATOR)
+            pos += len(PAGE_SEPARATOR)
+        starts.append(pos)
+        parts.append(page_text)
+        pos += len(page_text)
+    return "".join(parts), starts
+
+
+def extract_pdf(path: Path, sha256: str) -> ExtractedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+
+    with path.open("rb") as f:
+        head = f.read(1024)
+    if b"%PDF-" not in head:
+        raise DocumentError("not a PDF (the file does not start with a %PDF header)")
+    try:
+        reader = PdfReader(str(path), strict=False)
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except DependencyError as exc:
+                raise DocumentError(
+                    "encrypted PDF needs the 'cryptography' package: pip install 'pypdf[crypto]'"
+                ) from exc
+            if not ok:
+                raise DocumentError(
+                    "encrypted PDF: it needs a password to open. Save an unprotected copy "
+                    "(e.g. `qpdf --decrypt --password=... in.pdf out.pdf`) and ingest that"
+                )
+        n_pages = len(reader.pages)
+    except DocumentError:
+        raise
+    except FileNotDecryptedError as exc:
+        raise DocumentError("encrypted PDF: it needs a password to open") from exc
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
+        raise DocumentError(f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    if n_pages == 0:
+        raise DocumentError("PDF has no pages")
+
+    warnings: list[str] = []
+    try:
+        labels = list(reader.page_labels)
+        if len(labels) != n_pages:
+            raise ValueError("label count mismatch")
+    except Exception:  # broken /PageLabels trees are common; fall back to physical numbers
+        labels = [str(i + 1) for i in range(n_pages)]
+        warnings.append("page labels unreadable; using physical page numbers")
+
+    raw: list[str] = []
+    for i in range(n_pages):
+        try:
+            raw.append(normalize(reader.pages[i].extract_text() or ""))
+        except Exception as exc:  # one bad page must not lose the document
+            warnings.append(f"page {i + 1}: text extraction failed ({type(exc).__name__}: {exc})")
+            raw.append("")
+    cleaned, _ = strip_running_lines(raw)
+    cleaned = dehyphenate(cleaned)
+    text, starts = _assemble(cleaned)
+
+    pages = []
+    empty = []
+    for i, page_text in enumerate(cleaned):
+        has_text = sum(c.isalnum() for c in page_text) >= MIN_PAGE_CHARS
+        if not has_text:
+            empty.append(i + 1)
+        pages.append(Page(i + 1, labels[i], page_text, starts[i], has_text))
+    if len(empty) == n_pages:
+        raise DocumentError(
+            f"no extractable text on any of its {n_pages} pages (likely scanned images; "
+            "run OCR, e.g. `ocrmypdf in.pdf out.pdf`, and ingest the result)"
+        )
+
+    headings = _outline_headings(reader, pages, text, warnings)
+    if not headings:
+        headings = detect_headings(text)
+    title = _pdf_title(reader, headings, path)
+    return ExtractedDocument(
+        path=str(path), sha256=sha256, kind="pdf", title=title, text=text, pages=pages,
+        headings=headings, warnings=warnings, pages_without_text=empty,
+    )
+
+
+def _outline_headings(reader, pages: list[Page], text: str, warnings: list[str]) -> list[Heading]:
+    entries: list[tuple[str, int, int]] = []
+
+    def walk(items, level: int, depth: int = 0) -> None:
+        if depth > 32:
+            return
+        for item in items:
+            if len(entries) >= MAX_OUTLINE_ENTRIES:
+                return
+            if isinstance(item, list):
+                walk(item, level + 1, depth + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item)
+                title = normalize(str(item.title or "")).replace("\n", " ").strip()
+            except Exception:
+                continue
+            if title and page is not None and 0 <= page < len(pages):
+                entries.append((title, level, page))
+
+    try:
+        walk(reader.outline, 0)
+    except Exception as exc:
+        warnings.append(f"PDF outline unreadable ({type(exc).__name__}); detecting headings instead")
+        return []
+    headings = []
+    for title, level, page_index in entries:
+        page = pages[page_index]
+        end = page.start + len(page.text)
+        found = locate_title(text, title, page.start, end)
+        headings.append(Heading(title, level, found if found is not None else page.start, "outline"))
+    return headings
+
+
+def _pdf_title(reader, headings: list[Heading], path: Path) -> str:
+    try:
+        meta = reader.metadata
+        title = normalize(str(meta.title)).strip() if meta and meta.title else ""
+    except Exception:
+        title = ""
+    if title and not re.fullmatch(r"(untitled|microsoft word.*|document\d*)", title, re.I):
+        return title.replace("\n", " ")
+    return path.stem
+
+
+def extract_text_file(path: Path, sha256: str) -> ExtractedDocument:
+    data = path.read_bytes()
+    if b"\x00" in data[:4096]:
+        raise DocumentError("binary file with a text extension; expected UTF-8 text")
+    try:
+        decoded = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        decoded = data.decode("latin-1")
+    text = normalize(decoded)
+    if not any(c.isalnum() for c in text):
+        raise DocumentError("file has no text")
+    is_md = path.suffix.lower() in {".md", ".markdown"}
+    headings = markdown_headings(text) if is_md else detect_headings(text)
+    title = headings[0].title if is_md and headings and headings[0].level == 0 else path.stem
+    return ExtractedDocument(
+        path=str(path), sha256=sha256, kind="markdown" if is_md else "text", title=title,
+        text=text, pages=[Page(1, "1", text, 0, True)], headings=headings,
+    )

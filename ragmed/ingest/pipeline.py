@@ -1,0 +1,221 @@
+"""Incremental, crash-safe ingestion of files into one collection.
+
+For each file: hash it; if the manifest already holds that exact version, skip it (nothing is
+embedded); otherwise extract, chunk, embed, write the chunks, commit the version in the manifest,
+then delete the previous version's chunks. Every step is idempotent (chunk ids are content
+hashes), and the manifest's *pending* records let the next run finish or undo whatever a killed
+run left behind, so a re-run always converges to the index a clean run would build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Iterable
+
+from .. import __version__
+from ..errors import DocumentError
+from ..store.chroma import Index
+from ..store.manifest import Manifest, now
+from ..types import DocumentReport, IngestReport, PageIssue
+from .chunker import CHUNKER_VERSION, chunk_document
+from .extract import SUPPORTED_SUFFIXES, extract, file_sha256
+
+log = logging.getLogger(__name__)
+
+
+def doc_id_for(path: str) -> str:
+    return hashlib.sha256(path.encode()).hexdigest()[:16]
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[DocumentReport]]:
+    """Expand files and folders into supported files; bad paths become failed reports."""
+    files: list[Path] = []
+    problems: list[DocumentReport] = []
+    seen: set[str] = set()
+
+    def add(p: Path) -> None:
+        key = str(p.resolve())
+        if key not in seen:
+            seen.add(key)
+            files.append(Path(key))
+
+    for raw in paths:
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            for root, dirs, names in os.walk(p, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    f = Path(root) / name
+                    if name.startswith(".") or f.suffix.lower() not in SUPPORTED_SUFFIXES:
+                        continue
+                    if f.is_file():
+                        add(f)
+                    else:
+                        problems.append(DocumentReport(str(f), "failed", error="broken link or not a regular file"))
+        elif p.is_file():
+            if p.suffix.lower() in SUPPORTED_SUFFIXES:
+                add(p)
+            else:
+                problems.append(DocumentReport(str(p), "failed", error=f"unsupported file type {p.suffix or '(none)'}: use .pdf, .txt or .md"))
+        else:
+            problems.append(DocumentReport(str(p), "failed", error="no such file or folder"))
+    return files, problems
+
+
+class Ingestor:
+    """Writes documents into one collection of an index. Use `RagMed.ingest` for the public API."""
+
+    def __init__(self, index: Index, embedder, chunk_tokens: int, batch_size: int = 32):
+        self.index = index
+        self.embedder = embedder
+        self.chunk_tokens = chunk_tokens
+        self.batch_size = batch_size
+
+    def build_info(self) -> dict:
+        limit = self.embedder.max_text_tokens
+        if self.chunk_tokens > limit:
+            from ..errors import ConfigError
+
+            raise ConfigError(
+                f"chunk_tokens={self.chunk_tokens} exceeds what embedder {self.embedder.id} reads "
+                f"({limit} tokens). Use --chunk-tokens {limit} or less."
+            )
+        return {
+            "ragmed_version": __version__,
+            "embedder": self.embedder.id,
+            "dimension": self.embedder.dimension,
+            "distance": "cosine",
+            "chunker": {"version": CHUNKER_VERSION, "max_tokens": self.chunk_tokens},
+        }
+
+    def open_manifest(self, rebuild: bool = False) -> Manifest:
+        build = self.build_info()
+        if rebuild:
+            self.index.drop()
+        manifest = self.index.manifest()
+        if manifest is None:
+            self.index.collection(create=True)
+            manifest = Manifest(self.index.manifest_path, self.index.name, build)
+            manifest.save()
+        else:
+            manifest.check_build(build)
+        return manifest
+
+    def recover(self, manifest: Manifest) -> None:
+        """Finish or undo what an interrupted run left: never-committed writes, stale versions."""
+        if not manifest.pending:
+            return
+        for doc_id, op in list(manifest.pending.items()):
+            if op.get("op") == "write":
+                self.index.delete_version(doc_id, op["sha256"])
+            else:  # "cleanup": keep only the committed version (or nothing)
+                self.index.delete_versions(doc_id, keep_sha=op.get("keep"))
+            del manifest.pending[doc_id]
+        manifest.save()
+        log.info("recovered %d interrupted document writes", len(manifest.pending))
+
+    def run(
+        self, paths: Iterable[str | Path], prune: bool = False, rebuild: bool = False,
+        progress: bool = False,
+    ) -> IngestReport:
+        t0 = time.perf_counter()
+        report = IngestReport(self.index.name)
+        files, problems = discover(paths)
+        report.documents.extend(problems)
+        with self.index.write_lock():
+            manifest = self.open_manifest(rebuild=rebuild)
+            self.recover(manifest)
+            bar = _bar(len(files), progress)
+            try:
+                for f in files:
+                    bar.set_postfix_str(f.name[-40:], refresh=False)
+                    report.documents.append(self._one(manifest, f))
+                    bar.update(1)
+            finally:
+                bar.close()
+            if prune:
+                report.documents.extend(self._prune(manifest))
+            self._finish(manifest)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _one(self, manifest: Manifest, f: Path) -> DocumentReport:
+        key = str(f)
+        try:
+            sha = file_sha256(f)
+        except OSError as exc:
+            return DocumentReport(key, "failed", error=f"cannot read file: {exc.strerror or exc}")
+        entry = manifest.documents.get(key)
+        if entry and entry["sha256"] == sha:
+            return DocumentReport(
+                key, "unchanged", pages=entry.get("pages", 0), chunks=entry.get("chunks", 0), sha256=sha,
+                page_issues=_issues(entry.get("pages_without_text", []), entry.get("page_labels", {})),
+            )
+        try:
+            doc = extract(f, sha)
+        except DocumentError as exc:
+            rep = DocumentReport(key, "failed", error=str(exc), sha256=sha)
+            if entry:
+                rep.warnings.append("the previously ingested version is kept")
+            return rep
+        doc_id = doc_id_for(key)
+        chunks, forced = chunk_document(doc, self.embedder, self.chunk_tokens, doc_id)
+        labels = {str(p.number): p.label for p in doc.pages if not p.has_text}
+        rep = DocumentReport(
+            key, "updated" if entry else "added", pages=len(doc.pages), chunks=len(chunks), sha256=sha,
+            page_issues=_issues(doc.pages_without_text, labels), warnings=list(doc.warnings),
+        )
+        if forced:
+            rep.warnings.append(f"{forced} over-long sentence(s) or table row(s) split to fit the embedder")
+        # 1. announce the write, 2. write chunks, 3. commit the version, 4. drop older versions
+        manifest.pending[doc_id] = {"op": "write", "sha256": sha, "source": key}
+        manifest.save()
+        vectors = self.embedder.embed([c.embed_text for c in chunks], batch_size=self.batch_size)
+        rep.embedded = len(chunks)
+        self.index.upsert(chunks, vectors)
+        manifest.documents[key] = {
+            "doc_id": doc_id, "sha256": sha, "title": doc.title, "kind": doc.kind,
+            "pages": len(doc.pages), "chunks": len(chunks), "ingested_at": now(),
+            "pages_without_text": doc.pages_without_text, "page_labels": labels,
+            "size": f.stat().st_size,
+        }
+        manifest.pending[doc_id] = {"op": "cleanup", "keep": sha, "source": key}
+        manifest.save()
+        if entry:
+            self.index.delete_versions(doc_id, keep_sha=sha)
+        return rep
+
+    def remove(self, manifest: Manifest, key: str) -> DocumentReport:
+        entry = manifest.documents.pop(key)
+        manifest.pending[entry["doc_id"]] = {"op": "cleanup", "keep": None, "source": key}
+        manifest.save()
+        self.index.delete_versions(entry["doc_id"])
+        return DocumentReport(key, "removed", pages=entry.get("pages", 0), chunks=entry.get("chunks", 0), sha256=entry["sha256"])
+
+    def _prune(self, manifest: Manifest) -> list[DocumentReport]:
+        gone = [k for k in manifest.documents if not Path(k).exists()]
+        return [self.remove(manifest, k) for k in gone]
+
+    def _finish(self, manifest: Manifest) -> None:
+        """Clear cleanup records whose work is done (the deletes above have run)."""
+        if manifest.pending:
+            manifest.pending = {k: v for k, v in manifest.pending.items() if v.get("op") == "write"}
+            manifest.save()
+
+
+def _issues(pages: list[int], labels: dict[str, str]) -> list[PageIssue]:
+    return [
+        PageIssue(p, labels.get(str(p), str(p)), "no extractable text (likely scanned or image-only)")
+        for p in pages
+    ]
+
+
+def _bar(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="file", desc="ingest", file=sys.stderr, disable=not enabled, leave=False)

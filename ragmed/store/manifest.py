@@ -1,0 +1,124 @@
+"""The collection manifest: how an index was built and which document versions are committed.
+
+The manifest is the source of truth for what readers see. Chunks of a document version become
+visible only once the manifest names that version, and the manifest is replaced atomically
+(write a temporary file, fsync, rename), so an interrupted ingestion never shows half a document.
+Before writing a document's chunks, ingestion records the version as *pending*; a later run
+removes the chunks of pending versions that never got committed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..errors import IndexMismatchError, RagmedError
+from ..types import DocumentInfo
+
+FORMAT = 1
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+@dataclass
+class Manifest:
+    path: Path
+    collection: str
+    build: dict[str, Any]
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pending: dict[str, dict[str, str]] = field(default_factory=dict)  # doc_id -> {sha256, source}
+    created_at: str = field(default_factory=now)
+    updated_at: str = field(default_factory=now)
+
+    @classmethod
+    def load(cls, path: Path) -> "Manifest | None":
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise RagmedError(
+                f"The index manifest {path} is unreadable ({exc}). Rebuild the collection with "
+                "`ragmed ingest --rebuild PATH...`."
+            ) from exc
+        if data.get("format") != FORMAT:
+            raise IndexMismatchError(
+                f"The index at {path.parent} has manifest format {data.get('format')}; this ragmed "
+                f"reads format {FORMAT}. Rebuild it with `ragmed ingest --rebuild PATH...`."
+            )
+        return cls(
+            path=path, collection=data["collection"], build=data["build"],
+            documents=data.get("documents", {}), pending=data.get("pending", {}),
+            created_at=data.get("created_at", now()), updated_at=data.get("updated_at", now()),
+        )
+
+    def save(self) -> None:
+        self.updated_at = now()
+        atomic_write_json(
+            self.path,
+            {
+                "format": FORMAT, "collection": self.collection, "build": self.build,
+                "documents": self.documents, "pending": self.pending,
+                "created_at": self.created_at, "updated_at": self.updated_at,
+            },
+        )
+
+    def check_build(self, build: dict[str, Any]) -> None:
+        """Refuse to mix embedders or chunkers within one collection."""
+        mine, theirs = self.build, build
+        problems = []
+        if mine.get("embedder") != theirs.get("embedder"):
+            problems.append(f"embedder {mine.get('embedder')!r} (requested {theirs.get('embedder')!r})")
+        elif mine.get("dimension") != theirs.get("dimension"):
+            problems.append(f"dimension {mine.get('dimension')} (requested {theirs.get('dimension')})")
+        if mine.get("chunker") != theirs.get("chunker") and theirs.get("chunker") is not None:
+            problems.append(f"chunker settings {mine.get('chunker')} (requested {theirs.get('chunker')})")
+        if problems:
+            raise IndexMismatchError(
+                f"Collection {self.collection!r} was built with " + "; ".join(problems) + ". "
+                "Use the same settings, or rebuild it with the new ones: "
+                f"`ragmed ingest --rebuild --collection {self.collection} PATH...` "
+                "(or pick another --collection)."
+            )
+
+    def committed_shas(self) -> list[str]:
+        return sorted({d["sha256"] for d in self.documents.values()})
+
+    def infos(self) -> list[DocumentInfo]:
+        return [
+            DocumentInfo(
+                path=p, sha256=d["sha256"], title=d.get("title", ""), pages=d.get("pages", 0),
+                chunks=d.get("chunks", 0), ingested_at=d.get("ingested_at", ""),
+                pages_without_text=tuple(d.get("pages_without_text", [])),
+            )
+            for p, d in sorted(self.documents.items())
+        ]

@@ -1,0 +1,291 @@
+"""Typed records shared by every pipeline stage.
+
+All records are plain dataclasses: cheap to build, easy to serialise (`to_dict`) and stable for
+other programs that call ragmed's Python API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def _dict(obj: Any) -> dict[str, Any]:
+    return asdict(obj)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One physical page of a source document after text normalisation."""
+
+    number: int  # physical page, 1-based
+    label: str  # printed page label (e.g. "iv", "12"); the physical number when the PDF has none
+    text: str
+    start: int = 0  # character offset of this page in the document's normalised text
+    has_text: bool = True
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading located in a document's normalised text."""
+
+    title: str
+    level: int  # 0 = top level
+    offset: int  # character offset in the document's normalised text
+    source: str  # "outline" (PDF bookmarks), "markdown" or "detected"
+
+
+@dataclass
+class ExtractedDocument:
+    """A source file turned into normalised text with page and section structure."""
+
+    path: str
+    sha256: str
+    kind: str  # "pdf" | "text" | "markdown"
+    title: str
+    text: str
+    pages: list[Page]
+    headings: list[Heading]
+    warnings: list[str] = field(default_factory=list)
+    pages_without_text: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable unit of text with full provenance."""
+
+    id: str  # stable content-hash id
+    doc_id: str
+    source: str  # file path as ingested (absolute)
+    file_sha256: str
+    text: str
+    start: int  # character offsets in the document's normalised text
+    end: int
+    page_start: int  # physical, 1-based
+    page_end: int
+    page_labels: tuple[str, ...]
+    section: tuple[str, ...]  # section path, outermost first
+    n_tokens: int  # embedder tokens of `embed_text`, special tokens excluded
+    index: int  # position of the chunk in its document
+    title: str = ""
+
+    @property
+    def embed_text(self) -> str:
+        """The text given to the embedder: section path as a header, then the chunk."""
+        return chunk_embed_text(self.title, self.section, self.text)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
+def chunk_embed_text(title: str, section: tuple[str, ...] | list[str], text: str) -> str:
+    header = " > ".join([p for p in (title, *section) if p])
+    return f"{header}\n{text}" if header else text
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its rank and score."""
+
+    id: str
+    text: str
+    source: str
+    file_sha256: str
+    page_start: int
+    page_end: int
+    page_labels: tuple[str, ...]
+    section: tuple[str, ...]
+    start: int
+    end: int
+    score: float  # cosine similarity for dense retrieval (higher is better)
+    rank: int  # 1-based
+    title: str = ""
+
+    @property
+    def page(self) -> int:
+        return self.page_start
+
+    @property
+    def page_label(self) -> str:
+        return self.page_labels[0] if self.page_labels else str(self.page_start)
+
+    @property
+    def section_path(self) -> str:
+        return " > ".join(self.section)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = _dict(self)
+        d["page"] = self.page
+        d["page_label"] = self.page_label
+        d["section_path"] = self.section_path
+        d["page_labels"] = list(self.page_labels)
+        d["section"] = list(self.section)
+        return d
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A [n] marker in an answer, resolved to the passage it names."""
+
+    n: int
+    passage_id: str
+    source: str
+    page: int
+    page_label: str
+    section: str
+    quote: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    passages_in_prompt: int = 0
+    passages_dropped: int = 0  # retrieved but left out by the context budget
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
+@dataclass
+class Timings:
+    retrieve_s: float = 0.0
+    prompt_s: float = 0.0
+    generate_s: float = 0.0
+    first_token_s: float | None = None
+    total_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
+@dataclass
+class Answer:
+    """The result of `RagMed.ask`."""
+
+    question: str
+    answer: str
+    reasoning: str  # the model's thinking trace, kept apart from the answer ("" when none)
+    grounded: bool
+    citations: list[Citation]
+    passages: list[Passage]  # the passages given to the model, numbered from 1 in this order
+    invalid_citations: list[int] = field(default_factory=list)  # [n] that name no passage
+    reasoning_closed: bool = True  # False when a thinking trace never closed (answer may be empty)
+    finish_reason: str = ""
+    model: str = ""
+    usage: Usage = field(default_factory=Usage)
+    timings: Timings = field(default_factory=Timings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "reasoning": self.reasoning,
+            "reasoning_closed": self.reasoning_closed,
+            "grounded": self.grounded,
+            "citations": [c.to_dict() for c in self.citations],
+            "invalid_citations": list(self.invalid_citations),
+            "passages": [
+                {"n": i, **p.to_dict()} for i, p in enumerate(self.passages, start=1)
+            ],
+            "finish_reason": self.finish_reason,
+            "model": self.model,
+            "usage": self.usage.to_dict(),
+            "timings": self.timings.to_dict(),
+        }
+
+
+@dataclass
+class PageIssue:
+    page: int
+    label: str
+    problem: str  # e.g. "no extractable text (likely scanned)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
+@dataclass
+class DocumentReport:
+    """What ingestion did with one file."""
+
+    path: str
+    status: str  # "added" | "updated" | "unchanged" | "removed" | "failed"
+    pages: int = 0
+    chunks: int = 0
+    error: str | None = None
+    sha256: str | None = None
+    page_issues: list[PageIssue] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    embedded: int = 0  # chunks embedded for this file in this run
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "pages": self.pages,
+            "chunks": self.chunks,
+            "error": self.error,
+            "sha256": self.sha256,
+            "embedded": self.embedded,
+            "page_issues": [p.to_dict() for p in self.page_issues],
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class IngestReport:
+    """The per-file result of `RagMed.ingest`."""
+
+    collection: str
+    documents: list[DocumentReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.failed for d in self.documents)
+
+    @property
+    def failed(self) -> list[DocumentReport]:
+        return [d for d in self.documents if d.failed]
+
+    def count(self, status: str) -> int:
+        return sum(1 for d in self.documents if d.status == status)
+
+    @property
+    def embedded(self) -> int:
+        return sum(d.embedded for d in self.documents)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "collection": self.collection,
+            "ok": self.ok,
+            "seconds": round(self.seconds, 3),
+            "embedded": self.embedded,
+            "documents": [d.to_dict() for d in self.documents],
+        }
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document as recorded in an index's manifest."""
+
+    path: str
+    sha256: str
+    title: str
+    pages: int
+    chunks: int
+    ingested_at: str
+    pages_without_text: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = _dict(self)
+        d["pages_without_text"] = list(self.pages_without_text)
+        return d
