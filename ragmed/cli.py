@@ -202,7 +202,7 @@ def collections(index_dir, as_json):
 @cli.command()
 @click.argument("query")
 @collection_options
-@click.option("-k", type=int, default=None, help="How many passages (default 4).")
+@click.option("-k", type=int, default=None, help="How many passages (default 3).")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def search(query, collection, index_dir, k, as_json):
@@ -221,7 +221,7 @@ def search(query, collection, index_dir, k, as_json):
 @cli.command()
 @click.argument("question")
 @collection_options
-@click.option("-k", type=int, default=None, help="Passages to retrieve (default 4).")
+@click.option("-k", type=int, default=None, help="Passages to retrieve (default 3).")
 @click.option("--no-retrieval", is_flag=True, help="Answer without documents (same model and settings).")
 @click.option("--model", "-m", default=None, help="Bundled model name or path to a .gguf file.")
 @click.option("--max-tokens", type=int, default=None, help="Longest answer in tokens (default 512).")

@@ -10,7 +10,7 @@ it is called, and explicit arguments override them. Defaults are chosen for a la
 | collection         | RAGMED_COLLECTION        | default                                  |
 | embedder           | RAGMED_EMBEDDER          | all-MiniLM-L6-v2 (bundled)               |
 | model              | RAGMED_MODEL             | smollm2-135m (bundled)                   |
-| k                  | RAGMED_K                 | 4                                        |
+| k                  | RAGMED_K                 | 3                                        |
 | n_ctx              | RAGMED_N_CTX             | 4096                                     |
 | max_tokens         | RAGMED_MAX_TOKENS        | 512                                      |
 | temperature        | RAGMED_TEMPERATURE       | 0.0 (greedy, reproducible)               |
@@ -40,7 +40,7 @@ class Settings:
     collection: str = DEFAULT_COLLECTION
     embedder: str = DEFAULT_EMBEDDER
     model: str = DEFAULT_MODEL
-    k: int = 4
+    k: int = 3
     n_ctx: int = 4096
     max_tokens: int = 512
     temperature: float = 0.0

@@ -18,13 +18,27 @@ from ..types import Passage
 NOT_FOUND = "The provided documents do not answer this question."
 
 SYSTEM_GROUNDED = (
-    "You are a careful clinical assistant. Answer the question using ONLY the numbered passages "
-    "from the clinic's documents. After every sentence, cite the passage(s) it comes from with "
-    "their number in square brackets, for example [1] or [2][3]. Do not use outside knowledge. "
-    f"If the passages do not contain the answer, reply exactly: {NOT_FOUND}"
+    "You are a careful clinical assistant. Answer the question using only the numbered passages "
+    "from the clinic's documents, and cite the passage you used by its number in square brackets, "
+    "like [1]. Do not use outside knowledge. If the passages do not contain the answer, say: "
+    f"{NOT_FOUND}"
 )
 SYSTEM_UNGROUNDED = (
     "You are a careful clinical assistant. Answer the question concisely and accurately."
+)
+
+# One worked example turn (invented, non-clinical-advice text). Small models copy its format:
+# measured on the bundled SmolLM2-135M, the example turn is what makes it cite at all.
+EXAMPLE_USER = (
+    "Passages:\n\n"
+    "[1] (example.pdf, page 1)\nWash hands before and after every patient contact.\n\n"
+    "[2] (example.pdf, page 2)\nGive paracetamol 1 g every 6 hours, no more than 4 g in 24 hours.\n\n"
+    "[3] (example.pdf, page 3)\nChange wound dressings every 2 days.\n\n"
+    "Question: How often can paracetamol be given?"
+)
+EXAMPLE_ASSISTANT = (
+    "According to passage [2], paracetamol 1 g can be given every 6 hours, with no more than "
+    "4 g in 24 hours."
 )
 
 
@@ -37,15 +51,11 @@ def describe(p: Passage) -> str:
 
 def passage_block(n: int, p: Passage) -> str:
     body = " ".join(p.text.split())
-    return f"[{n}] ({describe(p)})\n{body}"
+    return f"[{n}] {body}"
 
 
 def user_grounded(question: str, blocks: list[str]) -> str:
-    return (
-        "Passages:\n\n" + "\n\n".join(blocks) + "\n\n"
-        f"Question: {question}\n"
-        "Answer in a few sentences, citing passage numbers like [1]."
-    )
+    return "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
 
 
 @dataclass
@@ -72,6 +82,8 @@ def grounded(
         blocks = [passage_block(i, p) for i, p in enumerate(ps, start=1)]
         return [
             {"role": "system", "content": SYSTEM_GROUNDED},
+            {"role": "user", "content": EXAMPLE_USER},
+            {"role": "assistant", "content": EXAMPLE_ASSISTANT},
             {"role": "user", "content": user_grounded(question, blocks)},
         ]
 
