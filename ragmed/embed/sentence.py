@@ -113,13 +113,34 @@ class Embedder:
         special = len(self.model.tokenizer("", add_special_tokens=True)["input_ids"])
         return self.max_seq_length - special
 
+    def _fast_tokenizer(self):
+        """The Rust tokenizer behind the model's tokenizer, without truncation or padding."""
+        tok = getattr(self.model.tokenizer, "backend_tokenizer", None)
+        if tok is None:
+            return None
+        tok = tok.__class__.from_str(tok.to_str())  # a private copy: settings never leak back
+        tok.no_truncation()
+        tok.no_padding()
+        return tok
+
+    @property
+    def fast(self):
+        if not hasattr(self, "_fast"):
+            self._fast = self._fast_tokenizer()
+        return self._fast
+
     def count_tokens(self, texts: list[str]) -> list[int]:
+        """Exact token counts (special tokens excluded), as the embedder will see the texts."""
         if not texts:
             return []
+        if self.fast is not None:
+            return [len(enc.ids) for enc in self.fast.encode_batch(texts, add_special_tokens=False)]
         enc = self.model.tokenizer(texts, add_special_tokens=False, truncation=False)
         return [len(ids) for ids in enc["input_ids"]]
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
+        if self.fast is not None:
+            return [tuple(o) for o in self.fast.encode(text, add_special_tokens=False).offsets]
         enc = self.model.tokenizer(
             text, add_special_tokens=False, truncation=False, return_offsets_mapping=True
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -102,14 +103,24 @@ def segment(doc: ExtractedDocument, heading_starts: set[int]) -> list[_Unit]:
         block_start = None
 
     pos = 0
+    gap = False
     heading_sorted = sorted(heading_starts)
     for line in text.split("\n"):
         line_start, line_end = pos, pos + len(line)
         pos = line_end + 1
         stripped = line.strip()
         if not stripped:
-            close_block()
+            gap = True  # a blank line (or page break) ends a block, unless the text runs on
             continue
+        if gap:
+            gap = False
+            runs_on = (
+                block_start is not None and block_kind == "para"
+                and not re.search(r"[.!?:]$", text[block_start:block_end])
+                and stripped[:1].islower()
+            )
+            if not runs_on:
+                close_block()
         lstart = line_start + (len(line) - len(line.lstrip()))
         lend = line_start + len(line.rstrip())
         i = bisect.bisect_left(heading_sorted, line_start)
@@ -174,7 +185,9 @@ def chunk_document(
             spans.append((cur[0].start, cur[-1].end, cur_section, cur_tokens))
         cur, cur_tokens = [], 0
 
-    for u in units:
+    pending = deque(units)
+    while pending:
+        u = pending.popleft()
         section = sections.path_at(u.start)
         if u.kind == "heading" and cur and any(x.kind != "heading" for x in cur):
             flush()
@@ -187,6 +200,14 @@ def chunk_document(
         budget = max_tokens - header_tokens(cur_section)
         if budget < 16:  # absurdly long section path: drop the header rather than the text
             budget = max_tokens
+        if u.tokens > budget and u.kind in ("item", "row"):
+            # An over-long list item or row: fall back to its sentences rather than cut words.
+            parts = [_Unit(s, e, "sentence") for s, e in _sentences(text, u.start, u.end)]
+            if len(parts) > 1:
+                for part, n in zip(parts, tokenizer.count_tokens([text[p.start:p.end] for p in parts])):
+                    part.tokens = n
+                pending.extendleft(reversed(parts))
+                continue
         if u.tokens > budget:
             flush()
             cur_section = section

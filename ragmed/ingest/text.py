@@ -45,8 +45,9 @@ def strip_running_lines(pages: list[str], edge: int = 3, min_pages: int = 3) -> 
     """Drop lines that repeat at the top or bottom of many pages (running headers/footers).
 
     A line counts as running when its number-insensitive key occurs within `edge` lines of the top
-    or bottom of at least half of the pages with text (and at least `min_pages` pages). Returns the
-    cleaned pages and how many lines were removed.
+    or bottom of at least a quarter of the pages with text (and at least `min_pages` pages):
+    books and journals alternate headers between even and odd pages. Returns the cleaned pages
+    and how many lines were removed.
     """
     with_text = [p for p in pages if p.strip()]
     if len(with_text) < min_pages:
@@ -56,7 +57,7 @@ def strip_running_lines(pages: list[str], edge: int = 3, min_pages: int = 3) -> 
         lines = [ln for ln in page.split("\n") if ln.strip()]
         edges = set(lines[:edge]) | set(lines[-edge:])
         counts.update({_line_key(ln) for ln in edges if len(ln) <= 160})
-    threshold = max(min_pages, (len(with_text) + 1) // 2)
+    threshold = max(min_pages, (len(with_text) + 3) // 4)
     running = {key for key, n in counts.items() if n >= threshold}
     if not running:
         return pages, 0
