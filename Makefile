@@ -62,3 +62,6 @@ test: setup
 
 clean-venv:
 	rm -rf $(VENV)
+
+bench: setup
+	$(PY) benchmarks/ingest_guidelines.py
