@@ -30,13 +30,6 @@ def _setup_logging(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("chromadb", "httpx", "sentence_transformers", "transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-    try:
-        import transformers
-
-        transformers.utils.logging.disable_progress_bar()
-        transformers.utils.logging.set_verbosity_error()
-    except Exception:  # transformers is optional at this point
-        pass
 
 
 def _rag(collection, index_dir, embedder=None, **overrides):

@@ -66,6 +66,17 @@ def resolve_embedder(name_or_path: str) -> tuple[str, Path]:
     )
 
 
+def _quiet_transformers() -> None:
+    """No weight-loading progress bars or max-length warnings on the user's terminal."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except Exception:  # pragma: no cover - transformers internals moved
+        pass
+
+
 class Embedder:
     """A sentence-transformers model: tokenizer-exact token counts and normalised embeddings.
 
@@ -91,6 +102,7 @@ class Embedder:
                         raise DependencyMissingError(
                             "sentence-transformers is not installed: run `make setup`."
                         ) from exc
+                    _quiet_transformers()
                     log.info("loading embedder %s", self.id)
                     _LOADED[key] = SentenceTransformer(key, device="cpu", local_files_only=True)
                 self._model = _LOADED[key]
