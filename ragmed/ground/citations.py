@@ -51,12 +51,30 @@ def _citing_text(answer: str, n: int) -> str:
     return " ".join(out) or answer
 
 
+def _segments(passage_text: str) -> list[str]:
+    """Passage lines regrouped into prose segments; heading-like short lines stand alone."""
+    segs: list[list[str]] = [[]]
+    for line in passage_text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        heading_like = len(line.split()) <= 6 and not re.search(r"[.!?:;,]$", line)
+        if heading_like or line[:1] in "\u2022-*":
+            segs.append([line])
+            segs.append([])
+        else:
+            segs[-1].append(line)
+            if re.search(r"[.!?]$", line):
+                segs.append([])
+    return [" ".join(s) for s in segs if s]
+
+
 def best_quote(passage_text: str, context: str) -> str:
-    text = " ".join(passage_text.split())
-    spans = _sentences(text, 0, len(text)) or [(0, len(text))]
+    candidates = [
+        seg[s:e] for seg in _segments(passage_text) for s, e in (_sentences(seg, 0, len(seg)) or [(0, len(seg))])
+    ] or [" ".join(passage_text.split())]
     want = _words(context)
-    best = max(spans, key=lambda se: (len(want & _words(text[se[0]:se[1]])), -se[0]))
-    quote = text[best[0]:best[1]].strip()
+    quote = max(candidates, key=lambda q: len(want & _words(q)) - 0.5 * (len(q.split()) <= 6)).strip()
     return quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1].rstrip() + "\u2026"
 
 
