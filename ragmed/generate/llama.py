@@ -7,6 +7,7 @@ the context budget are exact.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -23,6 +24,17 @@ log = logging.getLogger(__name__)
 
 _MODELS: dict[tuple[str, int], object] = {}
 _LOAD_LOCK = threading.Lock()
+
+
+def _close_all() -> None:
+    """Free models before interpreter shutdown (llama-cpp-python's __del__ fails once modules unload)."""
+    for llm in list(_MODELS.values()):
+        with contextlib.suppress(Exception):
+            llm.close()
+    _MODELS.clear()
+
+
+atexit.register(_close_all)
 
 
 @dataclass
