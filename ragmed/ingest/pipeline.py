@@ -110,6 +110,7 @@ class Ingestor:
         """Finish or undo what an interrupted run left: never-committed writes, stale versions."""
         if not manifest.pending:
             return
+        n = len(manifest.pending)
         for doc_id, op in list(manifest.pending.items()):
             if op.get("op") == "write":
                 self.index.delete_version(doc_id, op["sha256"])
@@ -117,7 +118,7 @@ class Ingestor:
                 self.index.delete_versions(doc_id, keep_sha=op.get("keep"))
             del manifest.pending[doc_id]
         manifest.save()
-        log.info("recovered %d interrupted document writes", len(manifest.pending))
+        log.info("recovered %d interrupted document writes", n)
 
     def run(
         self, paths: Iterable[str | Path], prune: bool = False, rebuild: bool = False,
