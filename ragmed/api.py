@@ -101,7 +101,7 @@ class RagMed:
                     out.append(ingestor.remove(manifest, key))
                 else:
                     out.append(DocumentReport(str(raw), "failed", error="not in this collection (see `ragmed docs list`)"))
-            ingestor._finish(manifest)
+            ingestor.finish(manifest)
         return out
 
     # -- retrieval and answers -----------------------------------------------------------------

@@ -1,7 +1,6 @@
 """kill -9 during ingestion, at many points, then re-run: the index equals a clean run's."""
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -88,6 +88,7 @@ class Embedder:
         self.id, self.path = resolve_embedder(name_or_path)
         self.embedded = 0
         self._model = None
+        self._fast = None
 
     @property
     def model(self):
@@ -137,7 +138,7 @@ class Embedder:
 
     @property
     def fast(self):
-        if not hasattr(self, "_fast"):
+        if self._fast is None:
             self._fast = self._fast_tokenizer()
         return self._fast
 

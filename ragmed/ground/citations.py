@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..ingest.chunker import _sentences
+from ..ingest.sentences import split_sentences
 from ..types import Citation, Passage
 
 _MARK = re.compile(r"\[\s*(\d{1,3}(?:\s*(?:[-\u2013,;]|and)\s*\d{1,3})*)\s*\]")
@@ -44,7 +44,7 @@ def _words(text: str) -> set[str]:
 def _citing_text(answer: str, n: int) -> str:
     """The answer sentences that cite [n]."""
     out = []
-    for s, e in _sentences(answer, 0, len(answer)) or [(0, len(answer))]:
+    for s, e in split_sentences(answer, 0, len(answer)) or [(0, len(answer))]:
         sent = answer[s:e]
         if n in cited_numbers(sent):
             out.append(sent)
@@ -71,7 +71,7 @@ def _segments(passage_text: str) -> list[str]:
 
 def best_quote(passage_text: str, context: str) -> str:
     candidates = [
-        seg[s:e] for seg in _segments(passage_text) for s, e in (_sentences(seg, 0, len(seg)) or [(0, len(seg))])
+        seg[s:e] for seg in _segments(passage_text) for s, e in (split_sentences(seg, 0, len(seg)) or [(0, len(seg))])
     ] or [" ".join(passage_text.split())]
     want = _words(context)
     quote = max(candidates, key=lambda q: len(want & _words(q)) - 0.5 * (len(q.split()) <= 6)).strip()

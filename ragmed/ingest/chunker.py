@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..types import Chunk, ExtractedDocument, chunk_embed_text
+from .sentences import split_sentences
 from .structure import SectionIndex
 
 CHUNKER_VERSION = "1"
@@ -42,15 +43,6 @@ class _Unit:
 
 
 _BULLET = re.compile(r"^(?:[\u2022\u25aa\u25e6\u25cf\u25cb\u25a0\u25a1\u2023\u2043\u00b7*\-\u2013\u2014>]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|\(?[ivx]{1,4}[.)])\s+")
-_ABBREV = {
-    "e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "prof", "fig", "figs", "no", "nos", "vol",
-    "approx", "al", "ca", "cf", "st", "min", "max", "resp", "incl", "dept", "inc", "ltd", "co",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "p", "pp",
-    "ref", "refs", "tab", "eq", "sec", "ch", "u.s", "u.k", "mg", "ml", "kg", "h", "hr", "hrs", "wk",
-}
-_SENT_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]?[A-Z0-9])")
-
-
 def _is_row(line: str) -> bool:
     """A line that looks like a table row: several short cells, numbers, no sentence ending."""
     if "\t" in line or re.search(r"\S {3,}\S", line) or line.count("|") >= 2:
@@ -60,28 +52,6 @@ def _is_row(line: str) -> bool:
         return False
     numeric = sum(bool(re.search(r"\d", t)) for t in tokens)
     return numeric >= 2 and numeric / len(tokens) >= 0.3
-
-
-def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    spans = []
-    s = start
-    seg = text[start:end]
-    for m in _SENT_END.finditer(seg):
-        cut = start + m.end()
-        word = re.search(r"([A-Za-z.]+)\.?[\"'\u201d\u2019)\]]*$", text[s:cut])
-        if word and word.group(1).lower().rstrip(".") in _ABBREV:
-            continue
-        if re.search(r"\b[A-Z]\.$", text[s:cut]):  # initials: "J. Smith"
-            continue
-        if cut - s < 2:
-            continue
-        spans.append((s, cut))
-        s = cut
-        while s < end and text[s].isspace():
-            s += 1
-    if s < end and text[s:end].strip():
-        spans.append((s, end))
-    return spans
 
 
 def segment(doc: ExtractedDocument, heading_starts: set[int]) -> list[_Unit]:
@@ -99,7 +69,7 @@ def segment(doc: ExtractedDocument, heading_starts: set[int]) -> list[_Unit]:
         if block_kind == "item":
             units.append(_Unit(block_start, block_end, "item"))
         else:
-            units.extend(_Unit(s, e, "sentence") for s, e in _sentences(text, block_start, block_end))
+            units.extend(_Unit(s, e, "sentence") for s, e in split_sentences(text, block_start, block_end))
         block_start = None
 
     pos = 0
@@ -129,7 +99,7 @@ def segment(doc: ExtractedDocument, heading_starts: set[int]) -> list[_Unit]:
             close_block()
             h = heading_sorted[i]
             if h > lstart and text[lstart:h].strip():  # heading found mid-line: text before it
-                units.extend(_Unit(s, e, "sentence") for s, e in _sentences(text, lstart, h))
+                units.extend(_Unit(s, e, "sentence") for s, e in split_sentences(text, lstart, h))
             units.append(_Unit(max(h, lstart), lend, "heading"))
             continue
         if _BULLET.match(stripped):
@@ -198,11 +168,9 @@ def chunk_document(
             cur_section = section  # consecutive headings: the chunk belongs to the innermost
             cur_tokens = max(cur_tokens, header_tokens(section) + sum(x.tokens for x in cur))
         budget = max_tokens - header_tokens(cur_section)
-        if budget < 16:  # absurdly long section path: drop the header rather than the text
-            budget = max_tokens
         if u.tokens > budget and u.kind in ("item", "row"):
             # An over-long list item or row: fall back to its sentences rather than cut words.
-            parts = [_Unit(s, e, "sentence") for s, e in _sentences(text, u.start, u.end)]
+            parts = [_Unit(s, e, "sentence") for s, e in split_sentences(text, u.start, u.end)]
             if len(parts) > 1:
                 for part, n in zip(parts, tokenizer.count_tokens([text[p.start:p.end] for p in parts])):
                     part.tokens = n

@@ -141,7 +141,7 @@ class Ingestor:
                 bar.close()
             if prune:
                 report.documents.extend(self._prune(manifest))
-            self._finish(manifest)
+            self.finish(manifest)
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -202,7 +202,7 @@ class Ingestor:
         gone = [k for k in manifest.documents if not Path(k).exists()]
         return [self.remove(manifest, k) for k in gone]
 
-    def _finish(self, manifest: Manifest) -> None:
+    def finish(self, manifest: Manifest) -> None:
         """Clear cleanup records whose work is done (the deletes above have run)."""
         if manifest.pending:
             manifest.pending = {k: v for k, v in manifest.pending.items() if v.get("op") == "write"}

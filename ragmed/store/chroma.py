@@ -157,12 +157,6 @@ class Index:
         col = self.collection(create=True)
         return sorted(col.get(include=[])["ids"])
 
-    def get(self, ids: list[str]) -> list[Passage]:
-        col = self.collection()
-        got = col.get(ids=ids, include=["documents", "metadatas"])
-        by_id = {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
-        return [passage_from(i, *by_id[i], score=0.0, rank=r) for r, i in enumerate(ids, 1) if i in by_id]
-
     def query(self, embedding, k: int, visible_shas: list[str], where: dict | None = None) -> list[Passage]:
         """Nearest chunks among committed document versions; score = cosine similarity."""
         if not visible_shas:
