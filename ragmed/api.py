@@ -14,11 +14,14 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .config import Settings
 from .errors import InputError
 from .types import Answer, DocumentInfo, DocumentReport, IngestReport, Passage, Timings, Usage
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .retrieve.filters import SearchFilter
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ class RagMed:
         self.index = Index(Path(self.settings.index_dir), self.settings.collection)
         self._embedder = None
         self._generator = None
+        self._retriever = None
 
     # -- components (lazy) -----------------------------------------------------------------
     @property
@@ -59,6 +63,21 @@ class RagMed:
         return self._embedder
 
     @property
+    def retriever(self):
+        """The configured `Retriever` (mode, reranker and neighbour context from the settings)."""
+        if self._retriever is None:
+            from .retrieve.hybrid import RetrievalConfig, Retriever
+
+            reranker = None
+            if self.settings.reranker:
+                from .retrieve.rerank import CrossEncoderReranker
+
+                reranker = CrossEncoderReranker(self.settings.reranker)
+            cfg = RetrievalConfig(mode=self.settings.retrieval, neighbours=self.settings.neighbours)
+            self._retriever = Retriever(self.index, self.embedder, cfg, reranker=reranker)
+        return self._retriever
+
+    @property
     def generator(self):
         if self._generator is None:
             from .generate.llama import LlamaGenerator
@@ -71,15 +90,19 @@ class RagMed:
     # -- documents ----------------------------------------------------------------------------
     def ingest(
         self, paths: Iterable[str | Path], prune: bool = False, rebuild: bool = False,
-        progress: bool = False,
+        progress: bool = False, tags: dict[str, str] | None = None,
     ) -> IngestReport:
-        """Add new files, replace changed ones, skip unchanged ones; `prune` drops vanished files."""
+        """Add new files, replace changed ones, skip unchanged ones; `prune` drops vanished files.
+
+        `tags` ({"department": "cardiology"}) replace the tags of every document named in this call;
+        searches can then be filtered on them (`SearchFilter(tags=...)`).
+        """
         from .ingest.pipeline import Ingestor
 
         if isinstance(paths, (str, Path)):
             paths = [paths]
         ingestor = Ingestor(self.index, self.embedder, self.settings.chunk_tokens, self.settings.embed_batch_size)
-        return ingestor.run(paths, prune=prune, rebuild=rebuild, progress=progress)
+        return ingestor.run(paths, prune=prune, rebuild=rebuild, progress=progress, tags=tags)
 
     def documents(self) -> list[DocumentInfo]:
         return self.index.require_manifest().infos()
@@ -105,10 +128,15 @@ class RagMed:
         return out
 
     # -- retrieval and answers -----------------------------------------------------------------
-    def search(self, query: str, k: int | None = None, where: dict | None = None) -> list[Passage]:
-        from .retrieve.dense import DenseRetriever
+    def search(
+        self, query: str, k: int | None = None, mode: str | None = None,
+        filter: "SearchFilter | None" = None, dedup: float | None = None,  # noqa: A002
+    ) -> list[Passage]:
+        """The k best passages; `mode` is dense, lexical or hybrid (default: the settings' mode).
 
-        return DenseRetriever(self.index, self.embedder).search(query, k or self.settings.k, where=where)
+        `dedup` (0-1, default off for search) drops passages that repeat a higher-ranked one.
+        """
+        return self.retriever.search(query, k or self.settings.k, mode=mode, filter=filter, dedup=dedup)
 
     def ask(
         self,
@@ -116,6 +144,7 @@ class RagMed:
         k: int | None = None,
         grounded: bool = True,
         on_text: Callable[[str], None] | None = None,
+        filter: "SearchFilter | None" = None,
     ) -> Answer:
         """Answer a question; grounded in retrieved passages unless `grounded=False`."""
         from .generate.llama import SamplingParams
@@ -133,7 +162,7 @@ class RagMed:
         t0 = time.perf_counter()
         retrieved: list[Passage] = []
         if grounded:
-            retrieved = self.search(question, k or s.k)
+            retrieved = self.search(question, k or s.k, filter=filter, dedup=s.dedup)
         timings.retrieve_s = time.perf_counter() - t0
 
         gen = self.generator

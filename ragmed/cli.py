@@ -28,7 +28,7 @@ def _env_defaults() -> None:
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("chromadb", "httpx", "sentence_transformers", "transformers", "urllib3"):
+    for noisy in ("bm25s", "chromadb", "httpx", "sentence_transformers", "transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
@@ -84,16 +84,22 @@ def cli(verbose: int) -> None:
 @click.option("--chunk-tokens", type=int, default=None, help="Chunk size in embedder tokens (default 200).")
 @click.option("--prune", is_flag=True, help="Also remove documents whose files no longer exist.")
 @click.option("--rebuild", is_flag=True, help="Drop the collection and index everything again.")
+@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
+              help="Tag the documents of this run (repeatable); replaces their previous tags. "
+                   "Search with --tag KEY=VALUE; a 'date' tag (YYYY-MM-DD) sets the document date.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @handle_errors
-def ingest(paths, collection, index_dir, embedder, chunk_tokens, prune, rebuild, as_json, quiet):
+def ingest(paths, collection, index_dir, embedder, chunk_tokens, prune, rebuild, tags, as_json, quiet):
     """Index PDF, .txt and .md files (folders are searched recursively).
 
     Unchanged files are skipped, changed files replaced; the exit code is 1 if any file failed.
     """
+    from .retrieve.filters import parse_tags
+
     rag = _rag(collection, index_dir, embedder, chunk_tokens=chunk_tokens)
-    report = rag.ingest(paths, prune=prune, rebuild=rebuild, progress=not quiet and not as_json and sys.stderr.isatty())
+    report = rag.ingest(paths, prune=prune, rebuild=rebuild, tags=parse_tags(tags) if tags else None,
+                        progress=not quiet and not as_json and sys.stderr.isatty())
     if as_json:
         _emit_json(report.to_dict())
     else:
@@ -192,22 +198,60 @@ def collections(index_dir, as_json):
 
 # -- search and ask --------------------------------------------------------------------------
 
+def retrieval_options(fn):
+    """Options shared by `search` and `ask`: mode, filters, reranker, neighbour context."""
+    opts = [
+        click.option("--mode", type=click.Choice(["dense", "lexical", "hybrid"]), default=None,
+                     help="Retrieval mode (default hybrid, or $RAGMED_RETRIEVAL)."),
+        click.option("--doc", "docs_", multiple=True, metavar="TEXT",
+                     help="Only documents whose path, file name or title contains TEXT (repeatable: any)."),
+        click.option("--section", "sections", multiple=True, metavar="TEXT",
+                     help="Only passages whose section path contains TEXT (repeatable: any)."),
+        click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
+                     help="Only documents ingested with this tag (repeatable: all must hold)."),
+        click.option("--after", default=None, metavar="DATE", help="Only documents dated on/after DATE (YYYY[-MM[-DD]])."),
+        click.option("--before", default=None, metavar="DATE", help="Only documents dated on/before DATE."),
+        click.option("--neighbours", type=int, default=None,
+                     help="Add the N adjacent chunks on each side as context (default 0)."),
+        click.option("--reranker", default=None, metavar="DIR",
+                     help="Rerank with a local cross-encoder folder (default: $RAGMED_RERANKER, else off)."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def _filter(docs_, sections, tags, after, before):
+    from .retrieve.filters import SearchFilter, parse_tags
+
+    return SearchFilter(documents=tuple(docs_), sections=tuple(sections), tags=parse_tags(tags),
+                        after=after, before=before)
+
+
 @cli.command()
 @click.argument("query")
 @collection_options
 @click.option("-k", type=int, default=None, help="How many passages (default 3).")
+@retrieval_options
+@click.option("--dedup", is_flag=True, help="Drop passages that repeat a higher-ranked one (as `ask` does).")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def search(query, collection, index_dir, k, as_json):
+def search(query, collection, index_dir, k, mode, docs_, sections, tags, after, before, neighbours, reranker,
+           dedup, as_json):
     """Show the passages that best match QUERY."""
-    passages = _rag(collection, index_dir).search(query, k)
+    rag = _rag(collection, index_dir, retrieval=mode, neighbours=neighbours, reranker=reranker)
+    passages = rag.search(query, k, filter=_filter(docs_, sections, tags, after, before),
+                          dedup=rag.settings.dedup if dedup else None)
     if as_json:
         _emit_json([p.to_dict() for p in passages])
         return
     from .prompt.grounded import describe
 
+    if not passages:
+        click.echo("No matching passages.")
     for p in passages:
-        click.echo(f"[{p.rank}] {p.score:.3f}  {describe(p)}")
+        how = " ".join(f"{name} #{r}" for name, r in sorted(p.ranks.items()))
+        click.echo(f"[{p.rank}] {p.score:.3f} ({how})  {describe(p)}")
         click.echo("    " + " ".join(p.text.split())[:300])
 
 
@@ -222,14 +266,16 @@ def search(query, collection, index_dir, k, as_json):
 @click.option("--seed", type=int, default=None)
 @click.option("--n-ctx", type=int, default=None, help="Model context size in tokens (default 4096).")
 @click.option("--show-reasoning", is_flag=True, help="Also print the model's reasoning trace.")
+@retrieval_options
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and passages as JSON.")
 @handle_errors
 def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, temperature, seed, n_ctx,
-        show_reasoning, as_json):
+        show_reasoning, mode, docs_, sections, tags, after, before, neighbours, reranker, as_json):
     """Answer QUESTION from the collection's documents, with numbered citations."""
     rag = _rag(collection, index_dir, model=model, max_tokens=max_tokens, temperature=temperature,
-               seed=seed, n_ctx=n_ctx)
-    answer = rag.ask(question, k=k, grounded=not no_retrieval)
+               seed=seed, n_ctx=n_ctx, retrieval=mode, neighbours=neighbours, reranker=reranker)
+    answer = rag.ask(question, k=k, grounded=not no_retrieval,
+                     filter=_filter(docs_, sections, tags, after, before))
     if as_json:
         _emit_json(answer.to_dict())
         return
@@ -259,6 +305,62 @@ def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, tem
             click.echo(f"Note: {answer.usage.passages_dropped} retrieved passage(s) did not fit the context and were left out.")
     else:
         click.echo("\n(Ungrounded: answered without your documents.)")
+
+
+# -- eval ------------------------------------------------------------------------------------
+
+@cli.group("eval")
+def eval_() -> None:
+    """Measure retrieval quality on your own or public judgements."""
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("RAGMED_HOME")
+    if base:
+        return Path(base) / "cache"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ragmed"
+
+
+@eval_.command("retrieval")
+@click.option("--dataset", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/*.tsv.")
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="test", show_default=True,
+              help="Queries by sha1(query id): dev = first hex digit 0-b, test = c-f.")
+@click.option("--mode", "modes", multiple=True, type=click.Choice(["dense", "lexical", "hybrid"]),
+              help="Modes to compare (repeatable; default all three).")
+@click.option("--qrels", default=None, help="qrels file name in qrels/ (default test.tsv).")
+@click.option("--limit", type=int, default=None, help="Only the first N queries of the split.")
+@click.option("--reranker", default=None, metavar="DIR", help="Rerank with a local cross-encoder folder.")
+@click.option("--embedder", default=None, help="Embedder name or folder (default: bundled MiniLM).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write per_query_<split>.jsonl and summary_<split>.{json,md} here.")
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the corpus collection is built and reused (default: ~/.cache/ragmed/eval-indexes).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@handle_errors
+def eval_retrieval(dataset, split, modes, qrels, limit, reranker, embedder, out, index_dir, as_json, quiet):
+    """nDCG@10, Recall@10/100, MRR@10 and latency of each retrieval mode on a BEIR folder."""
+    from .config import Settings
+    from .embed.sentence import Embedder
+    from .eval.beir import load_beir
+    from .eval.retrieval import build_collection, default_runs, evaluate
+    from .retrieve.rerank import CrossEncoderReranker
+
+    progress = not quiet and not as_json and sys.stderr.isatty()
+    ds = load_beir(dataset, qrels)
+    emb = Embedder(embedder or Settings.from_env().embedder)
+    index = build_collection(ds, index_dir or _cache_dir() / "eval-indexes", emb, progress=progress)
+    rr = CrossEncoderReranker(reranker) if reranker else None
+    ev = evaluate(ds, index, emb, split=split, runs=default_runs(modes or ("dense", "lexical", "hybrid")),
+                  reranker=rr, out_dir=out, limit=limit, progress=progress)
+    if as_json:
+        _emit_json(ev.to_dict())
+        return
+    click.echo(f"{ds.name}: {ev.queries} {split} queries, {ev.corpus} passages, embedder {ev.embedder}")
+    click.echo(ev.table())
+    if out:
+        click.echo(f"Per-query results and summary in {out}/")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,6 +11,10 @@ it is called, and explicit arguments override them. Defaults are chosen for a la
 | embedder           | RAGMED_EMBEDDER          | all-MiniLM-L6-v2 (bundled)               |
 | model              | RAGMED_MODEL             | smollm2-135m (bundled)                   |
 | k                  | RAGMED_K                 | 3                                        |
+| retrieval          | RAGMED_RETRIEVAL         | hybrid (dense, lexical or hybrid)        |
+| reranker           | RAGMED_RERANKER          | unset (a local cross-encoder folder)     |
+| neighbours         | RAGMED_NEIGHBOURS        | 0 (adjacent chunks added as context)     |
+| dedup              | RAGMED_DEDUP             | 0.9 (ask drops repeated passages; 0 off) |
 | n_ctx              | RAGMED_N_CTX             | 4096                                     |
 | max_tokens         | RAGMED_MAX_TOKENS        | 512                                      |
 | temperature        | RAGMED_TEMPERATURE       | 0.0 (greedy, reproducible)               |
@@ -41,6 +45,10 @@ class Settings:
     embedder: str = DEFAULT_EMBEDDER
     model: str = DEFAULT_MODEL
     k: int = 3
+    retrieval: str = "hybrid"
+    reranker: str = ""
+    neighbours: int = 0
+    dedup: float = 0.9
     n_ctx: int = 4096
     max_tokens: int = 512
     temperature: float = 0.0
@@ -86,6 +94,12 @@ class Settings:
             )
         if self.k < 1:
             raise ConfigError("k must be at least 1.")
+        if self.retrieval not in ("dense", "lexical", "hybrid"):
+            raise ConfigError(f"Retrieval mode {self.retrieval!r} is unknown: use dense, lexical or hybrid.")
+        if self.neighbours < 0:
+            raise ConfigError("neighbours must be 0 or more.")
+        if not 0 <= self.dedup <= 1:
+            raise ConfigError("dedup must be between 0 (off) and 1.")
         if self.chunk_tokens < 32:
             raise ConfigError("chunk_tokens must be at least 32.")
         if self.n_ctx < 512:

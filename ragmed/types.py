@@ -48,6 +48,7 @@ class ExtractedDocument:
     headings: list[Heading]
     warnings: list[str] = field(default_factory=list)
     pages_without_text: list[int] = field(default_factory=list)
+    date: str = ""  # ISO date from the file's metadata (PDF creation date), "" if unknown
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,18 @@ class Passage:
     section: tuple[str, ...]
     start: int
     end: int
-    score: float  # cosine similarity for dense retrieval (higher is better)
+    score: float  # the ranking score of the mode used (higher is better), see `scores`
     rank: int  # 1-based
     title: str = ""
+    doc_id: str = ""
+    index: int = -1  # position of the chunk in its document
+    # Per-stage evidence: {"dense": cosine, "lexical": BM25, "fused": ..., "rerank": ...} and the
+    # 1-based rank in each stage's list ({"dense": 3, "lexical": 1}); absent = not retrieved there.
+    scores: dict[str, float] = field(default_factory=dict)
+    ranks: dict[str, int] = field(default_factory=dict)
+    # Neighbour expansion: text of the adjacent chunks of the same document ("" = not expanded).
+    context_before: str = ""
+    context_after: str = ""
 
     @property
     def page(self) -> int:

@@ -1,6 +1,7 @@
 """kill -9 during ingestion, at many points, then re-run: the index equals a clean run's."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -32,6 +33,29 @@ def _manifest(index_dir):
         return None
 
 
+def _versions(index_dir):
+    d = index_dir / "collections/crash/lexical/versions"
+    return sorted(p.name for p in d.iterdir() if not p.name.startswith(".")) if d.is_dir() else []
+
+
+def _assert_lexical_consistent(index_dir, chroma_ids):
+    """The on-disk BM25 build is current and holds exactly the committed chunks, nothing else."""
+    from ragmed.retrieve.lexical import LexicalIndex, stamp_of
+
+    rag = RagMed(collection="crash", index_dir=index_dir)
+    manifest = rag.index.require_manifest()
+    lex = LexicalIndex(rag.index.dir)
+    assert lex.is_current(manifest)
+    cur = json.loads((rag.index.dir / "lexical/current.json").read_text())
+    assert cur["stamp"] == stamp_of(manifest)
+    snap = lex._load(rag.index.dir / "lexical" / cur["dir"], cur["stamp"])
+    assert sorted(r.id for r in snap.refs) == chroma_ids
+    assert _versions(index_dir) == sorted(
+        f"{d['doc_id']}.{d['sha256']}.json.gz" for d in manifest.documents.values()
+    )
+    assert len(list((rag.index.dir / "lexical").glob("bm25-*"))) == 1
+
+
 def _state(index_dir):
     rag = RagMed(collection="crash", index_dir=index_dir)
     col = rag.index.collection()
@@ -46,6 +70,7 @@ def clean(many, tmp_path_factory):
     assert out.returncode == 0, out.stderr
     ids, _, _ = _state(idx)
     assert len(ids) > 8
+    _assert_lexical_consistent(idx, ids)
     return ids
 
 
@@ -72,6 +97,15 @@ KILL_POINTS = [
     ("third document announced", lambda m: m and len(m["documents"]) == 2 and any(p["op"] == "write" for p in m["pending"].values())),
     ("fifth document committed, before old versions are cleaned", lambda m: m and len(m["documents"]) == 5),
     ("seventh document announced", lambda m: m and len(m["documents"]) == 6 and any(p["op"] == "write" for p in m["pending"].values())),
+    ("all committed, during the final BM25 rebuild", lambda m: m and len(m["documents"]) == 8 and not m["pending"]),
+]
+# kill points by failpoint (RAGMED_FAILPOINT=name:n kills the ingest process at exactly that step)
+FAILPOINTS = [
+    "ingest.upserted:2",  # second document's vectors written, its terms not yet
+    "lexical.version_written:4",  # fourth document's terms written, version not yet committed
+    "ingest.committed:6",  # sixth document committed, BM25 index not yet rebuilt
+    "lexical.rebuild_saved:1",  # new BM25 build on disk, not yet current
+    "lexical.current_written:1",  # new build current, old builds not yet deleted
 ]
 
 
@@ -97,6 +131,26 @@ def test_kill_then_rerun_equals_clean_run(many, clean, tmp_path, where, predicat
     m = _manifest(idx)
     assert m["pending"] == {} and len(m["documents"]) == 8
     assert sum(d["chunks"] for d in m["documents"].values()) == len(ids)
+    _assert_lexical_consistent(idx, ids)
+
+
+@pytest.mark.parametrize("point", FAILPOINTS)
+def test_kill_at_failpoint_then_rerun(many, clean, tmp_path, point):
+    idx = tmp_path / "idx"
+    env = {**os.environ, "RAGMED_FAILPOINT": point}
+    out = subprocess.run(_ingest_cmd(many, idx), capture_output=True, text=True, timeout=900, env=env)
+    assert out.returncode == -signal.SIGKILL, f"the failpoint {point} was not reached: {out.stderr[-500:]}"
+    # A reader right after the crash: lexical search sees only committed versions (built in memory).
+    m = _manifest(idx)
+    committed = {d["sha256"] for d in m["documents"].values()}
+    rag = RagMed(collection="crash", index_dir=idx)
+    hits = rag.search("paracetamol fever dose", k=50, mode="lexical")
+    assert hits and {p.file_sha256 for p in hits} <= committed
+    out = subprocess.run(_ingest_cmd(many, idx), capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    ids, _, _ = _state(idx)
+    assert ids == clean
+    _assert_lexical_consistent(idx, ids)
 
 
 def test_kill_while_replacing_changed_files(many, clean, tmp_path):
@@ -123,3 +177,4 @@ def test_kill_while_replacing_changed_files(many, clean, tmp_path):
     fresh = tmp_path / "fresh"
     assert subprocess.run(_ingest_cmd(folder, fresh), capture_output=True, timeout=900).returncode == 0
     assert ids == _state(fresh)[0]
+    _assert_lexical_consistent(idx, ids)

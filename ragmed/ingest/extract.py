@@ -137,8 +137,18 @@ def extract_pdf(path: Path, sha256: str) -> ExtractedDocument:
     title = _pdf_title(reader, headings, path)
     return ExtractedDocument(
         path=str(path), sha256=sha256, kind="pdf", title=title, text=text, pages=pages,
-        headings=headings, warnings=warnings, pages_without_text=empty,
+        headings=headings, warnings=warnings, pages_without_text=empty, date=_pdf_date(reader),
     )
+
+
+def _pdf_date(reader) -> str:
+    """The PDF's creation (else modification) date as YYYY-MM-DD, "" if absent or malformed."""
+    try:
+        meta = reader.metadata
+        when = (meta.creation_date or meta.modification_date) if meta else None
+        return when.date().isoformat() if when else ""
+    except Exception:  # malformed date strings are common; the file date is used instead
+        return ""
 
 
 def _outline_headings(reader, pages: list[Page], text: str, warnings: list[str]) -> list[Heading]:

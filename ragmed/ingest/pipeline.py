@@ -1,8 +1,9 @@
 """Incremental, crash-safe ingestion of files into one collection.
 
 For each file: hash it; if the manifest already holds that exact version, skip it (nothing is
-embedded); otherwise extract, chunk, embed, write the chunks, commit the version in the manifest,
-then delete the previous version's chunks. Every step is idempotent (chunk ids are content
+embedded); otherwise extract, chunk, embed, write the chunks (Chroma vectors and the lexical terms),
+commit the version in the manifest, then delete the previous version's chunks. At the end the BM25
+index is rebuilt from the committed versions' terms (see `retrieve/lexical.py`). Every step is idempotent (chunk ids are content
 hashes), and the manifest's *pending* records let the next run finish or undo whatever a killed
 run left behind, so a re-run always converges to the index a clean run would build.
 """
@@ -14,11 +15,14 @@ import logging
 import os
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
 from .. import __version__
 from ..errors import DocumentError
+from ..failpoints import failpoint
+from ..retrieve.lexical import LexicalIndex
 from ..store.chroma import Index
 from ..store.manifest import Manifest, now
 from ..types import DocumentReport, IngestReport, PageIssue
@@ -70,8 +74,11 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[DocumentRepo
 class Ingestor:
     """Writes documents into one collection of an index. Use `RagMed.ingest` for the public API."""
 
+    REBUILD_EVERY_S = 300.0  # during long runs, refresh the on-disk BM25 index this often
+
     def __init__(self, index: Index, embedder, chunk_tokens: int, batch_size: int = 32):
         self.index = index
+        self.lexical = LexicalIndex(index.dir)
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
         self.batch_size = batch_size
@@ -97,6 +104,7 @@ class Ingestor:
         build = self.build_info()
         if rebuild:
             self.index.drop()
+            self.lexical.drop()
         manifest = self.index.manifest()
         if manifest is None:
             self.index.collection(create=True)
@@ -114,16 +122,19 @@ class Ingestor:
         for doc_id, op in list(manifest.pending.items()):
             if op.get("op") == "write":
                 self.index.delete_version(doc_id, op["sha256"])
+                self.lexical.delete_version(doc_id, op["sha256"])
             else:  # "cleanup": keep only the committed version (or nothing)
                 self.index.delete_versions(doc_id, keep_sha=op.get("keep"))
+                self.lexical.delete_versions(doc_id, keep_sha=op.get("keep"))
             del manifest.pending[doc_id]
         manifest.save()
         log.info("recovered %d interrupted document writes", n)
 
     def run(
         self, paths: Iterable[str | Path], prune: bool = False, rebuild: bool = False,
-        progress: bool = False,
+        progress: bool = False, tags: dict[str, str] | None = None,
     ) -> IngestReport:
+        """Ingest files; `tags` (key=value) replace the tags of every document named in this run."""
         t0 = time.perf_counter()
         report = IngestReport(self.index.name)
         files, problems = discover(paths)
@@ -132,11 +143,15 @@ class Ingestor:
             manifest = self.open_manifest(rebuild=rebuild)
             self.recover(manifest)
             bar = _bar(len(files), progress)
+            last_rebuild = time.monotonic()
             try:
                 for f in files:
                     bar.set_postfix_str(f.name[-40:], refresh=False)
-                    report.documents.append(self._one(manifest, f))
+                    report.documents.append(self._one(manifest, f, tags))
                     bar.update(1)
+                    if time.monotonic() - last_rebuild > self.REBUILD_EVERY_S:
+                        self.finish(manifest)
+                        last_rebuild = time.monotonic()
             finally:
                 bar.close()
             if prune:
@@ -145,7 +160,7 @@ class Ingestor:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _one(self, manifest: Manifest, f: Path) -> DocumentReport:
+    def _one(self, manifest: Manifest, f: Path, tags: dict[str, str] | None = None) -> DocumentReport:
         key = str(f)
         try:
             sha = file_sha256(f)
@@ -153,6 +168,9 @@ class Ingestor:
             return DocumentReport(key, "failed", error=f"cannot read file: {exc.strerror or exc}")
         entry = manifest.documents.get(key)
         if entry and entry["sha256"] == sha:
+            if tags is not None and entry.get("tags", {}) != tags:
+                entry["tags"] = dict(tags)  # metadata only: nothing is re-embedded
+                manifest.save()
             return DocumentReport(
                 key, "unchanged", pages=entry.get("pages", 0), chunks=entry.get("chunks", 0), sha256=sha,
                 page_issues=_issues(entry.get("pages_without_text", []), entry.get("page_labels", {})),
@@ -176,19 +194,28 @@ class Ingestor:
         # 1. announce the write, 2. write chunks, 3. commit the version, 4. drop older versions
         manifest.pending[doc_id] = {"op": "write", "sha256": sha, "source": key}
         manifest.save()
+        failpoint("ingest.announced")
         vectors = self.embedder.embed([c.embed_text for c in chunks], batch_size=self.batch_size)
         rep.embedded = len(chunks)
         self.index.upsert(chunks, vectors)
+        failpoint("ingest.upserted")
+        self.lexical.write_version(chunks)
+        failpoint("lexical.version_written")
+        stat = f.stat()
         manifest.documents[key] = {
             "doc_id": doc_id, "sha256": sha, "title": doc.title, "kind": doc.kind,
             "pages": len(doc.pages), "chunks": len(chunks), "ingested_at": now(),
             "pages_without_text": doc.pages_without_text, "page_labels": labels,
-            "size": f.stat().st_size,
+            "size": stat.st_size,
+            "date": doc.date or datetime.fromtimestamp(stat.st_mtime, timezone.utc).date().isoformat(),
+            "tags": dict(tags) if tags is not None else (entry or {}).get("tags", {}),
         }
         manifest.pending[doc_id] = {"op": "cleanup", "keep": sha, "source": key}
         manifest.save()
+        failpoint("ingest.committed")
         if entry:
             self.index.delete_versions(doc_id, keep_sha=sha)
+            self.lexical.delete_versions(doc_id, keep_sha=sha)
         return rep
 
     def remove(self, manifest: Manifest, key: str) -> DocumentReport:
@@ -196,6 +223,7 @@ class Ingestor:
         manifest.pending[entry["doc_id"]] = {"op": "cleanup", "keep": None, "source": key}
         manifest.save()
         self.index.delete_versions(entry["doc_id"])
+        self.lexical.delete_versions(entry["doc_id"])
         return DocumentReport(key, "removed", pages=entry.get("pages", 0), chunks=entry.get("chunks", 0), sha256=entry["sha256"])
 
     def _prune(self, manifest: Manifest) -> list[DocumentReport]:
@@ -203,10 +231,14 @@ class Ingestor:
         return [self.remove(manifest, k) for k in gone]
 
     def finish(self, manifest: Manifest) -> None:
-        """Clear cleanup records whose work is done (the deletes above have run)."""
+        """Clear cleanup records whose work is done; bring the BM25 index up to the committed set."""
         if manifest.pending:
             manifest.pending = {k: v for k, v in manifest.pending.items() if v.get("op") == "write"}
             manifest.save()
+        pending = [(doc, op["sha256"]) for doc, op in manifest.pending.items() if op.get("op") == "write"]
+        self.lexical.prune_versions(manifest, pending)
+        if not self.lexical.is_current(manifest):
+            self.lexical.rebuild(manifest, self.index.collection(create=True))
 
 
 def _issues(pages: list[int], labels: dict[str, str]) -> list[PageIssue]:

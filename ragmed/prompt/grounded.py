@@ -50,7 +50,8 @@ def describe(p: Passage) -> str:
 
 
 def passage_block(n: int, p: Passage) -> str:
-    body = " ".join(p.text.split())
+    """`[n] text`; with neighbour context, the adjacent text surrounds it (same citation number)."""
+    body = " ".join(" ".join(x for x in (p.context_before, p.text, p.context_after) if x).split())
     return f"[{n}] {body}"
 
 

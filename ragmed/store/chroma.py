@@ -68,7 +68,7 @@ def passage_from(pid: str, text: str, meta: dict[str, Any], score: float, rank: 
         page_start=int(meta["page_start"]), page_end=int(meta["page_end"]),
         page_labels=tuple(json.loads(meta["page_labels"])), section=tuple(json.loads(meta["section"])),
         start=int(meta["start"]), end=int(meta["end"]), score=float(score), rank=rank,
-        title=meta.get("title", ""),
+        title=meta.get("title", ""), doc_id=meta.get("doc_id", ""), index=int(meta.get("index", -1)),
     )
 
 
@@ -157,25 +157,50 @@ class Index:
         col = self.collection(create=True)
         return sorted(col.get(include=[])["ids"])
 
-    def query(self, embedding, k: int, visible_shas: list[str], where: dict | None = None) -> list[Passage]:
-        """Nearest chunks among committed document versions; score = cosine similarity."""
-        if not visible_shas:
-            return []
-        col = self.collection()
-        clauses = [{"file_sha256": {"$in": visible_shas}}]
-        if where:
-            clauses.append(where)
-        flt = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        res = col.query(
-            query_embeddings=[list(map(float, embedding))], n_results=k, where=flt,
-            include=["documents", "metadatas", "distances"],
+    def nearest(
+        self, embedding, k: int, where: dict | None = None, with_embeddings: bool = False,
+    ) -> tuple[list[str], list[float], list | None]:
+        """Ids and cosine similarities of the k nearest chunks (and their vectors), nothing else.
+
+        Without `where` this is a pure HNSW search (a few ms at 100k chunks); a `where` filter makes
+        Chroma scan metadata, which costs tens of ms, so callers filter afterwards when they can.
+        The result may include chunks of versions not (yet) committed: callers must drop those.
+        """
+        if k <= 0:
+            return [], [], ([] if with_embeddings else None)
+        include = ["distances"] + (["embeddings"] if with_embeddings else [])
+        res = self.collection().query(
+            query_embeddings=[list(map(float, embedding))], n_results=k, where=where or None, include=include,
         )
-        out = []
-        for rank, (pid, text, meta, dist) in enumerate(
-            zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]), start=1
-        ):
-            out.append(passage_from(pid, text, meta, 1.0 - float(dist), rank))
-        return out
+        ids = list(res["ids"][0])
+        sims = [1.0 - float(d) for d in res["distances"][0]]
+        vectors = list(res["embeddings"][0]) if with_embeddings else None
+        return ids, sims, vectors
+
+    def get(self, ids: list[str], passages: bool = True, embeddings: bool = False) -> dict[str, tuple[Passage | None, Any]]:
+        """Chunks by id -> (passage with score 0 or None, vector or None); unknown ids are absent."""
+        if not ids:
+            return {}
+        include = (["documents", "metadatas"] if passages else []) + (["embeddings"] if embeddings else [])
+        res = self.collection().get(ids=list(ids), include=include)
+        n = len(res["ids"])
+        docs = res["documents"] if passages else [None] * n
+        metas = res["metadatas"] if passages else [None] * n
+        vecs = res["embeddings"] if embeddings else [None] * n
+        return {
+            pid: (passage_from(pid, text, meta, 0.0, 0) if passages else None, vec)
+            for pid, text, meta, vec in zip(res["ids"], docs, metas, vecs)
+        }
+
+    def neighbours(self, doc_id: str, sha: str, indices: list[int]) -> dict[int, str]:
+        """Texts of a document version's chunks at the given positions."""
+        if not indices:
+            return {}
+        res = self.collection().get(
+            where={"$and": [{"doc_id": doc_id}, {"file_sha256": sha}, {"index": {"$in": list(indices)}}]},
+            include=["documents", "metadatas"],
+        )
+        return {int(m["index"]): t for t, m in zip(res["documents"], res["metadatas"])}
 
     def drop(self) -> None:
         """Delete the collection's vectors and manifest (used by --rebuild)."""

@@ -1,0 +1,1 @@
+"""Evaluation: retrieval quality on BEIR-format judgements (`ragmed eval retrieval`)."""

@@ -1,0 +1,26 @@
+"""Failpoints for crash testing: `RAGMED_FAILPOINT=name:n` kills the process (SIGKILL) the n-th time
+the named point is reached (n defaults to 1). Unset in normal use; reading one env var is the cost.
+
+Named points (in ingestion order): ingest.announced, ingest.upserted, lexical.version_written,
+ingest.committed, lexical.rebuild_saved (new BM25 build on disk, not yet current),
+lexical.current_written (new build current, old builds not yet deleted).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+_hits: dict[str, int] = {}
+
+
+def failpoint(name: str) -> None:
+    spec = os.environ.get("RAGMED_FAILPOINT")
+    if not spec:
+        return
+    target, _, nth = spec.partition(":")
+    if target != name:
+        return
+    _hits[name] = _hits.get(name, 0) + 1
+    if _hits[name] >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
