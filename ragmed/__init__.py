@@ -4,6 +4,7 @@
     rag = RagMed(collection="clinic")
     rag.ingest(["corpora/"])
     answer = rag.ask("When should a patient be referred urgently?")
+    passages = rag.search("amlodipine dose", k=5, filter=SearchFilter(tags={"dept": "cardiology"}))
     print(answer.answer, [c.source for c in answer.citations])
 
 Importing ragmed is cheap: models, Chroma and llama.cpp load lazily on first use.
@@ -25,6 +26,7 @@ from .errors import (
     ModelNotFoundError,
     RagmedError,
 )
+from .retrieve.filters import SearchFilter
 from .types import (
     Answer,
     Chunk,
@@ -41,6 +43,7 @@ from .types import (
 
 __all__ = [
     "RagMed",
+    "SearchFilter",
     "Settings",
     "Answer",
     "Chunk",

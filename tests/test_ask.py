@@ -14,7 +14,7 @@ from ragmed.prompt.grounded import passage_block
 
 
 def test_grounded_answer_cites_the_passage_that_holds_it(demo_rag):
-    a = demo_rag.ask("How often are stable patients seen?")
+    a = demo_rag.ask("How often are stable patients seen for follow-up?")
     assert a.grounded and a.passages
     assert "6 months" in a.passages[0].text  # retrieval put the answer first
     assert a.citations, a.answer
@@ -30,7 +30,7 @@ def test_grounded_answer_cites_the_passage_that_holds_it(demo_rag):
 
 
 def test_same_question_ungrounded_uses_no_passages(demo_rag):
-    a = demo_rag.ask("How often are stable patients seen?", grounded=False)
+    a = demo_rag.ask("How often are stable patients seen for follow-up?", grounded=False)
     assert not a.grounded and a.passages == [] and a.citations == []
     assert a.answer
 
@@ -60,7 +60,7 @@ def test_bad_questions_get_clear_errors(demo_rag):
 
 def test_cli_ask_json_shape(demo_rag):
     out = subprocess.run(
-        [sys.executable, "-m", "ragmed.cli", "ask", "How often are stable patients seen?", "--collection", "demo",
+        [sys.executable, "-m", "ragmed.cli", "ask", "How often are stable patients seen for follow-up?", "--collection", "demo",
          "--index-dir", str(demo_rag.index.index_dir), "--json", "--max-tokens", "64"],
         capture_output=True, text=True, timeout=600,
     )
@@ -74,7 +74,7 @@ def test_cli_ask_json_shape(demo_rag):
 
 def test_cli_ask_text_lists_sources(demo_rag):
     out = subprocess.run(
-        [sys.executable, "-m", "ragmed.cli", "ask", "How often are stable patients seen?", "--collection", "demo",
+        [sys.executable, "-m", "ragmed.cli", "ask", "How often are stable patients seen for follow-up?", "--collection", "demo",
          "--index-dir", str(demo_rag.index.index_dir), "--max-tokens", "64"],
         capture_output=True, text=True, timeout=600,
     )

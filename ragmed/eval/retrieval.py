@@ -55,7 +55,12 @@ class RetrievalEval:
     ragmed_version: str = __version__
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        for r in d["results"]:  # NaN (not timed) is not JSON
+            for key in ("p50_ms", "p95_ms"):
+                if r[key] != r[key]:
+                    r[key] = None
+        return d
 
     def table(self) -> str:
         """The comparison as a Markdown table."""
@@ -63,10 +68,13 @@ class RetrievalEval:
             "| run | queries | nDCG@10 | Recall@10 | Recall@100 | MRR@10 | p50 ms | p95 ms |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
+        def ms(x: float) -> str:
+            return "–" if x != x else f"{x:.1f}"  # NaN: not timed
+
         for r in self.results:
             lines.append(
                 f"| {r.run} | {r.queries} | {r.ndcg10:.4f} | {r.recall10:.4f} | {r.recall100:.4f} | "
-                f"{r.mrr10:.4f} | {r.p50_ms:.1f} | {r.p95_ms:.1f} |"
+                f"{r.mrr10:.4f} | {ms(r.p50_ms)} | {ms(r.p95_ms)} |"
             )
         return "\n".join(lines)
 
