@@ -25,24 +25,15 @@ import platform
 import sys
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ["HF_HUB_OFFLINE"] = "1"
+from _common import BIOASQ, EVAL_INDEXES, PUBMEDQA, RESULTS, require
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from ragmed.embed.sentence import Embedder
+from ragmed.eval.beir import load_beir
+from ragmed.eval.metrics import mrr_at, ndcg_at, recall_at
+from ragmed.eval.retrieval import ModeResult, Run, build_collection, evaluate
+from ragmed.retrieve.hybrid import RetrievalConfig
 
-from ragmed.embed.sentence import Embedder  # noqa: E402
-from ragmed.eval.beir import load_beir  # noqa: E402
-from ragmed.eval.metrics import mrr_at, ndcg_at, recall_at  # noqa: E402
-from ragmed.eval.retrieval import ModeResult, Run, build_collection, evaluate  # noqa: E402
-from ragmed.retrieve.hybrid import RetrievalConfig  # noqa: E402
-
-EVAL = Path(os.environ.get("RAGMED_EVAL_DIR", ROOT.parent / "shared" / "eval"))
-DATASETS = {
-    "bioasq": EVAL / "beir" / "bioasq_7b-11b_snippets",
-    "pubmedqa": EVAL / "beir" / "pubmedqa_pqal",
-}
-RESULTS = ROOT / "benchmarks" / "results"
+DATASETS = {"bioasq": BIOASQ, "pubmedqa": PUBMEDQA}
 
 
 def runs() -> list[Run]:
@@ -102,12 +93,10 @@ def main() -> None:
     ap.add_argument("--split", default="test", choices=["dev", "test", "all"])
     ap.add_argument("--dataset", default="all", choices=[*DATASETS, "all"])
     ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--index-dir", type=Path, default=Path.home() / ".cache" / "ragmed" / "eval-indexes")
+    ap.add_argument("--index-dir", type=Path, default=EVAL_INDEXES)
     args = ap.parse_args()
     names = list(DATASETS) if args.dataset == "all" else [args.dataset]
-    missing = [str(DATASETS[n]) for n in names if not DATASETS[n].is_dir()]
-    if missing:
-        sys.exit(f"skipped: evaluation data not found ({', '.join(missing)}); it lives in ../shared/eval")
+    require(*(DATASETS[n] for n in names))
     emb = Embedder()
     RESULTS.mkdir(parents=True, exist_ok=True)
     for name in names:

@@ -22,26 +22,19 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ["HF_HUB_OFFLINE"] = "1"
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import BIOASQ, CACHE, EVAL_INDEXES, RESULTS, require
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from ragmed.embed.sentence import Embedder  # noqa: E402
-from ragmed.eval.beir import load_beir  # noqa: E402
-from ragmed.eval.metrics import percentile  # noqa: E402
-from ragmed.eval.retrieval import build_collection  # noqa: E402
-from ragmed.retrieve.hybrid import MODES, RetrievalConfig, Retriever  # noqa: E402
-from ragmed.retrieve.lexical import LexicalIndex  # noqa: E402
-from ragmed.store.chroma import Index  # noqa: E402
-from ragmed.store.manifest import Manifest, now  # noqa: E402
-from ragmed.types import Chunk  # noqa: E402
-
-EVAL = Path(os.environ.get("RAGMED_EVAL_DIR", ROOT.parent / "shared" / "eval"))
-BIOASQ = EVAL / "beir" / "bioasq_7b-11b_snippets"
-RESULTS = ROOT / "benchmarks" / "results"
+from ragmed.embed.sentence import Embedder
+from ragmed.eval.beir import load_beir
+from ragmed.eval.metrics import percentile
+from ragmed.eval.retrieval import build_collection
+from ragmed.retrieve.hybrid import MODES, RetrievalConfig, Retriever
+from ragmed.retrieve.lexical import LexicalIndex
+from ragmed.store.chroma import Index
+from ragmed.store.manifest import Manifest, now
+from ragmed.types import Chunk
 
 
 def source_vectors(ds, emb, cache: Path) -> tuple[list[str], list[str], np.ndarray]:
@@ -98,13 +91,12 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--k", type=int, default=10)
-    ap.add_argument("--index-dir", type=Path, default=Path.home() / ".cache" / "ragmed" / "latency-indexes")
+    ap.add_argument("--index-dir", type=Path, default=CACHE / "latency-indexes")
     args = ap.parse_args()
-    if not BIOASQ.is_dir():
-        sys.exit(f"skipped: {BIOASQ} not found (the evaluation data lives in ../shared/eval)")
+    require(BIOASQ)
     ds = load_beir(BIOASQ)
     emb = Embedder()
-    _, texts, vecs = source_vectors(ds, emb, Path.home() / ".cache" / "ragmed" / "eval-indexes")
+    _, texts, vecs = source_vectors(ds, emb, EVAL_INDEXES)
     queries = [ds.queries[q] for q in ds.query_ids("test")][: args.queries]
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:

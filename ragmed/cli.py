@@ -160,7 +160,9 @@ def docs_list(collection, index_dir, as_json):
         click.echo("No documents.")
     for i in infos:
         extra = f"; pages without text: {list(i.pages_without_text)}" if i.pages_without_text else ""
-        click.echo(f"{i.path}\n  {i.title} | {i.pages} pages, {i.chunks} chunks | sha256 {i.sha256[:12]} | {i.ingested_at}{extra}")
+        tags = " | " + ", ".join(f"{k}={v}" for k, v in sorted(i.tags.items())) if i.tags else ""
+        click.echo(f"{i.path}\n  {i.title} | {i.pages} pages, {i.chunks} chunks | dated {i.date or '?'} | "
+                   f"sha256 {i.sha256[:12]} | ingested {i.ingested_at}{tags}{extra}")
 
 
 @docs.command("remove")

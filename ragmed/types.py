@@ -294,6 +294,8 @@ class DocumentInfo:
     chunks: int
     ingested_at: str
     pages_without_text: tuple[int, ...] = ()
+    date: str = ""  # the document's date (its `date` tag, PDF creation date or file date)
+    tags: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = _dict(self)

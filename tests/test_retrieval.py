@@ -219,3 +219,7 @@ def test_tags_update_without_reembedding(docs, tmp_path):
     assert rep.documents[0].status == "unchanged" and rep.embedded == 0
     assert r.search("potassium", k=1, filter=SearchFilter(tags={"dept": "renal"}))
     assert r.search("potassium", k=1, filter=SearchFilter(tags={"dept": "cardiology"})) == []
+    info = r.documents()[0]
+    assert info.tags == {"dept": "renal"} and len(info.date) == 10  # file date: markdown has no metadata
+    res = CliRunner().invoke(cli, ["docs", "list", "--index-dir", str(tmp_path / "idx"), "-c", "tagupd"])
+    assert res.exit_code == 0 and "dept=renal" in res.output

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..ingest.extract import file_sha256
 
 SPLITS = ("dev", "test", "all")
 DEV_DIGITS = frozenset("0123456789ab")
@@ -42,14 +43,6 @@ class BeirDataset:
             raise InputError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}.")
         ids = [q for q in self.queries if any(g > 0 for g in self.qrels.get(q, {}).values())]
         return sorted(ids if split == "all" else [q for q in ids if split_of(q) == split])
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -104,5 +97,5 @@ def load_beir(path: str | Path, qrels: str | None = None) -> BeirDataset:
             except ValueError as exc:
                 raise InputError(f"{chosen}:{n}: score {row[2]!r} is not a number.") from exc
             judged.setdefault(row[0], {})[row[1]] = grade
-    shas = {p.name: _sha256(p) for p in (root / "corpus.jsonl", root / "queries.jsonl", chosen)}
+    shas = {p.name: file_sha256(p) for p in (root / "corpus.jsonl", root / "queries.jsonl", chosen)}
     return BeirDataset(root, corpus, queries, judged, chosen, shas)

@@ -114,7 +114,7 @@ class Retriever:
         trace = SearchTrace()
         self.last = trace
         t0 = time.perf_counter()
-        manifest = self.index.require_manifest()
+        manifest = self.index.require_manifest(cached=True)
         flt = filter or SearchFilter()
         shas = flt.allowed_shas(manifest) if flt.document_level else None
         if shas == []:
@@ -122,7 +122,7 @@ class Retriever:
         # The BM25 snapshot is of exactly the committed versions: it is also how dense hits of
         # uncommitted versions (an ingestion running right now) are recognised and dropped.
         snap = self.lexical.snapshot(manifest, self.index.collection())
-        sections = flt.allowed_sections({r.section for r in snap.refs})
+        sections = flt.allowed_sections(snap.sections) if flt.sections else None
         if sections == [] or not len(snap):
             return []
         keep = max(k, cfg.rerank_depth if self.reranker else k)

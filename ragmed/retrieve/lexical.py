@@ -72,6 +72,7 @@ class LexicalSnapshot:
 
     def __post_init__(self) -> None:
         self.position = {r.id: i for i, r in enumerate(self.refs)}
+        self.sections = frozenset(r.section for r in self.refs)
 
     def __len__(self) -> int:
         return len(self.refs)

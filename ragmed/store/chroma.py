@@ -26,6 +26,7 @@ from .manifest import Manifest
 log = logging.getLogger(__name__)
 
 _CLIENTS: dict[str, Any] = {}
+_MANIFESTS: dict[str, tuple[tuple, Manifest]] = {}
 _CLIENT_LOCK = threading.Lock()
 
 
@@ -86,11 +87,29 @@ class Index:
     def exists(self) -> bool:
         return self.manifest_path.exists()
 
-    def manifest(self) -> Manifest | None:
-        return Manifest.load(self.manifest_path)
+    def manifest(self, cached: bool = False) -> Manifest | None:
+        """The manifest, freshly read (writers mutate it).
 
-    def require_manifest(self) -> Manifest:
-        m = self.manifest()
+        `cached=True` is for readers: the same object is returned until the file changes (it is
+        only ever replaced atomically), saving a JSON parse per query. Never mutate it.
+        """
+        if not cached:
+            return Manifest.load(self.manifest_path)
+        try:
+            st = self.manifest_path.stat()
+        except FileNotFoundError:
+            return None
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        hit = _MANIFESTS.get(str(self.manifest_path))
+        if hit is None or hit[0] != key:
+            m = Manifest.load(self.manifest_path)
+            if m is None:
+                return None
+            hit = _MANIFESTS[str(self.manifest_path)] = (key, m)
+        return hit[1]
+
+    def require_manifest(self, cached: bool = False) -> Manifest:
+        m = self.manifest(cached=cached)
         if m is None:
             raise CollectionNotFoundError(
                 f"Collection {self.name!r} does not exist in {self.index_dir}. "

@@ -119,6 +119,7 @@ class Manifest:
                 path=p, sha256=d["sha256"], title=d.get("title", ""), pages=d.get("pages", 0),
                 chunks=d.get("chunks", 0), ingested_at=d.get("ingested_at", ""),
                 pages_without_text=tuple(d.get("pages_without_text", [])),
+                date=str(d.get("tags", {}).get("date") or d.get("date", "")), tags=dict(d.get("tags", {})),
             )
             for p, d in sorted(self.documents.items())
         ]

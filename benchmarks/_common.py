@@ -1,0 +1,32 @@
+"""Shared set-up of the benchmark scripts: environment, paths, the evaluation data location.
+
+Import it first (`from _common import ...`): it fixes the thread and offline settings before
+numpy or torch load, and puts the repository on sys.path.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+EVAL = Path(os.environ.get("RAGMED_EVAL_DIR", ROOT.parent / "shared" / "eval"))
+BIOASQ = EVAL / "beir" / "bioasq_7b-11b_snippets"
+PUBMEDQA = EVAL / "beir" / "pubmedqa_pqal"
+RESULTS = ROOT / "benchmarks" / "results"
+CACHE = Path.home() / ".cache" / "ragmed"
+EVAL_INDEXES = CACHE / "eval-indexes"  # the BEIR corpora as collections, shared by the scripts
+
+
+def require(*paths: Path) -> None:
+    """Exit with a clear 'skipped' line when the third-party evaluation data is absent."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        sys.exit(f"skipped: evaluation data not found ({', '.join(missing)}); it lives in ../shared/eval")
