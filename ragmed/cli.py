@@ -337,7 +337,8 @@ def _cache_dir() -> Path:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write per_query_<split>.jsonl and summary_<split>.{json,md} here.")
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where the corpus collection is built and reused (default: ~/.cache/ragmed/eval-indexes).")
+              help="Where the corpus collection is built and reused (default: $RAGMED_HOME/cache/eval-indexes, "
+                   "else ~/.cache/ragmed/eval-indexes).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @handle_errors
