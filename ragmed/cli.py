@@ -309,6 +309,86 @@ def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, tem
         click.echo("\n(Ungrounded: answered without your documents.)")
 
 
+# -- models ----------------------------------------------------------------------------------
+
+@cli.group()
+def models() -> None:
+    """List, download, verify, locate and remove chat models (stored under $RAGMED_HOME/models)."""
+
+
+def _status_line(st) -> str:
+    size = f"{st.size / 1e9:.2f} GB" if st.size else (f"~{st.spec['approx_size_gb']} GB" if st.spec.get("approx_size_gb") else "size ?")
+    return f"{st.name:<18} {st.state:<9} {st.spec['quantisation']:<17} {size:<10} {st.spec.get('repo_id') or 'bundled'}"
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def models_list(as_json):
+    """Every known model and where it stands: bundled, missing, pulled or verified."""
+    from .models.store import ModelStore
+
+    rows = ModelStore().list()
+    if as_json:
+        _emit_json([r.to_dict() for r in rows])
+        return
+    for r in rows:
+        click.echo(_status_line(r))
+
+
+@models.command("pull")
+@click.argument("name")
+@click.option("--endpoint", default=None, help="Hub URL (default: $HF_ENDPOINT, else huggingface.co).")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def models_pull(name, endpoint, as_json):
+    """Download NAME once (resumable, sha256-checked); afterwards it runs offline."""
+    from .models.store import ModelStore
+
+    st = ModelStore().pull(name, endpoint=endpoint, progress=not as_json and sys.stderr.isatty())
+    if as_json:
+        _emit_json(st.to_dict())
+    else:
+        click.echo(f"{_status_line(st)}\n  {st.path}\n  sha256 {st.sha256} ({st.sha256_source})")
+
+
+@models.command("verify")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def models_verify(name, as_json):
+    """Re-hash NAME's file and compare it with the pinned or recorded sha256."""
+    from .models.store import ModelStore
+
+    st = ModelStore().verify(name)
+    _emit_json(st.to_dict()) if as_json else click.echo(f"{st.name}: {st.state}, sha256 {st.sha256}")
+
+
+@models.command("path")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def models_path(name, as_json):
+    """Print the local file of NAME (fails with the pull command if it is missing)."""
+    from .models.store import ModelStore
+
+    p = ModelStore().path(name)
+    _emit_json({"name": name, "path": str(p)}) if as_json else click.echo(str(p))
+
+
+@models.command("rm")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def models_rm(name, as_json):
+    """Delete a pulled model and any partial download of it."""
+    from .models.store import ModelStore
+
+    removed = ModelStore().rm(name)
+    _emit_json({"name": name, "removed": removed}) if as_json else click.echo(
+        f"removed {name}" if removed else f"{name} was not on this machine")
+
+
 # -- eval ------------------------------------------------------------------------------------
 
 @cli.group("eval")

