@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .config import Settings
 from .errors import InputError
@@ -27,6 +28,15 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 4000
 ANSWER_RESERVE = 64  # prompt tokens kept free beyond max_tokens, for the template's own tokens
+
+
+@dataclass(frozen=True)
+class AskEvent:
+    """One event of `RagMed.ask_stream`: kind is "reasoning", "answer" or "final"."""
+
+    kind: str
+    text: str = ""
+    answer: Answer | None = None
 
 
 class RagMed:
@@ -138,6 +148,41 @@ class RagMed:
         """
         return self.retriever.search(query, k or self.settings.k, mode=mode, filter=filter, dedup=dedup)
 
+    def ask_stream(self, question: str, **kwargs) -> Iterator[AskEvent]:
+        """`ask`, as events while the model writes: ("reasoning", text), ("answer", text), then one
+        ("final", answer=Answer) with the citations. Takes the same arguments as `ask`."""
+        import queue
+        import threading
+
+        from .generate.thinking import StreamSplitter
+
+        events: queue.Queue = queue.Queue()
+        splitter = StreamSplitter()
+        result: dict = {}
+
+        def on_text(piece: str) -> None:
+            for kind, text in splitter.feed(piece):
+                events.put(AskEvent(kind, text))
+
+        def work() -> None:
+            try:
+                result["answer"] = self.ask(question, on_text=on_text, **kwargs)
+            except BaseException as exc:  # re-raised in the caller's thread
+                result["error"] = exc
+            finally:
+                events.put(None)
+
+        worker = threading.Thread(target=work, name="ragmed-ask", daemon=True)
+        worker.start()
+        while (event := events.get()) is not None:
+            yield event
+        worker.join()
+        for kind, text in splitter.flush():
+            yield AskEvent(kind, text)
+        if "error" in result:
+            raise result["error"]
+        yield AskEvent("final", answer=result["answer"])
+
     def ask(
         self,
         question: str,
@@ -166,16 +211,20 @@ class RagMed:
         timings.retrieve_s = time.perf_counter() - t0
 
         gen = self.generator
-        budget = gen.n_ctx - min(s.max_tokens, gen.n_ctx // 2) - ANSWER_RESERVE
+        thinking = gen.render([{"role": "user", "content": "x"}]).style == "chatml"  # Qwen3 / MedPsy
+        reserve = s.max_tokens + (s.reasoning_tokens if thinking else 0)
+        budget = gen.n_ctx - min(reserve, gen.n_ctx // 2) - ANSWER_RESERVE
         if grounded:
             prompt = prompts.grounded(question, retrieved, gen.prompt_tokens, budget)
         else:
             prompt = prompts.ungrounded(question)
-        params = SamplingParams(
-            max_tokens=s.max_tokens, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k,
-            repeat_penalty=s.repeat_penalty, seed=s.seed,
-        )
-        out = gen.generate(prompt.messages, params, on_text=on_text)
+        from .models.registry import lookup
+
+        spec = lookup(gen.model_id)
+        params = SamplingParams(max_tokens=s.max_tokens, seed=s.seed,
+                                **s.sampling(spec.sampling if spec else None))
+        out = gen.generate(prompt.messages, params, on_text=on_text,
+                           reasoning_tokens=s.reasoning_tokens if thinking else None)
         split = split_reasoning(out.text)
         citations, invalid = resolve(split.answer, prompt.passages) if grounded else ([], [])
         timings.prompt_s = out.prompt_s
@@ -187,7 +236,9 @@ class RagMed:
         return Answer(
             question=question, answer=split.answer, reasoning=split.reasoning, grounded=grounded,
             citations=citations, passages=prompt.passages, invalid_citations=invalid,
-            reasoning_closed=split.closed, finish_reason=out.finish_reason, model=gen.model_id,
-            usage=Usage(out.prompt_tokens, out.completion_tokens, len(prompt.passages), prompt.dropped),
+            reasoning_closed=split.closed, reasoning_truncated=out.reasoning_truncated,
+            finish_reason=out.finish_reason, model=gen.model_id,
+            usage=Usage(out.prompt_tokens, out.completion_tokens, len(prompt.passages), prompt.dropped,
+                        out.reasoning_tokens),
             timings=timings,
         )

@@ -268,25 +268,52 @@ def search(query, collection, index_dir, k, mode, docs_, sections, tags, after, 
 @click.option("--seed", type=int, default=None)
 @click.option("--n-ctx", type=int, default=None, help="Model context size in tokens (default 4096).")
 @click.option("--show-reasoning", is_flag=True, help="Also print the model's reasoning trace.")
+@click.option("--reasoning-tokens", type=int, default=None,
+              help="Thinking budget of reasoning models (default 1024); then ragmed closes the trace.")
+@click.option("--preset", type=click.Choice(["deterministic", "medpsy"]), default=None,
+              help="Sampling preset (default deterministic: greedy, seeded; medpsy: the model card's).")
+@click.option("--stream/--no-stream", default=None, help="Print the answer as it is written (default: on a terminal).")
 @retrieval_options
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and passages as JSON.")
 @handle_errors
 def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, temperature, seed, n_ctx,
-        show_reasoning, mode, docs_, sections, tags, after, before, neighbours, reranker, as_json):
+        show_reasoning, reasoning_tokens, preset, stream, mode, docs_, sections, tags, after, before, neighbours,
+        reranker, as_json):
     """Answer QUESTION from the collection's documents, with numbered citations."""
     rag = _rag(collection, index_dir, model=model, max_tokens=max_tokens, temperature=temperature,
-               seed=seed, n_ctx=n_ctx, retrieval=mode, neighbours=neighbours, reranker=reranker)
-    answer = rag.ask(question, k=k, grounded=not no_retrieval,
-                     filter=_filter(docs_, sections, tags, after, before))
+               seed=seed, n_ctx=n_ctx, retrieval=mode, neighbours=neighbours, reranker=reranker,
+               reasoning_tokens=reasoning_tokens, preset=preset)
+    kwargs = dict(k=k, grounded=not no_retrieval, filter=_filter(docs_, sections, tags, after, before))
     if as_json:
-        _emit_json(answer.to_dict())
+        _emit_json(rag.ask(question, **kwargs).to_dict())
         return
-    if show_reasoning and answer.reasoning:
-        click.echo(click.style("Reasoning:", dim=True))
-        click.echo(click.style(answer.reasoning, dim=True) + "\n")
-    if not answer.reasoning_closed:
+    if stream is None:
+        stream = sys.stdout.isatty()
+    if stream:
+        answer, shown_thinking = None, False
+        for event in rag.ask_stream(question, **kwargs):
+            if event.kind == "reasoning":
+                if show_reasoning:
+                    click.echo(click.style(event.text, dim=True), nl=False)
+                elif not shown_thinking:
+                    click.echo(click.style("(thinking...)", dim=True))
+                shown_thinking = True
+            elif event.kind == "answer":
+                click.echo(event.text, nl=False)
+            else:
+                answer = event.answer
+        click.echo("" if answer.answer else "(empty answer)")
+    else:
+        answer = rag.ask(question, **kwargs)
+        if show_reasoning and answer.reasoning:
+            click.echo(click.style("Reasoning:", dim=True))
+            click.echo(click.style(answer.reasoning, dim=True) + "\n")
+        click.echo(answer.answer or "(empty answer)")
+    if answer.reasoning_truncated:
+        click.echo("(The reasoning budget ran out; ragmed closed it so the model could answer. "
+                   "Raise --reasoning-tokens for harder questions.)")
+    elif not answer.reasoning_closed:
         click.echo("(The model's reasoning did not finish within --max-tokens; no answer was produced.)")
-    click.echo(answer.answer or "(empty answer)")
     if answer.grounded:
         click.echo("")
         if answer.citations:

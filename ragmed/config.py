@@ -16,8 +16,10 @@ it is called, and explicit arguments override them. Defaults are chosen for a la
 | neighbours         | RAGMED_NEIGHBOURS        | 0 (adjacent chunks added as context)     |
 | dedup              | RAGMED_DEDUP             | 0.9 (ask drops repeated passages; 0 off) |
 | n_ctx              | RAGMED_N_CTX             | 4096                                     |
-| max_tokens         | RAGMED_MAX_TOKENS        | 512                                      |
-| temperature        | RAGMED_TEMPERATURE       | 0.0 (greedy, reproducible)               |
+| max_tokens         | RAGMED_MAX_TOKENS        | 512 (answer budget)                      |
+| reasoning_tokens   | RAGMED_REASONING_TOKENS  | 1024 (thinking budget, then it is closed) |
+| preset             | RAGMED_PRESET            | deterministic (or medpsy: the model's)   |
+| temperature        | RAGMED_TEMPERATURE       | the preset's (deterministic: 0, greedy)  |
 | seed               | RAGMED_SEED              | 0                                        |
 | threads            | RAGMED_THREADS           | number of CPUs                           |
 | chunk_tokens       | RAGMED_CHUNK_TOKENS      | 200 (embedder tokens, header included)   |
@@ -36,6 +38,13 @@ from .errors import ConfigError
 DEFAULT_COLLECTION = "default"
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 DEFAULT_MODEL = "smollm2-135m"
+# Sampling presets. "deterministic": greedy with a fixed seed (research runs, reproducible).
+# "medpsy": the Qwen3 thinking defaults from the model card (temperature 0.6, top-p 0.95, top-k 20),
+# or the registry's values for the chosen model. Explicit --temperature/--seed override a preset.
+PRESETS = {
+    "deterministic": {"temperature": 0.0, "top_p": 0.95, "top_k": 40, "repeat_penalty": 1.1},
+    "medpsy": {"temperature": 0.6, "top_p": 0.95, "top_k": 20, "repeat_penalty": 1.0},
+}
 
 
 @dataclass(frozen=True)
@@ -51,10 +60,12 @@ class Settings:
     dedup: float = 0.9
     n_ctx: int = 4096
     max_tokens: int = 512
-    temperature: float = 0.0
-    top_p: float = 0.95
-    top_k: int = 40
-    repeat_penalty: float = 1.1
+    reasoning_tokens: int = 1024
+    preset: str = "deterministic"
+    temperature: float | None = None  # None: the preset's value
+    top_p: float | None = None
+    top_k: int | None = None
+    repeat_penalty: float | None = None
     seed: int = 0
     threads: int = 0  # 0 = all CPUs
     chunk_tokens: int = 200
@@ -96,6 +107,10 @@ class Settings:
             raise ConfigError("k must be at least 1.")
         if self.retrieval not in ("dense", "lexical", "hybrid"):
             raise ConfigError(f"Retrieval mode {self.retrieval!r} is unknown: use dense, lexical or hybrid.")
+        if self.preset not in PRESETS:
+            raise ConfigError(f"Preset {self.preset!r} is unknown: use one of {', '.join(PRESETS)}.")
+        if self.reasoning_tokens < 0 or self.max_tokens < 1:
+            raise ConfigError("max_tokens must be at least 1 and reasoning_tokens 0 or more.")
         if self.neighbours < 0:
             raise ConfigError("neighbours must be 0 or more.")
         if not 0 <= self.dedup <= 1:
@@ -109,6 +124,17 @@ class Settings:
     def with_(self, **changes: Any) -> "Settings":
         return replace(self, **{k: v for k, v in changes.items() if v is not None}).validated()
 
+    def sampling(self, model_sampling: dict[str, float] | None = None) -> dict[str, float]:
+        """Sampling values: the preset (for "medpsy", the model's registry values when it has
+        them), overridden by any of temperature/top_p/top_k/repeat_penalty set explicitly."""
+        values = dict(PRESETS[self.preset])
+        if self.preset == "medpsy" and model_sampling:
+            values.update(model_sampling)
+        for name in ("temperature", "top_p", "top_k", "repeat_penalty"):
+            if getattr(self, name) is not None:
+                values[name] = getattr(self, name)
+        return values
+
     @property
     def n_threads(self) -> int:
         return self.threads or (os.cpu_count() or 1)
@@ -116,6 +142,7 @@ class Settings:
 
 def _coerce(name: str, raw: str, typ: Any) -> Any:
     t = typ if isinstance(typ, str) else getattr(typ, "__name__", str(typ))
+    t = t.replace(" | None", "")
     try:
         if t == "int":
             return int(raw)

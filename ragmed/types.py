@@ -155,6 +155,7 @@ class Usage:
     completion_tokens: int = 0
     passages_in_prompt: int = 0
     passages_dropped: int = 0  # retrieved but left out by the context budget
+    reasoning_tokens: int = 0  # of completion_tokens, those spent inside the reasoning trace
 
     def to_dict(self) -> dict[str, Any]:
         return _dict(self)
@@ -184,6 +185,7 @@ class Answer:
     passages: list[Passage]  # the passages given to the model, numbered from 1 in this order
     invalid_citations: list[int] = field(default_factory=list)  # [n] that name no passage
     reasoning_closed: bool = True  # False when a thinking trace never closed (answer may be empty)
+    reasoning_truncated: bool = False  # the reasoning budget ran out; ragmed closed the trace
     finish_reason: str = ""
     model: str = ""
     usage: Usage = field(default_factory=Usage)
@@ -195,6 +197,7 @@ class Answer:
             "answer": self.answer,
             "reasoning": self.reasoning,
             "reasoning_closed": self.reasoning_closed,
+            "reasoning_truncated": self.reasoning_truncated,
             "grounded": self.grounded,
             "citations": [c.to_dict() for c in self.citations],
             "invalid_citations": list(self.invalid_citations),

@@ -47,6 +47,8 @@ class Generation:
     prompt_s: float  # time to first token (prompt processing dominates it)
     total_s: float
     style: str
+    reasoning_tokens: int = 0  # tokens generated inside <think>...</think>
+    reasoning_truncated: bool = False  # the reasoning budget ran out and ragmed closed the trace
 
 
 @dataclass(frozen=True)
@@ -138,43 +140,86 @@ class LlamaGenerator:
     def generate(
         self, messages: list[Message], params: SamplingParams,
         on_text: Callable[[str], None] | None = None,
+        reasoning_tokens: int | None = None, prefill: str = "",
     ) -> Generation:
+        """Generate a reply; `params.max_tokens` bounds the answer.
+
+        Reasoning (`<think>...</think>`, or a trace the prompt opened with `prefill="<think>\n"`)
+        has its own budget, `reasoning_tokens`: when it is spent ragmed writes the closing tag
+        itself and lets the model answer, instead of losing the answer to an endless trace.
+        `on_text` receives the raw text as it is generated, tags included.
+        """
+        from .thinking import CLOSE, OPEN, StreamSplitter
+
         rendered = self.render(messages)
         llm = self.llm
-        n_prompt = len(llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=True, special=True))
+        prompt = rendered.prompt + prefill
+        n_prompt = len(llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
         room = self.n_ctx - n_prompt
-        max_tokens = min(params.max_tokens, room)
         if room < min(16, params.max_tokens):
             raise InputError(
                 f"The prompt ({n_prompt} tokens) leaves no room to answer in the model's "
                 f"{self.n_ctx}-token context. Use a smaller -k or a larger --n-ctx."
             )
+        budget = reasoning_tokens if reasoning_tokens is not None else 0
+        splitter = StreamSplitter(in_reasoning=OPEN in prefill)
         t0 = time.perf_counter()
         first = None
         pieces: list[str] = []
         finish = "stop"
-        with self._lock:
-            stream = llm.create_completion(
-                rendered.prompt, max_tokens=max_tokens, temperature=params.temperature,
-                top_p=params.top_p, top_k=params.top_k, repeat_penalty=params.repeat_penalty,
-                seed=params.seed, stop=list(rendered.stop), stream=True,
+        n_reason = n_answer = 0
+        truncated = False
+
+        def stream(text_prompt: str, limit: int):
+            return llm.create_completion(
+                text_prompt, max_tokens=max(1, min(limit, self.n_ctx - self.count_tokens(text_prompt) - 1)),
+                temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
+                repeat_penalty=params.repeat_penalty, seed=params.seed, stop=list(rendered.stop), stream=True,
             )
-            for part in stream:
+
+        def emit(piece: str) -> None:
+            nonlocal first
+            if first is None:
+                first = time.perf_counter() - t0
+            pieces.append(piece)
+            if on_text:
+                on_text(piece)
+
+        with self._lock:
+            for part in stream(prompt, budget + params.max_tokens):
                 choice = part["choices"][0]
                 piece = choice.get("text") or ""
-                if piece and first is None:
-                    first = time.perf_counter() - t0
                 if piece:
-                    pieces.append(piece)
-                    if on_text:
-                        on_text(piece)
+                    emit(piece)
+                    kinds = {k for k, _ in splitter.feed(piece)}
+                    if splitter.state == "reasoning" or kinds == {"reasoning"}:
+                        n_reason += 1
+                    else:
+                        n_answer += 1
                 if choice.get("finish_reason"):
                     finish = choice["finish_reason"]
+                if reasoning_tokens is not None and splitter.state == "reasoning" and n_reason >= budget:
+                    truncated = True
+                    break
+                if n_answer >= params.max_tokens:
+                    finish = "length"
+                    break
+            if truncated:  # close the trace ourselves; the answer gets its own budget
+                emit("\n" + CLOSE + "\n\n")
+                finish = "stop"
+                for part in stream(prompt + "".join(pieces), params.max_tokens):
+                    choice = part["choices"][0]
+                    piece = choice.get("text") or ""
+                    if piece:
+                        emit(piece)
+                        n_answer += 1
+                    if choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
         total = time.perf_counter() - t0
         text = "".join(pieces)
         n_out = len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)) if text else 0
         return Generation(
             text=text, prompt_tokens=n_prompt, completion_tokens=n_out, finish_reason=finish,
             first_token_s=first, prompt_s=first if first is not None else total, total_s=total,
-            style=rendered.style,
+            style=rendered.style, reasoning_tokens=n_reason, reasoning_truncated=truncated,
         )

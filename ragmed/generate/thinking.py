@@ -30,3 +30,72 @@ def split_reasoning(text: str) -> Split:
     if stripped.startswith(OPEN):
         return Split(stripped[len(OPEN):].strip(), "", False)
     return Split("", re.sub(r"</?think>", "", text).strip(), True)
+
+
+class StreamSplitter:
+    """Classify streamed text as reasoning or answer as it arrives.
+
+    `feed(piece)` returns [(kind, text)] with kind "reasoning" or "answer"; text that could be the
+    start of a tag is held back until the next piece decides it. `in_reasoning=True` starts inside a
+    trace (a template that pre-inserts `<think>`); otherwise a trace is recognised only if the
+    output opens with `<think>`.
+    """
+
+    def __init__(self, in_reasoning: bool = False):
+        self.state = "reasoning" if in_reasoning else "start"
+        self.buf = ""
+        self.answer_started = False
+
+    def feed(self, piece: str) -> list[tuple[str, str]]:
+        self.buf += piece
+        out: list[tuple[str, str]] = []
+        while True:
+            if self.state == "start":
+                s = self.buf.lstrip()
+                if s.startswith(OPEN):
+                    self.buf = s[len(OPEN):]
+                    self.state = "reasoning"
+                    continue
+                if OPEN.startswith(s) and len(s) < len(OPEN):
+                    return out  # undecided: "<thi" could still become "<think>"
+                self.state = "answer"
+                continue
+            if self.state == "reasoning":
+                i = self.buf.find(CLOSE)
+                if i >= 0:
+                    if i:
+                        out.append(("reasoning", self.buf[:i]))
+                    self.buf = self.buf[i + len(CLOSE):]
+                    self.state = "answer"
+                    continue
+                keep = _partial_suffix(self.buf, CLOSE)
+                if len(self.buf) > keep:
+                    out.append(("reasoning", self.buf[: len(self.buf) - keep]))
+                    self.buf = self.buf[len(self.buf) - keep:]
+                return out
+            # answer: leading blank lines and stray tags are dropped, as split_reasoning does
+            if not self.answer_started:
+                self.buf = self.buf.lstrip()
+                if not self.buf:
+                    return out
+            keep = max(_partial_suffix(self.buf, CLOSE), _partial_suffix(self.buf, OPEN))
+            text = self.buf[: len(self.buf) - keep] if keep else self.buf
+            self.buf = self.buf[len(text):]
+            text = text.replace(OPEN, "").replace(CLOSE, "")
+            if text:
+                self.answer_started = True
+                out.append(("answer", text))
+            return out
+
+    def flush(self) -> list[tuple[str, str]]:
+        kind = "reasoning" if self.state == "reasoning" else "answer"
+        text, self.buf = self.buf, ""
+        return [(kind, text)] if text else []
+
+
+def _partial_suffix(text: str, tag: str) -> int:
+    """Length of the longest end of `text` that is a proper start of `tag`."""
+    for n in range(min(len(tag) - 1, len(text)), 0, -1):
+        if tag.startswith(text[-n:]):
+            return n
+    return 0
