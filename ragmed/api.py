@@ -89,6 +89,11 @@ class RagMed:
 
     @property
     def generator(self):
+        if self._generator is None and self.settings.generator_url:
+            from .generate.remote import RemoteGenerator
+
+            self._generator = RemoteGenerator(self.settings.generator_url, model=self.settings.model,
+                                              n_ctx=self.settings.n_ctx)
         if self._generator is None:
             from .generate.llama import LlamaGenerator
             from .generate.models import resolve_model

@@ -267,6 +267,8 @@ def search(query, collection, index_dir, k, mode, docs_, sections, tags, after, 
 @click.option("--temperature", type=float, default=None, help="0 = greedy, reproducible (default).")
 @click.option("--seed", type=int, default=None)
 @click.option("--n-ctx", type=int, default=None, help="Model context size in tokens (default 4096).")
+@click.option("--generator-url", default=None, metavar="URL",
+              help="Generate on an OpenAI-compatible server (llama.cpp, vLLM) instead of in-process.")
 @click.option("--show-reasoning", is_flag=True, help="Also print the model's reasoning trace.")
 @click.option("--reasoning-tokens", type=int, default=None,
               help="Thinking budget of reasoning models (default 1024); then ragmed closes the trace.")
@@ -277,12 +279,12 @@ def search(query, collection, index_dir, k, mode, docs_, sections, tags, after, 
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and passages as JSON.")
 @handle_errors
 def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, temperature, seed, n_ctx,
-        show_reasoning, reasoning_tokens, preset, stream, mode, docs_, sections, tags, after, before, neighbours,
+        generator_url, show_reasoning, reasoning_tokens, preset, stream, mode, docs_, sections, tags, after, before, neighbours,
         reranker, as_json):
     """Answer QUESTION from the collection's documents, with numbered citations."""
     rag = _rag(collection, index_dir, model=model, max_tokens=max_tokens, temperature=temperature,
                seed=seed, n_ctx=n_ctx, retrieval=mode, neighbours=neighbours, reranker=reranker,
-               reasoning_tokens=reasoning_tokens, preset=preset)
+               reasoning_tokens=reasoning_tokens, preset=preset, generator_url=generator_url)
     kwargs = dict(k=k, grounded=not no_retrieval, filter=_filter(docs_, sections, tags, after, before))
     if as_json:
         _emit_json(rag.ask(question, **kwargs).to_dict())

@@ -10,6 +10,7 @@ it is called, and explicit arguments override them. Defaults are chosen for a la
 | collection         | RAGMED_COLLECTION        | default                                  |
 | embedder           | RAGMED_EMBEDDER          | all-MiniLM-L6-v2 (bundled)               |
 | model              | RAGMED_MODEL             | smollm2-135m (bundled)                   |
+| generator_url      | RAGMED_GENERATOR_URL     | unset: in-process llama.cpp; else an OpenAI-compatible server |
 | k                  | RAGMED_K                 | 3                                        |
 | retrieval          | RAGMED_RETRIEVAL         | hybrid (dense, lexical or hybrid)        |
 | reranker           | RAGMED_RERANKER          | unset (a local cross-encoder folder)     |
@@ -53,6 +54,7 @@ class Settings:
     collection: str = DEFAULT_COLLECTION
     embedder: str = DEFAULT_EMBEDDER
     model: str = DEFAULT_MODEL
+    generator_url: str = ""
     k: int = 3
     retrieval: str = "hybrid"
     reranker: str = ""
