@@ -122,3 +122,20 @@ def test_cli_streams_the_answer_then_the_sources(demo_rag):
                                    "--index-dir", str(demo_rag.index.index_dir), "--max-tokens", "96", "--stream"])
     assert res.exit_code == 0, res.output
     assert "6 months" in res.output and res.output.index("6 months") < res.output.index("Sources:")
+
+
+def test_prefix_cache_gives_identical_output(gen, demo_rag):
+    """The KV state of the shared prompt prefix is reused; answers must not change because of it."""
+    from ragmed.prompt import grounded as prompts
+
+    passages = demo_rag.search("stable patients follow-up", k=3)
+    params = SamplingParams(max_tokens=24)
+    outs = {}
+    for cached in (False, True):
+        gen.prefix_cache = cached
+        for q in ("How often are stable patients seen for follow-up?", "Who owns the protocol?"):
+            p = prompts.grounded(q, passages, gen.prompt_tokens, 1500)
+            outs.setdefault(q, []).append(gen.generate(p.messages, params).text)
+    gen.prefix_cache = True
+    for q, (uncached, cached) in outs.items():
+        assert uncached == cached, q

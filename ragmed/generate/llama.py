@@ -80,7 +80,13 @@ def _quiet_stderr():
 
 
 class LlamaGenerator:
-    def __init__(self, model_path: Path, model_id: str, n_ctx: int = 4096, threads: int = 0):
+    def __init__(self, model_path: Path, model_id: str, n_ctx: int = 4096, threads: int = 0,
+                 prefix_cache: bool = True):
+        # Prefix cache: llama.cpp keeps the KV state of the last prompt, and llama-cpp-python
+        # re-evaluates only the tokens after the longest common prefix with the new prompt. ragmed's
+        # prompts start with the same system prompt and worked example, so each question pays only
+        # for its passages and question. `prefix_cache=False` resets the state before every call.
+        self.prefix_cache = prefix_cache
         self.model_path = Path(model_path)
         self.model_id = model_id
         self.n_ctx_requested = n_ctx
@@ -186,6 +192,8 @@ class LlamaGenerator:
                 on_text(piece)
 
         with self._lock:
+            if not self.prefix_cache:
+                llm.reset()
             for part in stream(prompt, budget + params.max_tokens):
                 choice = part["choices"][0]
                 piece = choice.get("text") or ""
