@@ -111,9 +111,16 @@ class LexicalSnapshot:
         )
 
 
-def _build_bm25(terms: list[list[str]]):
+def _bm25s():
+    """Import bm25s; it sets its own logger to DEBUG at import, which would print on the CLI."""
     import bm25s
 
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+def _build_bm25(terms: list[list[str]]):
+    bm25s = _bm25s()
     if not terms:
         return None
     bm = bm25s.BM25(**BM25_PARAMS)
@@ -243,8 +250,7 @@ class LexicalIndex:
             return None
 
     def _load(self, path: Path, stamp: str) -> LexicalSnapshot | None:
-        import bm25s
-
+        bm25s = _bm25s()
         try:
             with gzip.open(path / "chunks.json.gz", "rt", encoding="utf-8") as f:
                 data = json.load(f)
