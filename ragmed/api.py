@@ -220,6 +220,9 @@ class RagMed:
         reserve = s.max_tokens + (s.reasoning_tokens if thinking else 0)
         budget = gen.n_ctx - min(reserve, gen.n_ctx // 2) - ANSWER_RESERVE
         if grounded:
+            # Passages get at most `passage_tokens` (time to first token grows ~linearly with them)
+            fixed = gen.prompt_tokens(prompts.grounded(question, [], gen.prompt_tokens, budget).messages)
+            budget = min(budget, fixed + s.passage_tokens)
             prompt = prompts.grounded(question, retrieved, gen.prompt_tokens, budget)
         else:
             prompt = prompts.ungrounded(question)

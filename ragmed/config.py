@@ -19,6 +19,7 @@ it is called, and explicit arguments override them. Defaults are chosen for a la
 | n_ctx              | RAGMED_N_CTX             | 4096                                     |
 | max_tokens         | RAGMED_MAX_TOKENS        | 512 (answer budget)                      |
 | reasoning_tokens   | RAGMED_REASONING_TOKENS  | 1024 (thinking budget, then it is closed) |
+| passage_tokens     | RAGMED_PASSAGE_TOKENS    | 1000 (prompt tokens for passages; see README) |
 | preset             | RAGMED_PRESET            | deterministic (or medpsy: the model's)   |
 | temperature        | RAGMED_TEMPERATURE       | the preset's (deterministic: 0, greedy)  |
 | seed               | RAGMED_SEED              | 0                                        |
@@ -63,6 +64,7 @@ class Settings:
     n_ctx: int = 4096
     max_tokens: int = 512
     reasoning_tokens: int = 1024
+    passage_tokens: int = 1000
     preset: str = "deterministic"
     temperature: float | None = None  # None: the preset's value
     top_p: float | None = None

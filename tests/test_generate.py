@@ -139,3 +139,12 @@ def test_prefix_cache_gives_identical_output(gen, demo_rag):
     gen.prefix_cache = True
     for q, (uncached, cached) in outs.items():
         assert uncached == cached, q
+
+
+def test_passage_budget_caps_the_prompt(demo_rag):
+    from ragmed import RagMed
+
+    small = RagMed(collection="demo", index_dir=demo_rag.index.index_dir, passage_tokens=80, max_tokens=8)
+    a = small.ask("How often are stable patients seen for follow-up?", k=3)
+    assert a.usage.passages_in_prompt >= 1 and a.usage.passages_dropped >= 1
+    assert a.usage.passages_in_prompt + a.usage.passages_dropped == 3
