@@ -153,6 +153,35 @@ class RagMed:
         """
         return self.retriever.search(query, k or self.settings.k, mode=mode, filter=filter, dedup=dedup)
 
+    def evidence(
+        self, question: str, k: int | None = None, filter: "SearchFilter | None" = None,  # noqa: A002
+        limit: int = 5,
+    ) -> Answer:
+        """Evidence mode: no model; the `limit` retrieved sentences that best answer the question,
+        each cited ([n] = the passage's number). Instant, and always grounded."""
+        from .ground.citations import resolve
+        from .ground.evidence import best_sentences
+
+        question = self._check_question(question)
+        t0 = time.perf_counter()
+        passages = self.search(question, k or self.settings.k, filter=filter, dedup=self.settings.dedup)
+        timings = Timings(retrieve_s=time.perf_counter() - t0)
+        found = best_sentences(question, passages, self.embedder, limit=limit)
+        text = "\n".join(f"{e.text} [{e.n}]" for e in found)
+        citations, invalid = resolve(text, passages)
+        timings.total_s = time.perf_counter() - t0
+        return Answer(question=question, answer=text, reasoning="", grounded=True, citations=citations,
+                      passages=passages, invalid_citations=invalid, model="evidence (no generation)",
+                      usage=Usage(0, 0, len(passages), 0), timings=timings, evidence=found)
+
+    def _check_question(self, question: str) -> str:
+        question = (question or "").strip()
+        if not question:
+            raise InputError("The question is empty.")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InputError(f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.")
+        return question
+
     def ask_stream(self, question: str, **kwargs) -> Iterator[AskEvent]:
         """`ask`, as events while the model writes: ("reasoning", text), ("answer", text), then one
         ("final", answer=Answer) with the citations. Takes the same arguments as `ask`."""
@@ -202,11 +231,7 @@ class RagMed:
         from .ground.citations import resolve
         from .prompt import grounded as prompts
 
-        question = (question or "").strip()
-        if not question:
-            raise InputError("The question is empty.")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise InputError(f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.")
+        question = self._check_question(question)
         s = self.settings
         timings = Timings()
         t0 = time.perf_counter()

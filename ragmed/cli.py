@@ -275,23 +275,35 @@ def search(query, collection, index_dir, k, mode, docs_, sections, tags, after, 
 @click.option("--preset", type=click.Choice(["deterministic", "medpsy"]), default=None,
               help="Sampling preset (default deterministic: greedy, seeded; medpsy: the model card's).")
 @click.option("--stream/--no-stream", default=None, help="Print the answer as it is written (default: on a terminal).")
+@click.option("--evidence", is_flag=True,
+              help="Evidence mode: no model; the retrieved sentences that best answer, each cited.")
 @retrieval_options
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and passages as JSON.")
 @handle_errors
 def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, temperature, seed, n_ctx,
-        generator_url, show_reasoning, reasoning_tokens, preset, stream, mode, docs_, sections, tags, after, before, neighbours,
+        generator_url, show_reasoning, reasoning_tokens, preset, stream, evidence, mode, docs_, sections, tags, after, before, neighbours,
         reranker, as_json):
     """Answer QUESTION from the collection's documents, with numbered citations."""
     rag = _rag(collection, index_dir, model=model, max_tokens=max_tokens, temperature=temperature,
                seed=seed, n_ctx=n_ctx, retrieval=mode, neighbours=neighbours, reranker=reranker,
                reasoning_tokens=reasoning_tokens, preset=preset, generator_url=generator_url)
     kwargs = dict(k=k, grounded=not no_retrieval, filter=_filter(docs_, sections, tags, after, before))
-    if as_json:
+    if evidence:
+        if no_retrieval:
+            raise click.UsageError("--evidence quotes your documents; it cannot be combined with --no-retrieval.")
+        answer = rag.evidence(question, k=k, filter=kwargs["filter"])
+        if as_json:
+            _emit_json(answer.to_dict())
+            return
+        click.echo(answer.answer or "(no sentence of the retrieved passages matches the question)")
+    elif as_json:
         _emit_json(rag.ask(question, **kwargs).to_dict())
         return
     if stream is None:
         stream = sys.stdout.isatty()
-    if stream:
+    if evidence:
+        pass
+    elif stream:
         answer, shown_thinking = None, False
         for event in rag.ask_stream(question, **kwargs):
             if event.kind == "reasoning":

@@ -190,10 +190,12 @@ class Answer:
     model: str = ""
     usage: Usage = field(default_factory=Usage)
     timings: Timings = field(default_factory=Timings)
+    evidence: list = field(default_factory=list)  # evidence mode: ranked EvidenceSentence records
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "evidence": [e.to_dict() for e in self.evidence],
             "answer": self.answer,
             "reasoning": self.reasoning,
             "reasoning_closed": self.reasoning_closed,
