@@ -169,10 +169,26 @@ class RagMed:
         found = best_sentences(question, passages, self.embedder, limit=limit)
         text = "\n".join(f"{e.text} [{e.n}]" for e in found)
         citations, invalid = resolve(text, passages)
+        citations = self._with_currency(citations)
         timings.total_s = time.perf_counter() - t0
         return Answer(question=question, answer=text, reasoning="", grounded=True, citations=citations,
                       passages=passages, invalid_citations=invalid, model="evidence (no generation)",
                       usage=Usage(0, 0, len(passages), 0), timings=timings, evidence=found)
+
+    def _with_currency(self, citations: list) -> list:
+        """Add each cited document's date and version (from the manifest) to its citations."""
+        from dataclasses import replace
+
+        m = self.index.manifest(cached=True)
+        if m is None:
+            return citations
+        out = []
+        for c in citations:
+            d = m.documents.get(c.source, {})
+            tags = d.get("tags", {})
+            out.append(replace(c, date=str(tags.get("date") or d.get("date", "")),
+                               version=str(tags.get("version", ""))))
+        return out
 
     def _check_question(self, question: str) -> str:
         question = (question or "").strip()
@@ -260,6 +276,7 @@ class RagMed:
                            reasoning_tokens=s.reasoning_tokens if thinking else None)
         split = split_reasoning(out.text)
         citations, invalid = resolve(split.answer, prompt.passages) if grounded else ([], [])
+        citations = self._with_currency(citations)
         timings.prompt_s = out.prompt_s
         timings.first_token_s = out.first_token_s
         timings.generate_s = out.total_s

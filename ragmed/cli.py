@@ -334,7 +334,12 @@ def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, tem
             click.echo("Sources:")
             for c in answer.citations:
                 sec = f", {c.section}" if c.section else ""
+                when = ", ".join(x for x in (f"version {c.version}" if c.version else "",
+                                             f"dated {c.date}" if c.date else "") if x)
+                about = f"{c.title} ({when})" if c.title and when else c.title or when
                 click.echo(f"  [{c.n}] {Path(c.source).name}, page {c.page_label} (p. {c.page}){sec}")
+                if about:
+                    click.echo(f"      {about}")
                 click.echo(f"      \u201c{c.quote}\u201d")
         else:
             click.echo("(The answer cites none of the passages. Retrieved passages:)")

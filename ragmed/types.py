@@ -144,6 +144,9 @@ class Citation:
     page_label: str
     section: str
     quote: str
+    title: str = ""  # the document's title
+    date: str = ""  # the document's date (its `date` tag, PDF creation date or file date)
+    version: str = ""  # the document's `version` tag, when set at ingest
 
     def to_dict(self) -> dict[str, Any]:
         return _dict(self)

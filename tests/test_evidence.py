@@ -34,3 +34,17 @@ def test_cli_evidence_json_and_bad_combination(demo_rag):
     assert data["evidence"][0]["n"] >= 1 and data["model"].startswith("evidence")
     res = CliRunner().invoke(cli, args + ["--no-retrieval"])
     assert res.exit_code == 2 and "--no-retrieval" in res.output
+
+
+def test_sources_show_title_date_and_version(tmp_path):
+    from conftest import SAMPLE_PDF
+
+    rag = RagMed(collection="currency", index_dir=tmp_path / "idx")
+    assert rag.ingest([SAMPLE_PDF], tags={"version": "2.1"}).ok
+    a = rag.evidence(Q, k=2)
+    c = a.citations[0]
+    assert c.version == "2.1" and c.date == rag.documents()[0].date and len(c.date) == 10
+    assert c.title == "Demo Clinic Hypertension Protocol (fictional demo)"
+    res = CliRunner().invoke(cli, ["ask", Q, "--collection", "currency", "--index-dir", str(tmp_path / "idx"),
+                                   "--evidence", "-k", "2"])
+    assert res.exit_code == 0 and "version 2.1, dated " in res.output

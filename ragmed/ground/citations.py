@@ -86,7 +86,7 @@ def resolve(answer: str, passages: list[Passage]) -> tuple[list[Citation], list[
             citations.append(
                 Citation(
                     n=n, passage_id=p.id, source=p.source, page=p.page, page_label=p.page_label,
-                    section=p.section_path, quote=best_quote(p.text, _citing_text(answer, n)),
+                    section=p.section_path, quote=best_quote(p.text, _citing_text(answer, n)), title=p.title,
                 )
             )
         else:
