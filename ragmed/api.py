@@ -257,7 +257,7 @@ class RagMed:
         timings.retrieve_s = time.perf_counter() - t0
 
         gen = self.generator
-        thinking = gen.render([{"role": "user", "content": "x"}]).style == "chatml"  # Qwen3 / MedPsy
+        thinking = gen.chat_style == "chatml"  # Qwen3 / MedPsy
         reserve = s.max_tokens + (s.reasoning_tokens if thinking else 0)
         budget = gen.n_ctx - min(reserve, gen.n_ctx // 2) - ANSWER_RESERVE
         if grounded:

@@ -123,6 +123,16 @@ class Passage:
     def section_path(self) -> str:
         return " > ".join(self.section)
 
+    @property
+    def body(self) -> str:
+        """The text without its leading heading lines (chunks repeat their section titles)."""
+        titles = {t.strip().lower() for t in (self.title, *self.section) if t}
+        lines = self.text.splitlines()
+        i = 0
+        while i < len(lines) and (not lines[i].strip() or lines[i].strip().lstrip("#").strip().lower() in titles):
+            i += 1
+        return "\n".join(lines[i:])
+
     def to_dict(self) -> dict[str, Any]:
         d = _dict(self)
         d["page"] = self.page

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import DependencyMissingError, InputError
-from .chat import Message, Rendered, render
+from .chat import Message, Rendered, chat_style, render
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,11 @@ class LlamaGenerator:
                     out[name] = llm.detokenize([tid], special=True).decode("utf-8", "ignore")
         return out
 
+    @property
+    def chat_style(self) -> str:
+        """"chatml" (Qwen family: MedPsy, thinking), "gguf-template" or "plain"."""
+        return chat_style(self.metadata)
+
     def render(self, messages: list[Message]) -> Rendered:
         return render(messages, self.metadata, self._token_text())
 
@@ -176,9 +181,9 @@ class LlamaGenerator:
         n_reason = n_answer = 0
         truncated = False
 
-        def stream(text_prompt: str, limit: int):
+        def stream(text_prompt: str, limit: int, n_tokens: int):
             return llm.create_completion(
-                text_prompt, max_tokens=max(1, min(limit, self.n_ctx - self.count_tokens(text_prompt) - 1)),
+                text_prompt, max_tokens=max(1, min(limit, self.n_ctx - n_tokens - 1)),
                 temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
                 repeat_penalty=params.repeat_penalty, seed=params.seed, stop=list(rendered.stop), stream=True,
             )
@@ -194,7 +199,7 @@ class LlamaGenerator:
         with self._lock:
             if not self.prefix_cache:
                 llm.reset()
-            for part in stream(prompt, budget + params.max_tokens):
+            for part in stream(prompt, budget + params.max_tokens, n_prompt):
                 choice = part["choices"][0]
                 piece = choice.get("text") or ""
                 if piece:
@@ -215,7 +220,8 @@ class LlamaGenerator:
             if truncated:  # close the trace ourselves; the answer gets its own budget
                 emit("\n" + CLOSE + "\n\n")
                 finish = "stop"
-                for part in stream(prompt + "".join(pieces), params.max_tokens):
+                so_far = prompt + "".join(pieces)
+                for part in stream(so_far, params.max_tokens, self.count_tokens(so_far) + 1):
                     choice = part["choices"][0]
                     piece = choice.get("text") or ""
                     if piece:

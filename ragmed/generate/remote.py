@@ -39,9 +39,13 @@ class RemoteGenerator:
     def n_ctx(self) -> int:
         return self._n_ctx
 
+    @property
+    def chat_style(self) -> str:
+        """The server renders the template; "chatml" marks a Qwen-family (thinking) model by name."""
+        return "chatml" if any(x in self.model_id.lower() for x in ("qwen", "medpsy")) else "remote"
+
     def render(self, messages: list[Message]) -> Rendered:
-        style = "chatml" if any(x in self.model_id.lower() for x in ("qwen", "medpsy")) else "remote"
-        return Rendered("", (), style)
+        return Rendered("", (), self.chat_style)
 
     def count_tokens(self, text: str) -> int:
         return -(-len(text) // CHARS_PER_TOKEN)

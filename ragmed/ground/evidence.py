@@ -38,12 +38,10 @@ class EvidenceSentence:
 
 
 def _sentences(p: Passage) -> list[str]:
-    text = p.text
-    titles = {t.strip().lower() for t in (p.title, *p.section) if t}
+    text = p.body
     out = []
     for s, e in split_sentences(text, 0, len(text)):
-        lines = [ln for ln in text[s:e].splitlines() if ln.strip().lstrip("#").strip().lower() not in titles]
-        sent = " ".join(" ".join(lines).split())
+        sent = " ".join(text[s:e].split())
         if len(sent) >= MIN_CHARS and any(c.isalpha() for c in sent):
             out.append(sent)
     return out

@@ -167,7 +167,7 @@ class Retriever:
         found = {pid: p for pid, (p, _) in self.index.get(head).items()}
         head = [pid for pid in head if pid in found]  # deleted meanwhile by a concurrent ingest
         if cfg.dedup_threshold > 0:
-            terms = {pid: tokenize(_body(found[pid])) for pid in head}
+            terms = {pid: tokenize(found[pid].body) for pid in head}
             head, trace.duplicates = suppress_near_duplicates(head, terms, cfg.dedup_threshold, keep)
         ranks = {name: {pid: r for r, pid in enumerate(ids, 1)} for name, ids in rankings.items()}
         out: list[Passage] = []
@@ -263,13 +263,3 @@ class Retriever:
             after = "\n".join(texts[i] for i in sorted(texts) if i > p.index)
             out.append(replace(p, context_before=before, context_after=after))
         return out
-
-
-def _body(p: Passage) -> str:
-    """The passage without its leading heading lines (chunks repeat their section titles)."""
-    titles = {t.strip().lower() for t in (p.title, *p.section) if t}
-    lines = p.text.splitlines()
-    i = 0
-    while i < len(lines) and (not lines[i].strip() or lines[i].strip().lstrip("#").strip().lower() in titles):
-        i += 1
-    return "\n".join(lines[i:])

@@ -88,11 +88,8 @@ class LexicalSnapshot:
         i = self.position.get(chunk_id)
         return float(scores[i]) if i is not None else 0.0
 
-    def search(self, query_terms: Sequence[str], k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """Top-k (chunk id, BM25 score) with score > 0; `mask` (0/1 per chunk) restricts the set."""
-        return self.top(self.scores(query_terms, mask), k)
-
     def top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Top-k (chunk id, score) with score > 0."""
         if k <= 0 or not len(scores):
             return []
         k = min(k, len(scores))
