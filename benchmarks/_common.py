@@ -30,3 +30,19 @@ def require(*paths: Path) -> None:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         sys.exit(f"skipped: evaluation data not found ({', '.join(missing)}); it lives in ../shared/eval")
+
+GUIDELINES = EVAL / "guidelines"
+GOLD = EVAL / "guideline_gold_text" / "cdc-2022-opioid"
+
+
+def guideline_rag(progress: bool = True):
+    """The 8 guideline PDFs as a cached collection (ingested on first use, ~5 min; then unchanged
+    files are skipped)."""
+    from ragmed import RagMed
+
+    require(GUIDELINES)
+    rag = RagMed(collection="guidelines-8", index_dir=EVAL_INDEXES)
+    report = rag.ingest(sorted(GUIDELINES.glob("*.pdf")), progress=progress)
+    if not report.ok:
+        sys.exit(f"guideline ingest failed: {[d.to_dict() for d in report.failed]}")
+    return rag

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .config import Settings
 from .errors import InputError
-from .types import Answer, DocumentInfo, DocumentReport, IngestReport, Passage, Timings, Usage
+from .types import Abstention, Answer, DocumentInfo, DocumentReport, IngestReport, Passage, Timings, Usage
 
 if TYPE_CHECKING:  # pragma: no cover
     from .retrieve.filters import SearchFilter
@@ -27,6 +27,9 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 4000
+NOT_COVERED = "The indexed documents do not cover this question."
+WITHHELD = ("ragmed withheld the model's answer: none of its statements is supported by the passages "
+            "it cites.")
 ANSWER_RESERVE = 64  # prompt tokens kept free beyond max_tokens, for the template's own tokens
 
 
@@ -58,6 +61,7 @@ class RagMed:
         self._embedder = None
         self._generator = None
         self._retriever = None
+        self._checker = None
 
     # -- components (lazy) -----------------------------------------------------------------
     @property
@@ -86,6 +90,15 @@ class RagMed:
             cfg = RetrievalConfig(mode=self.settings.retrieval, neighbours=self.settings.neighbours)
             self._retriever = Retriever(self.index, self.embedder, cfg, reranker=reranker)
         return self._retriever
+
+    @property
+    def checker(self):
+        """The citation checker (ground/verify.py), with the configured verifier model if any."""
+        if self._checker is None:
+            from .ground.verify import SupportChecker
+
+            self._checker = SupportChecker(self.embedder, verifier=self.settings.verifier or None)
+        return self._checker
 
     @property
     def generator(self):
@@ -164,16 +177,83 @@ class RagMed:
 
         question = self._check_question(question)
         t0 = time.perf_counter()
+        from .prompt.safety import neutralise_all
+
         passages = self.search(question, k or self.settings.k, filter=filter, dedup=self.settings.dedup)
+        decision = self.answerability(question, passages, filter=filter)
+        passages, notices = neutralise_all(passages)
         timings = Timings(retrieve_s=time.perf_counter() - t0)
         found = best_sentences(question, passages, self.embedder, limit=limit)
         text = "\n".join(f"{e.text} [{e.n}]" for e in found)
         citations, invalid = resolve(text, passages)
         citations = self._with_currency(citations)
+        abstention = None
+        if self.settings.abstain and not decision.answerable:
+            abstention = self._gate_abstention(decision)
+            text = f"{NOT_COVERED} The nearest sentences are:\n{text}" if text else NOT_COVERED
         timings.total_s = time.perf_counter() - t0
         return Answer(question=question, answer=text, reasoning="", grounded=True, citations=citations,
                       passages=passages, invalid_citations=invalid, model="evidence (no generation)",
-                      usage=Usage(0, 0, len(passages), 0), timings=timings, evidence=found)
+                      usage=Usage(0, 0, len(passages), 0), timings=timings, evidence=found,
+                      abstained=abstention is not None, abstention=abstention, gate_score=decision.score,
+                      notices=notices)
+
+    # -- abstention ------------------------------------------------------------------------------
+    @property
+    def calibration(self):
+        """The collection's abstention gate: fitted by `calibrate`, else the default."""
+        from .ground import gate
+
+        return gate.load(self.index.dir)
+
+    def answerability(self, question: str, passages: list[Passage] | None = None,
+                      filter: "SearchFilter | None" = None):  # noqa: A002
+        """The abstention gate's decision (`GateDecision`) for a question, from retrieval alone.
+
+        `passages`: the question's retrieval results when the caller has them already (`ask`)."""
+        from .ground import gate
+
+        question = self._check_question(question)
+        if passages is None or self.retriever.config.mode != "hybrid":
+            # the same passages `ask` retrieves (k, de-duplication), scored by both rankers
+            passages = self.retriever.search(question, self.settings.k, mode="hybrid", filter=filter,
+                                             dedup=self.settings.dedup)
+        snap = self.retriever.lexical.snapshot(self.index.require_manifest(cached=True), self.index.collection())
+        df = snap.doc_freq(gate.key_terms(question))
+        return gate.decide(gate.features(question, passages, df, len(snap)), self.calibration)
+
+    def gate_features(self, questions: Iterable[str]) -> list[list[float]]:
+        """The gate's feature vectors of many questions (for calibration and benchmarks)."""
+        from .ground import gate
+
+        out = []
+        for q in questions:
+            d = self.answerability(q)
+            out.append([d.features[f] for f in gate.FEATURES])
+        return out
+
+    def calibrate(self, answerable: list[str], unanswerable: list[str], save: bool = True):
+        """Fit the abstention gate on questions the collection can and cannot answer; store it with
+        the collection (`save`). Returns the `Calibration` (its `fitted_on` holds the metrics)."""
+        from .ground import gate
+
+        cal = gate.fit(self.gate_features(answerable), self.gate_features(unanswerable))
+        if save:
+            with self.index.write_lock():
+                gate.save(self.index.dir, cal)
+        return cal
+
+    @staticmethod
+    def _gate_abstention(decision) -> Abstention:
+        return Abstention("gate", "the retrieved passages do not match the question well enough "
+                          f"(answerability {decision.score:.2f} < threshold {decision.threshold:.2f})",
+                          decision.score, decision.threshold)
+
+    @staticmethod
+    def _nearest(passages: list[Passage]) -> str:
+        from .prompt.grounded import describe
+
+        return "\n".join(f"[{n}] {describe(p)}" for n, p in enumerate(passages, 1))
 
     def _with_currency(self, citations: list) -> list:
         """Add each cited document's date and version (from the manifest) to its citations."""
@@ -251,10 +331,22 @@ class RagMed:
         s = self.settings
         timings = Timings()
         t0 = time.perf_counter()
+        from .prompt.safety import neutralise_all
+
         retrieved: list[Passage] = []
+        decision, notices = None, []
         if grounded:
             retrieved = self.search(question, k or s.k, filter=filter, dedup=s.dedup)
+            decision = self.answerability(question, retrieved, filter=filter)
+            retrieved, notices = neutralise_all(retrieved)  # document text is data (prompt/safety.py)
         timings.retrieve_s = time.perf_counter() - t0
+        if decision is not None and s.abstain and not decision.answerable:
+            text = f"{NOT_COVERED} Nearest sources:\n{self._nearest(retrieved)}" if retrieved else NOT_COVERED
+            timings.total_s = time.perf_counter() - t0
+            return Answer(question=question, answer=text, reasoning="", grounded=True, citations=[],
+                          passages=retrieved, model="", timings=timings, abstained=True,
+                          abstention=self._gate_abstention(decision), gate_score=decision.score,
+                          notices=notices)
 
         gen = self.generator
         thinking = gen.chat_style == "chatml"  # Qwen3 / MedPsy
@@ -275,8 +367,21 @@ class RagMed:
         out = gen.generate(prompt.messages, params, on_text=on_text,
                            reasoning_tokens=s.reasoning_tokens if thinking else None)
         split = split_reasoning(out.text)
-        citations, invalid = resolve(split.answer, prompt.passages) if grounded else ([], [])
-        citations = self._with_currency(citations)
+        text, claims, support, abstention, model_answer = split.answer, [], None, None, ""
+        citations, invalid = [], []
+        if grounded:
+            from .ground.verify import verify
+
+            checked = verify(split.answer, prompt.passages, self.checker)
+            text, claims, support, invalid = checked.answer, checked.claims, checked.support, checked.removed
+            citations, _ = resolve(text, prompt.passages)
+            citations = self._with_currency(citations)
+            if prompts.says_not_found(text) and not support.supported:
+                abstention = Abstention("model", "the model found no answer in the passages")
+            elif s.abstain and split.closed and support.claims and not support.supported:
+                abstention = Abstention("verification", "no statement of the answer is supported by the passages it cites")
+                model_answer = text
+                text = f"{WITHHELD}\n{NOT_COVERED} Nearest sources:\n{self._nearest(prompt.passages)}"
         timings.prompt_s = out.prompt_s
         timings.first_token_s = out.first_token_s
         timings.generate_s = out.total_s
@@ -284,11 +389,13 @@ class RagMed:
         if s.log_content:
             log.info("question=%r answer=%r", question, split.answer)
         return Answer(
-            question=question, answer=split.answer, reasoning=split.reasoning, grounded=grounded,
+            question=question, answer=text, reasoning=split.reasoning, grounded=grounded,
             citations=citations, passages=prompt.passages, invalid_citations=invalid,
             reasoning_closed=split.closed, reasoning_truncated=out.reasoning_truncated,
             finish_reason=out.finish_reason, model=gen.model_id,
             usage=Usage(out.prompt_tokens, out.completion_tokens, len(prompt.passages), prompt.dropped,
                         out.reasoning_tokens),
-            timings=timings,
+            timings=timings, claims=claims, support=support, abstained=abstention is not None,
+            abstention=abstention, model_answer=model_answer, notices=notices,
+            gate_score=decision.score if decision is not None else None,
         )

@@ -203,8 +203,9 @@ def collections(index_dir, as_json):
 def retrieval_options(fn):
     """Options shared by `search` and `ask`: mode, filters, reranker, neighbour context."""
     opts = [
-        click.option("--mode", type=click.Choice(["dense", "lexical", "hybrid"]), default=None,
-                     help="Retrieval mode (default hybrid, or $RAGMED_RETRIEVAL)."),
+        click.option("--mode", type=click.Choice(["dense", "lexical", "hybrid", "evidence"]), default=None,
+                     help="Retrieval mode (default hybrid, or $RAGMED_RETRIEVAL); for `ask`, evidence = "
+                          "evidence mode with the default retrieval."),
         click.option("--doc", "docs_", multiple=True, metavar="TEXT",
                      help="Only documents whose path, file name or title contains TEXT (repeatable: any)."),
         click.option("--section", "sections", multiple=True, metavar="TEXT",
@@ -241,6 +242,8 @@ def _filter(docs_, sections, tags, after, before):
 def search(query, collection, index_dir, k, mode, docs_, sections, tags, after, before, neighbours, reranker,
            dedup, as_json):
     """Show the passages that best match QUERY."""
+    if mode == "evidence":
+        raise click.UsageError("--mode evidence is for `ask`; search with dense, lexical or hybrid.")
     rag = _rag(collection, index_dir, retrieval=mode, neighbours=neighbours, reranker=reranker)
     passages = rag.search(query, k, filter=_filter(docs_, sections, tags, after, before),
                           dedup=rag.settings.dedup if dedup else None)
@@ -276,17 +279,29 @@ def search(query, collection, index_dir, k, mode, docs_, sections, tags, after, 
               help="Sampling preset (default deterministic: greedy, seeded; medpsy: the model card's).")
 @click.option("--stream/--no-stream", default=None, help="Print the answer as it is written (default: on a terminal).")
 @click.option("--evidence", is_flag=True,
-              help="Evidence mode: no model; the retrieved sentences that best answer, each cited.")
+              help="Evidence mode: no model; the retrieved sentences that best answer, each cited "
+                   "(also: --mode evidence).")
+@click.option("--no-abstain", is_flag=True,
+              help="Always generate: no abstention gate, and keep answers whose statements are unsupported.")
+@click.option("--verifier", default=None, metavar="DIR",
+              help="Check claims with a local NLI or cross-encoder folder (default: the built-in checker).")
 @retrieval_options
-@click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and passages as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the answer, abstention, per-claim support, citations and passages as JSON.")
 @handle_errors
 def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, temperature, seed, n_ctx,
-        generator_url, show_reasoning, reasoning_tokens, preset, stream, evidence, mode, docs_, sections, tags, after, before, neighbours,
-        reranker, as_json):
-    """Answer QUESTION from the collection's documents, with numbered citations."""
+        generator_url, show_reasoning, reasoning_tokens, preset, stream, evidence, no_abstain, verifier, mode,
+        docs_, sections, tags, after, before, neighbours, reranker, as_json):
+    """Answer QUESTION from the collection's documents, with numbered, checked citations.
+
+    Each statement of the answer is checked against the passages it cites. If the documents do
+    not cover the question, ragmed says so and lists the nearest sources instead of answering."""
+    if mode == "evidence":
+        evidence, mode = True, None
     rag = _rag(collection, index_dir, model=model, max_tokens=max_tokens, temperature=temperature,
                seed=seed, n_ctx=n_ctx, retrieval=mode, neighbours=neighbours, reranker=reranker,
-               reasoning_tokens=reasoning_tokens, preset=preset, generator_url=generator_url)
+               reasoning_tokens=reasoning_tokens, preset=preset, generator_url=generator_url,
+               abstain=False if no_abstain else None, verifier=verifier)
     kwargs = dict(k=k, grounded=not no_retrieval, filter=_filter(docs_, sections, tags, after, before))
     if evidence:
         if no_retrieval:
@@ -301,6 +316,7 @@ def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, tem
         return
     if stream is None:
         stream = sys.stdout.isatty()
+    streamed = False
     if evidence:
         pass
     elif stream:
@@ -314,45 +330,153 @@ def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, tem
                 shown_thinking = True
             elif event.kind == "answer":
                 click.echo(event.text, nl=False)
+                streamed = True
             else:
                 answer = event.answer
-        click.echo("" if answer.answer else "(empty answer)")
+        if not streamed:  # the gate abstained: nothing was generated
+            click.echo(answer.answer or "(empty answer)")
+        else:
+            click.echo("" if answer.answer else "(empty answer)")
     else:
         answer = rag.ask(question, **kwargs)
         if show_reasoning and answer.reasoning:
             click.echo(click.style("Reasoning:", dim=True))
             click.echo(click.style(answer.reasoning, dim=True) + "\n")
         click.echo(answer.answer or "(empty answer)")
+    _print_trust(answer, streamed)
     if answer.reasoning_truncated:
         click.echo("(The reasoning budget ran out; ragmed closed it so the model could answer. "
                    "Raise --reasoning-tokens for harder questions.)")
     elif not answer.reasoning_closed:
         click.echo("(The model's reasoning did not finish within --max-tokens; no answer was produced.)")
-    if answer.grounded:
-        click.echo("")
-        if answer.citations:
-            click.echo("Sources:")
-            for c in answer.citations:
-                sec = f", {c.section}" if c.section else ""
-                when = ", ".join(x for x in (f"version {c.version}" if c.version else "",
-                                             f"dated {c.date}" if c.date else "") if x)
-                about = f"{c.title} ({when})" if c.title and when else c.title or when
-                click.echo(f"  [{c.n}] {Path(c.source).name}, page {c.page_label} (p. {c.page}){sec}")
-                if about:
-                    click.echo(f"      {about}")
-                click.echo(f"      \u201c{c.quote}\u201d")
-        else:
-            click.echo("(The answer cites none of the passages. Retrieved passages:)")
-            from .prompt.grounded import describe
-
-            for n, p in enumerate(answer.passages, 1):
-                click.echo(f"  [{n}] {describe(p)}")
-        if answer.invalid_citations:
-            click.echo(f"Warning: the answer cites passage(s) {answer.invalid_citations}, which were not given to the model.")
-        if answer.usage.passages_dropped:
-            click.echo(f"Note: {answer.usage.passages_dropped} retrieved passage(s) did not fit the context and were left out.")
-    else:
+    withheld = answer.abstained and answer.abstention.stage == "verification"
+    gated = answer.abstained and answer.abstention.stage == "gate" and not evidence  # sources are in the text
+    if answer.grounded and not (withheld or gated):
+        _print_sources(answer)
+    elif not answer.grounded:
         click.echo("\n(Ungrounded: answered without your documents.)")
+
+
+MARKS = {"supported": "\u2713", "unsupported": "\u2717", "uncited": "?"}
+
+
+def _print_trust(answer, streamed: bool) -> None:
+    """Abstention, the support of each claim, and notices about the passages."""
+    for note in answer.notices:
+        click.echo(click.style(f"Warning: {note}", fg="yellow"), err=True)
+    if answer.abstained:
+        a = answer.abstention
+        if a.stage == "gate":
+            click.echo(f"\n(ragmed abstained: {a.reason}. `ragmed calibrate` fits this threshold to your "
+                       "documents; --no-abstain answers anyway.)")
+        elif a.stage == "verification":
+            if streamed:
+                click.echo("\n" + click.style(answer.answer, fg="red"))
+            else:
+                click.echo(f"\nThe model's answer was:\n{answer.model_answer}")
+        return
+    s = answer.support
+    if s is None or not s.claims:
+        return
+    click.echo(f"\nChecked: {s.supported} of {s.claims} statement(s) supported by the passages they cite "
+               f"(citation precision {s.citation_precision:.2f}, recall {s.citation_recall:.2f}).")
+    for c in answer.claims:
+        if c.status == "supported":
+            continue
+        why = ""
+        if c.status == "unsupported":
+            cites = ", ".join(f"[{n}]" for n in c.cites)
+            why = f"numbers {', '.join(c.missing_numbers)} not in {cites}" if c.missing_numbers else f"not found in {cites}"
+        if c.suggested:
+            why += ("; " if why else "") + f"passage [{c.suggested}] does support it"
+        text = " ".join(c.text.split())
+        click.echo(f"  {MARKS[c.status]} {c.status}: \u201c{text[:160]}\u201d" + (f" ({why})" if why else ""))
+
+
+def _print_sources(answer) -> None:
+    click.echo("")
+    if answer.citations:
+        click.echo("Sources:")
+        for c in answer.citations:
+            sec = f", {c.section}" if c.section else ""
+            when = ", ".join(x for x in (f"version {c.version}" if c.version else "",
+                                         f"dated {c.date}" if c.date else "") if x)
+            about = f"{c.title} ({when})" if c.title and when else c.title or when
+            click.echo(f"  [{c.n}] {Path(c.source).name}, page {c.page_label} (p. {c.page}){sec}")
+            if about:
+                click.echo(f"      {about}")
+            click.echo(f"      \u201c{c.quote}\u201d")
+    else:
+        click.echo("(The answer cites none of the passages. Retrieved passages:)")
+        from .prompt.grounded import describe
+
+        for n, p in enumerate(answer.passages, 1):
+            click.echo(f"  [{n}] {describe(p)}")
+    if answer.invalid_citations:
+        click.echo(f"Note: citation(s) {answer.invalid_citations} named no passage given to the model and were removed.")
+    if answer.usage.passages_dropped:
+        click.echo(f"Note: {answer.usage.passages_dropped} retrieved passage(s) did not fit the context and were left out.")
+
+
+@cli.command()
+@collection_options
+@click.option("--answerable", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Questions your documents answer: one per line, or JSONL with a \"question\" field.")
+@click.option("--unanswerable", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Questions they do not answer (same format).")
+@click.option("--dry-run", is_flag=True, help="Report the fit without storing it with the collection.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def calibrate(collection, index_dir, answerable, unanswerable, dry_run, as_json):
+    """Fit the abstention gate to this collection and store it with the collection.
+
+    The gate scores each question's retrieval evidence (similarity, term coverage, agreement of
+    the dense and lexical rankings); the threshold that best separates the two files is kept.
+    Only retrieval runs: no model is needed."""
+    from .ground import gate
+
+    rag = _rag(collection, index_dir)
+    pos, neg = _read_questions(answerable), _read_questions(unanswerable)
+    before = rag.calibration
+    cal = rag.calibrate(pos, neg, save=not dry_run)
+    m = cal.fitted_on["metrics"]
+    old = gate.metrics([before.score(x) for x in rag.gate_features(pos)],
+                       [before.score(x) for x in rag.gate_features(neg)], before.threshold)
+    if as_json:
+        _emit_json({"calibration": cal.to_dict(), "previous": {"source": before.source, **old.to_dict()},
+                    "stored": not dry_run, "path": str(rag.index.dir / gate.CALIBRATION_FILE)})
+        return
+    click.echo(f"{len(pos)} answerable, {len(neg)} unanswerable questions; threshold {cal.threshold:.3f}.")
+    click.echo(f"  unanswerable abstained (recall): {m['abstained_unanswerable']:.1%}  "
+               f"(previous {before.source} gate: {old.abstained_unanswerable:.1%})")
+    click.echo(f"  answerable abstained:            {m['abstained_answerable']:.1%}  "
+               f"(previous: {old.abstained_answerable:.1%})")
+    click.echo(f"  abstention precision:            {m['precision']:.3f}  (previous: {old.precision:.3f})")
+    click.echo("These figures are on the questions the gate was fitted on; hold some back to test it.")
+    click.echo("Not stored (--dry-run)." if dry_run else f"Stored with collection {rag.index.name!r}.")
+
+
+def _read_questions(path: Path) -> list[str]:
+    from .errors import InputError
+
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("{"):
+            try:
+                q = json.loads(line).get("question", "")
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{n}: not valid JSON ({exc.msg}).") from exc
+            if not q:
+                raise InputError(f'{path}:{n}: no "question" field.')
+            out.append(q)
+        else:
+            out.append(line)
+    if len(out) < 3:
+        raise InputError(f"{path} holds {len(out)} question(s); calibration needs at least 3 of each kind.")
+    return out
 
 
 # -- models ----------------------------------------------------------------------------------

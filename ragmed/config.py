@@ -25,6 +25,8 @@ it is called, and explicit arguments override them. Defaults are chosen for a la
 | seed               | RAGMED_SEED              | 0                                        |
 | threads            | RAGMED_THREADS           | number of CPUs                           |
 | chunk_tokens       | RAGMED_CHUNK_TOKENS      | 200 (embedder tokens, header included)   |
+| abstain            | RAGMED_ABSTAIN           | 1 (abstention gate and verification on)  |
+| verifier           | RAGMED_VERIFIER          | unset (a local NLI / cross-encoder folder for claim checks) |
 | log_content        | RAGMED_LOG_CONTENT       | 0 (question/document text never logged)  |
 """
 
@@ -74,6 +76,8 @@ class Settings:
     threads: int = 0  # 0 = all CPUs
     chunk_tokens: int = 200
     embed_batch_size: int = 32
+    abstain: bool = True
+    verifier: str = ""
     log_content: bool = False
 
     @classmethod

@@ -162,6 +162,57 @@ class Citation:
         return _dict(self)
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of an answer, checked against the passages it cites (see docs/trust.md)."""
+
+    text: str
+    status: str  # "supported" | "unsupported" | "uncited"
+    cites: tuple[int, ...] = ()  # the passage numbers it cites (valid ones only)
+    supported_by: tuple[int, ...] = ()  # cited passages that support it on their own
+    overlap: float = 0.0  # share of its content terms found in the cited passages
+    similarity: float = 0.0  # best embedding similarity to a sentence of the cited passages
+    missing_numbers: tuple[str, ...] = ()  # numbers of the claim absent from the cited passages
+    model_score: float | None = None  # the optional NLI / cross-encoder verifier's score
+    suggested: int | None = None  # unsupported/uncited: a given passage that does support it
+
+    def to_dict(self) -> dict[str, Any]:
+        d = _dict(self)
+        d["cites"], d["supported_by"] = list(self.cites), list(self.supported_by)
+        d["missing_numbers"] = list(self.missing_numbers)
+        return d
+
+
+@dataclass(frozen=True)
+class Support:
+    """How well an answer is backed by its citations (ALCE-style; docs/trust.md defines each)."""
+
+    claims: int = 0
+    supported: int = 0
+    unsupported: int = 0
+    uncited: int = 0
+    citations: int = 0  # citation links counted over all claims
+    supported_share: float = 0.0  # supported / claims (1.0 when there are no claims)
+    citation_precision: float = 0.0  # ALCE citation precision
+    citation_recall: float = 0.0  # ALCE citation recall
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
+@dataclass(frozen=True)
+class Abstention:
+    """Why ragmed did not give a generated answer."""
+
+    stage: str  # "gate": retrieval evidence too weak; "verification": no claim supported; "model"
+    reason: str
+    score: float | None = None  # the gate's answerability score
+    threshold: float | None = None  # the threshold it was compared with
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dict(self)
+
+
 @dataclass
 class Usage:
     prompt_tokens: int = 0
@@ -204,12 +255,34 @@ class Answer:
     usage: Usage = field(default_factory=Usage)
     timings: Timings = field(default_factory=Timings)
     evidence: list = field(default_factory=list)  # evidence mode: ranked EvidenceSentence records
+    claims: list[Claim] = field(default_factory=list)  # the answer's sentences, checked
+    support: Support | None = None  # None: not verified (ungrounded, or abstained before generation)
+    abstained: bool = False
+    abstention: Abstention | None = None
+    model_answer: str = ""  # the model's own answer when ragmed replaced it by an abstention
+    gate_score: float | None = None  # the abstention gate's answerability score for this question
+    notices: list[str] = field(default_factory=list)  # e.g. instruction-like text removed from a passage
+
+    @property
+    def unsupported_claims(self) -> list[Claim]:
+        return [c for c in self.claims if c.status == "unsupported"]
+
+    @property
+    def uncited_claims(self) -> list[Claim]:
+        return [c for c in self.claims if c.status == "uncited"]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "evidence": [e.to_dict() for e in self.evidence],
             "answer": self.answer,
+            "abstained": self.abstained,
+            "abstention": self.abstention.to_dict() if self.abstention else None,
+            "gate_score": self.gate_score,
+            "model_answer": self.model_answer,
+            "notices": list(self.notices),
+            "claims": [c.to_dict() for c in self.claims],
+            "support": self.support.to_dict() if self.support else None,
             "reasoning": self.reasoning,
             "reasoning_closed": self.reasoning_closed,
             "reasoning_truncated": self.reasoning_truncated,

@@ -84,6 +84,17 @@ class LexicalSnapshot:
         scores = np.asarray(self.bm25.get_scores(list(query_terms)), dtype=np.float32)
         return scores * mask if mask is not None else scores
 
+    def doc_freq(self, terms: Iterable[str]) -> dict[str, int]:
+        """In how many chunks each term occurs (0 = not in the collection)."""
+        if self.bm25 is None:
+            return {t: 0 for t in terms}
+        vocab, indptr = self.bm25.vocab_dict, self.bm25.scores["indptr"]
+        out = {}
+        for t in terms:
+            i = vocab.get(t)
+            out[t] = int(indptr[i + 1] - indptr[i]) if i is not None and i + 1 < len(indptr) else 0
+        return out
+
     def score_of(self, scores: np.ndarray, chunk_id: str) -> float:
         i = self.position.get(chunk_id)
         return float(scores[i]) if i is not None else 0.0

@@ -1,0 +1,218 @@
+"""Citation verification: is each claim of an answer supported by the passages it cites?
+
+The checker is deterministic (same inputs, same verdict) and needs no extra model:
+
+1. **Numbers** — every number in the claim (doses, durations, thresholds, years; "two" counts as 2)
+   must appear in the cited passages. One missing number makes the claim unsupported.
+2. **Content words** — `overlap` is the share of the claim's content terms (ragmed's medical
+   tokenizer: stemmed, stopwords dropped, "5 mg" = "5mg") found in the cited passages.
+3. **Meaning** — `similarity` is the best cosine similarity (the collection's embedder) between the
+   claim and a sentence, or two adjacent sentences, of the cited passages.
+
+A claim is supported when its numbers are all present and
+`overlap + SIMILARITY_WEIGHT * similarity >= THRESHOLD`. The weight and threshold were chosen on the
+dev split of the CDC opioid gold statements (`make bench-trust`, benchmarks/checker_accuracy.py).
+With a verifier model (`verifier=` a local cross-encoder or NLI folder), its score replaces the
+word and meaning tests (numbers still apply).
+
+Support of a claim with several citations is judged on the cited passages together, as in ALCE
+(Gao et al., 2023); docs/trust.md defines the answer-level precision and recall.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..ingest.sentences import split_sentences
+from ..types import Claim, Passage, Support
+from .citations import _MARK
+from .claims import content_terms, is_claim, remove_invalid, sentences
+
+SIMILARITY_WEIGHT = 0.5
+THRESHOLD = 0.96
+MODEL_THRESHOLD = 0.5
+
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_NUMBER_WORDS.update({"twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
+                      "ninety": "90", "hundred": "100", "once": "1", "twice": "2", "half": "0.5"})
+_NUM = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\d])")
+_WORDS = re.compile(r"[a-z]+")
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers a text states, normalised ("1,000" = "1000", "5.0" = "5", "two" = "2")."""
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", _MARK.sub(" ", text))
+    out = set()
+    for m in _NUM.finditer(text):
+        v = m.group(0)
+        out.add(v.rstrip("0").rstrip(".") if "." in v else (v.lstrip("0") or "0"))
+    out.update(_NUMBER_WORDS[w] for w in _WORDS.findall(text.lower()) if w in _NUMBER_WORDS)
+    return out
+
+
+def passage_text(p: Passage) -> str:
+    """What the model saw under the passage's number (neighbour context included)."""
+    return " ".join(x for x in (p.context_before, p.text, p.context_after) if x)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    supported: bool
+    overlap: float
+    similarity: float
+    missing_numbers: tuple[str, ...]
+    model_score: float | None = None
+
+
+class SupportChecker:
+    """Judges whether passages support a claim (see the module docstring)."""
+
+    def __init__(self, embedder, verifier: str | None = None, similarity_weight: float = SIMILARITY_WEIGHT,
+                 threshold: float = THRESHOLD, model_threshold: float = MODEL_THRESHOLD, cache_size: int = 4096):
+        self.embedder = embedder
+        self.similarity_weight, self.threshold = similarity_weight, threshold
+        self.model_threshold = model_threshold
+        self._model = _VerifierModel(verifier) if verifier else None
+        self._units: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
+        self._cache_size = cache_size
+
+    # -- evidence of one passage, cached (answers cite the same passages many times) ---------
+    def _passage_units(self, text: str) -> tuple[list[str], np.ndarray]:
+        hit = self._units.get(text)
+        if hit is not None:
+            self._units.move_to_end(text)
+            return hit
+        sents = [" ".join(text[s:e].split()) for s, e in split_sentences(text, 0, len(text))] or [text]
+        units = sents + [f"{a} {b}" for a, b in zip(sents, sents[1:])]
+        vecs = np.asarray(self.embedder.embed(units)) if units else np.zeros((0, 1))
+        self._units[text] = (units, vecs)
+        if len(self._units) > self._cache_size:
+            self._units.popitem(last=False)
+        return units, vecs
+
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Embed many passages at once (benchmarks); later checks reuse the cache."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._units]
+        all_units, owners = [], []
+        for t in todo:
+            sents = [" ".join(t[s:e].split()) for s, e in split_sentences(t, 0, len(t))] or [t]
+            units = sents + [f"{a} {b}" for a, b in zip(sents, sents[1:])]
+            all_units.extend(units)
+            owners.append((t, len(units)))
+        vecs = np.asarray(self.embedder.embed(all_units)) if all_units else None
+        i = 0
+        for t, n in owners:
+            self._units[t] = (all_units[i:i + n], vecs[i:i + n])
+            i += n
+
+    def check(self, claim: str, passages: Sequence[str], claim_vec: np.ndarray | None = None) -> Verdict:
+        """Do `passages` (texts, judged together) support `claim`?"""
+        joined = " ".join(passages)
+        missing = tuple(sorted(numbers(claim) - numbers(joined)))
+        terms = set(content_terms(claim))
+        have = set(content_terms(joined))
+        overlap = len(terms & have) / len(terms) if terms else 0.0
+        if claim_vec is None:
+            claim_vec = np.asarray(self.embedder.embed([_MARK.sub(" ", claim)]))[0]
+        sim = 0.0
+        for text in passages:
+            _, vecs = self._passage_units(text)
+            if len(vecs):
+                sim = max(sim, float((vecs @ claim_vec).max()))
+        if self._model is not None:
+            score = self._model.score(_MARK.sub(" ", claim), joined)
+            ok = not missing and score >= self.model_threshold
+            return Verdict(ok, round(overlap, 4), round(sim, 4), missing, round(score, 4))
+        return Verdict(self.decide(overlap, sim, missing), round(overlap, 4), round(sim, 4), missing)
+
+    def decide(self, overlap: float, similarity: float, missing: Sequence[str]) -> bool:
+        """The deterministic rule (module docstring) on a claim's measurements."""
+        return not missing and overlap + self.similarity_weight * similarity >= self.threshold
+
+    def embed_claims(self, claims: Sequence[str]) -> np.ndarray:
+        return np.asarray(self.embedder.embed([_MARK.sub(" ", c) for c in claims]))
+
+
+class _VerifierModel:
+    """A local sentence-transformers CrossEncoder: an NLI model (the "entailment" probability) or a
+    relevance cross-encoder with one output (its sigmoid score)."""
+
+    def __init__(self, path: str):
+        from pathlib import Path
+
+        from ..errors import ConfigError
+
+        if not Path(path).expanduser().is_dir():
+            raise ConfigError(f"Verifier model folder {path!r} not found: give a local cross-encoder or NLI folder.")
+        from sentence_transformers import CrossEncoder
+
+        self.model = CrossEncoder(str(Path(path).expanduser()), device="cpu", local_files_only=True)
+        labels = {v.lower(): int(k) for k, v in (self.model.config.id2label or {}).items()}
+        self.entail = labels.get("entailment")
+
+    def score(self, claim: str, evidence: str) -> float:
+        raw = np.asarray(self.model.predict([(evidence, claim)], convert_to_numpy=True,
+                                            apply_softmax=self.entail is not None))[0]
+        if self.entail is not None and np.ndim(raw) == 1 and len(raw) > 1:
+            return float(raw[self.entail])
+        value = float(np.ravel(raw)[0])
+        return value if 0.0 <= value <= 1.0 else float(1 / (1 + np.exp(-value)))
+
+
+@dataclass
+class Verification:
+    answer: str  # the answer with citations to missing passages removed
+    claims: list[Claim]
+    support: Support
+    removed: list[int]  # citation numbers removed (they named no passage given to the model)
+
+
+def verify(answer: str, passages: Sequence[Passage], checker: SupportChecker) -> Verification:
+    """Check every claim of `answer` against the passages it cites (passage n = passages[n-1])."""
+    text, removed = remove_invalid(answer, len(passages))
+    sents = [s for s in sentences(text) if is_claim(s)]
+    texts = [passage_text(p) for p in passages]
+    vecs = checker.embed_claims([s.text for s in sents]) if sents else []
+    claims: list[Claim] = []
+    precise = citations = recall = 0
+    for s, vec in zip(sents, vecs):
+        cites = s.cites
+        if not cites:
+            suggested = _any_support(checker, s.text, texts, vec)
+            claims.append(Claim(s.text, "uncited", suggested=suggested))
+            continue
+        joint = checker.check(s.text, [texts[n - 1] for n in cites], vec)
+        alone = {n: checker.check(s.text, [texts[n - 1]], vec).supported for n in cites} if len(cites) > 1 else \
+            {cites[0]: joint.supported}
+        citations += len(cites)
+        if joint.supported:
+            recall += 1
+            for n in cites:  # ALCE: a citation is precise if it supports alone or is needed by the rest
+                rest = [texts[m - 1] for m in cites if m != n]
+                precise += 1 if alone[n] or not checker.check(s.text, rest, vec).supported else 0
+        status = "supported" if joint.supported else "unsupported"
+        suggested = None if joint.supported else _any_support(checker, s.text, texts, vec, exclude=cites)
+        claims.append(Claim(s.text, status, tuple(cites), tuple(n for n in cites if alone[n]),
+                            joint.overlap, joint.similarity, joint.missing_numbers, joint.model_score, suggested))
+    n = len(claims)
+    support = Support(
+        claims=n, supported=recall, unsupported=sum(c.status == "unsupported" for c in claims),
+        uncited=sum(c.status == "uncited" for c in claims), citations=citations,
+        supported_share=round(recall / n, 4) if n else 1.0,
+        citation_precision=round(precise / citations, 4) if citations else 0.0,
+        citation_recall=round(recall / n, 4) if n else 0.0,
+    )
+    return Verification(text, claims, support, removed)
+
+
+def _any_support(checker, claim, texts, vec, exclude=()) -> int | None:
+    for n, t in enumerate(texts, 1):
+        if n not in exclude and checker.check(claim, [t], vec).supported:
+            return n
+    return None
