@@ -21,48 +21,21 @@ import time
 from _common import GOLD, GUIDELINES, RESULTS, guideline_rag, require
 
 from ragmed.eval.beir import split_of
-from ragmed.eval.trust import OPIOID_PDF, checker_pairs, gold_sentences, gold_statements
+from ragmed.eval.trust import (OPIOID_PDF, check_pairs, checker_pairs, checker_scores, gold_sentences,
+                               gold_statements, guideline_chunks)
 from ragmed.ground import verify
 
 PRECISION_FLOOR = 0.97  # dev precision required when choosing thresholds (goal on test: 0.95)
-
-
-NOISY = "nearest-other-page"  # often a genuine restatement: reported, not part of the goal
-
-
-def score(verdicts, pairs, rule, noisy: bool = False) -> dict:
-    tp = fp = fn = 0
-    by_kind: dict[str, list[int]] = {}
-    for v, p in zip(verdicts, pairs):
-        said = rule(v)
-        kind = p.id.rsplit(":", 1)[1]
-        by_kind.setdefault(kind, [0, 0])
-        by_kind[kind][0] += said == p.supported
-        by_kind[kind][1] += 1
-        if kind == NOISY and not noisy:
-            continue
-        tp += said and p.supported
-        fp += said and not p.supported
-        fn += (not said) and p.supported
-    prec = tp / (tp + fp) if tp + fp else 1.0
-    rec = tp / (tp + fn) if tp + fn else 0.0
-    return {"precision": round(prec, 4), "recall": round(rec, 4), "pairs": len(pairs),
-            "correct_by_kind": {k: f"{a}/{n}" for k, (a, n) in sorted(by_kind.items())}}
 
 
 def main() -> int:
     require(GOLD, GUIDELINES)
     t0 = time.time()
     rag = guideline_rag()
-    got = rag.index.collection().get(where={"source": str((GUIDELINES / OPIOID_PDF).resolve())},
-                                     include=["documents", "metadatas"])
-    chunks = [(d, m["page_start"], m["page_end"]) for d, m in zip(got["documents"], got["metadatas"])]
+    chunks = guideline_chunks(rag, GUIDELINES / OPIOID_PDF)
     sentences = gold_sentences(gold_statements(GOLD))
     pairs, skipped = checker_pairs(sentences, chunks, rag.embedder)
-    checker = verify.SupportChecker(rag.embedder)
-    checker.prepare([p.passage for p in pairs])
-    vecs = checker.embed_claims([p.claim for p in pairs])
-    verdicts = [checker.check(p.claim, [p.passage], v) for p, v in zip(pairs, vecs)]
+    verdicts = check_pairs(verify.SupportChecker(rag.embedder), pairs)
     dev = [i for i, p in enumerate(pairs) if split_of(p.id.split("#")[0]) == "dev"]
     test = [i for i, p in enumerate(pairs) if split_of(p.id.split("#")[0]) == "test"]
 
@@ -71,7 +44,7 @@ def main() -> int:
 
     grid = []
     for w, t in itertools.product([0.0, 0.5, 1.0, 1.5, 2.0, 3.0], [x / 100 for x in range(50, 400, 2)]):
-        grid.append(((w, t), score([verdicts[i] for i in dev], [pairs[i] for i in dev], rule(w, t))))
+        grid.append(((w, t), checker_scores([verdicts[i] for i in dev], [pairs[i] for i in dev], rule(w, t))))
     ok = [g for g in grid if g[1]["precision"] >= PRECISION_FLOOR] or grid
     (w, t), dev_best = max(ok, key=lambda g: (g[1]["recall"], g[1]["precision"]))
     current = (verify.SIMILARITY_WEIGHT, verify.THRESHOLD)
@@ -83,11 +56,11 @@ def main() -> int:
         "gold_sentences": len(sentences), "skipped_not_in_one_chunk": skipped,
         "pairs": {"dev": len(dev), "test": len(test)},
         "chosen_on_dev": {"similarity_weight": w, "threshold": t, "dev": dev_best},
-        "test_with_chosen": score(test_v, test_p, rule(w, t)),
+        "test_with_chosen": checker_scores(test_v, test_p, rule(w, t)),
         "shipped": {"similarity_weight": current[0], "threshold": current[1]},
-        "test_with_shipped": score(test_v, test_p, rule(*current)),
-        "test_with_shipped_incl_nearest": score(test_v, test_p, rule(*current), noisy=True),
-        "dev_with_shipped": score([verdicts[i] for i in dev], [pairs[i] for i in dev], rule(*current)),
+        "test_with_shipped": checker_scores(test_v, test_p, rule(*current)),
+        "test_with_shipped_incl_nearest": checker_scores(test_v, test_p, rule(*current), noisy=True),
+        "dev_with_shipped": checker_scores([verdicts[i] for i in dev], [pairs[i] for i in dev], rule(*current)),
         "seconds": round(time.time() - t0, 1),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

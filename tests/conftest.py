@@ -80,3 +80,14 @@ def demo_rag(tmp_path_factory):
     report = rag.ingest([SAMPLE_PDF.parent])
     assert report.ok, report.to_dict()
     return rag
+
+
+@pytest.fixture(scope="session")
+def guideline_index(tmp_path_factory):
+    """The 8 real guideline PDFs of ../shared/eval, ingested once per test session."""
+    need_eval("guidelines")
+    from ragmed import RagMed
+
+    rag = RagMed(collection="guidelines", index_dir=tmp_path_factory.mktemp("gidx"))
+    report = rag.ingest(sorted(GUIDELINES.glob("*.pdf")))
+    return rag, report

@@ -393,3 +393,8 @@ __all__ = [
     "make_not_a_pdf",
     "norm",
 ]
+
+
+def make_text_pdf(path: str | Path, pages: list[list[str]]) -> Path:
+    """A plain PDF whose pages hold the given paragraphs (for content-specific tests)."""
+    return _write(path, _simple_pdf_bytes(pages))

@@ -1,23 +1,11 @@
 """The 8 real CDC/NIH/WHO guideline PDFs of ../shared/eval (skipped with a reason when absent)."""
 
-import re
 from pathlib import Path
 
-import pytest
-
 from conftest import GUIDELINES, need_eval
+from ragmed.eval.trust import alnum
 
 OPIOID = "cdc-2022-opioid-prescribing-guideline.pdf"
-
-
-@pytest.fixture(scope="module")
-def guideline_index(tmp_path_factory):
-    need_eval("guidelines")
-    from ragmed import RagMed
-
-    rag = RagMed(collection="guidelines", index_dir=tmp_path_factory.mktemp("gidx"))
-    report = rag.ingest(sorted(GUIDELINES.glob("*.pdf")))
-    return rag, report
 
 
 def test_all_eight_guidelines_ingest(guideline_index):
@@ -41,32 +29,9 @@ def test_search_finds_a_known_recommendation_with_printed_page_label(guideline_i
 
 
 def _gold_statements():
-    base = need_eval("guideline_gold_text/cdc-2022-opioid")
-    gold = []
-    for f in sorted(base.glob("*-extraction.txt")):
-        lines = f.read_text(encoding="utf-8").split("\n")
-        if f.name.startswith("box3"):
-            continue
-        for i, line in enumerate(lines[:-1]):
-            m = re.match(r"^\[(\S+) \| p(\d+) \| (.*)\]$", line)
-            if m:
-                gold.append((m.group(1), int(m.group(2)), lines[i + 1]))
-    # Box 3: the 16 regions in file order; their pages are in coverage.tsv
-    pages = {}
-    for row in (base / "coverage.tsv").read_text(encoding="utf-8").splitlines():
-        parts = row.split("\t")
-        if len(parts) >= 3 and parts[0].startswith("B3-"):
-            pages[parts[0]] = int(parts[2].lstrip("p"))
-    box = (base / "box3-extraction.txt").read_text(encoding="utf-8").split("\n")
-    body = box[box.index("") + 1 :] if "" in box else []
-    regions = [re.sub(r"^\d+\.\s+", "", ln).strip() for ln in body if ln.strip()]
-    if len(regions) == 16 and len(pages) == 16:
-        gold += [(f"B3-{i:02d}", pages[f"B3-{i:02d}"], text) for i, text in enumerate(regions, 1)]
-    return gold
+    from ragmed.eval.trust import gold_statements
 
-
-def _alnum(s: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", s.lower())
+    return gold_statements(need_eval("guideline_gold_text/cdc-2022-opioid"))
 
 
 def test_page_attribution_cdc_opioid(guideline_index):
@@ -75,11 +40,58 @@ def test_page_attribution_cdc_opioid(guideline_index):
     assert len(gold) >= 702
     col = rag.index.collection()
     got = col.get(where={"source": str(GUIDELINES / OPIOID)}, include=["documents", "metadatas"])
-    chunks = [(_alnum(d), m["page_start"], m["page_end"]) for d, m in zip(got["documents"], got["metadatas"])]
+    chunks = [(alnum(d), m["page_start"], m["page_end"]) for d, m in zip(got["documents"], got["metadatas"])]
     found = [
         gid for gid, page, text in gold
-        if any(_alnum(text) in body and a <= page <= b for body, a, b in chunks)
+        if any(alnum(text) in body and a <= page <= b for body, a, b in chunks)
     ]
     share = len(found) / len(gold)
     print(f"page attribution: {len(found)}/{len(gold)} = {share:.1%}")
     assert share >= 0.97
+
+
+def test_citation_checker_meets_its_goal_on_gold_pairs(guideline_index):
+    """The checker benchmark on its test split: precision >= 0.95, recall >= 0.90."""
+    from ragmed.eval.beir import split_of
+    from ragmed.eval.trust import check_pairs, checker_pairs, checker_scores, gold_sentences, guideline_chunks
+
+    rag, _ = guideline_index
+    pairs, skipped = checker_pairs(gold_sentences(_gold_statements()), guideline_chunks(rag, GUIDELINES / OPIOID),
+                                   rag.embedder)
+    assert skipped < 20
+    test = [p for p in pairs if split_of(p.id.split("#")[0]) == "test"]
+    assert len(test) > 500
+    s = checker_scores(check_pairs(rag.checker, test), test, lambda v: v.supported)
+    print("checker on test pairs:", s)
+    assert s["precision"] >= 0.95 and s["recall"] >= 0.90
+
+
+def test_abstention_gate_meets_its_goal(guideline_index):
+    """The default gate on the test split: >= 95% of unanswerable questions abstained, <= 5% of
+    answerable ones."""
+    from conftest import EVAL
+    from ragmed.eval.beir import split_of
+    from ragmed.eval.trust import answerable_questions, unanswerable_questions
+    from ragmed.ground import gate
+
+    need_eval("liveqa_medquad")
+    need_eval("pubmedqa")
+    rag, _ = guideline_index
+    pos = [q for i, q in answerable_questions(_gold_statements()) if split_of(i) == "test"]
+    neg = [q for i, q in unanswerable_questions(EVAL) if split_of(i) == "test"]
+    cal = rag.calibration
+    assert cal.source == "default"
+    m = gate.metrics([cal.score(x) for x in rag.gate_features(pos)], [cal.score(x) for x in rag.gate_features(neg)],
+                     cal.threshold)
+    print("abstention on test questions:", m)
+    assert m.answerable > 100 and m.unanswerable > 150
+    assert m.abstained_unanswerable >= 0.95 and m.abstained_answerable <= 0.05
+
+
+def test_no_guideline_sentence_is_mistaken_for_an_injection(guideline_index):
+    from ragmed.prompt.safety import neutralise
+
+    rag, _ = guideline_index
+    texts = rag.index.collection().get(include=["documents"])["documents"]
+    flagged = [r for t in texts for r in neutralise(t)[1]]
+    assert len(texts) > 4000 and flagged == []

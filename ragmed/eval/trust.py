@@ -197,6 +197,43 @@ def checker_pairs(sentences, chunks: list[tuple[str, int, int]], embedder) -> tu
     return pairs, len(sentences) - len(kept)
 
 
+NOISY = "nearest-other-page"  # often a genuine restatement: reported, not part of the goal
+
+
+def guideline_chunks(rag, pdf: Path) -> list[tuple[str, int, int]]:
+    """(text, page_start, page_end) of every indexed chunk of one document."""
+    got = rag.index.collection().get(where={"source": str(pdf.resolve())}, include=["documents", "metadatas"])
+    return [(d, m["page_start"], m["page_end"]) for d, m in zip(got["documents"], got["metadatas"])]
+
+
+def check_pairs(checker, pairs: list[Pair]) -> list:
+    """The checker's `Verdict` on each pair (passages embedded in one batch)."""
+    checker.prepare([p.passage for p in pairs])
+    vecs = checker.embed_claims([p.claim for p in pairs])
+    return [checker.check(p.claim, [p.passage], v) for p, v in zip(pairs, vecs)]
+
+
+def checker_scores(verdicts, pairs: list[Pair], decide, noisy: bool = False) -> dict:
+    """Precision and recall of "supported" (`decide(verdict)`), and correct answers by pair kind;
+    the noisy kind is left out of precision/recall unless `noisy`."""
+    tp = fp = fn = 0
+    by_kind: dict[str, list[int]] = {}
+    for v, p in zip(verdicts, pairs):
+        said = decide(v)
+        kind = p.id.rsplit(":", 1)[1]
+        by_kind.setdefault(kind, [0, 0])
+        by_kind[kind][0] += said == p.supported
+        by_kind[kind][1] += 1
+        if kind == NOISY and not noisy:
+            continue
+        tp += said and p.supported
+        fp += said and not p.supported
+        fn += (not said) and p.supported
+    return {"precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
+            "recall": round(tp / (tp + fn), 4) if tp + fn else 0.0, "pairs": len(pairs),
+            "correct_by_kind": {k: f"{a}/{n}" for k, (a, n) in sorted(by_kind.items())}}
+
+
 # -- abstention questions -----------------------------------------------------------------------
 
 _MODAL = re.compile(r"^(?P<subj>[A-Z][^,;:()]{2,80}?) (?P<verb>should|can|could|may|might|must|will|is|are|does|do)"

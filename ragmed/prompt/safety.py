@@ -50,7 +50,6 @@ _INSTRUCTION = re.compile(
         r"\b(?:respond|reply|answer)\s+only\s+with\b", r"\b(?:say|output|print)\s+only\b",
         r"\b(?:as an? )?(?:ai|language model|assistant|chatbot|llm)\b[^.!?\n]{0,40}\b(?:must|should|will)\s+"
         r"(?:now|always|only|instead)\b",
-        r"^\s*(?:system|assistant|user)\s*:",
     ]),
     re.IGNORECASE | re.MULTILINE,
 )
