@@ -28,7 +28,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test bench bench-ingest bench-retrieval bench-medpsy clean-venv help
+.PHONY: setup demo test bench bench-ingest bench-retrieval bench-medpsy bench-trust clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -64,7 +64,7 @@ test: setup
 clean-venv:
 	rm -rf $(VENV)
 
-bench: bench-ingest bench-retrieval bench-medpsy
+bench: bench-ingest bench-retrieval bench-medpsy bench-trust
 
 bench-ingest: setup
 	$(PY) benchmarks/ingest_guidelines.py
@@ -73,6 +73,11 @@ bench-ingest: setup
 bench-retrieval: setup
 	$(PY) benchmarks/retrieval_beir.py --split test
 	$(PY) benchmarks/retrieval_latency.py
+
+# Citation-checker accuracy and the abstention gate on the guideline PDFs (dev: fitted, test: reported).
+bench-trust: setup
+	$(PY) benchmarks/checker_accuracy.py
+	$(PY) benchmarks/abstention.py
 
 # Time to first token of a grounded prompt on a random-weight model of MedPsy-1.7B's shape.
 bench-medpsy: setup

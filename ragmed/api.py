@@ -381,7 +381,7 @@ class RagMed:
             elif s.abstain and split.closed and support.claims and not support.supported:
                 abstention = Abstention("verification", "no statement of the answer is supported by the passages it cites")
                 model_answer = text
-                text = f"{WITHHELD}\n{NOT_COVERED} Nearest sources:\n{self._nearest(prompt.passages)}"
+                text = f"{WITHHELD} Read the sources it was given:\n{self._nearest(prompt.passages)}"
         timings.prompt_s = out.prompt_s
         timings.first_token_s = out.first_token_s
         timings.generate_s = out.total_s

@@ -369,12 +369,12 @@ def _print_trust(answer, streamed: bool) -> None:
         if a.stage == "gate":
             click.echo(f"\n(ragmed abstained: {a.reason}. `ragmed calibrate` fits this threshold to your "
                        "documents; --no-abstain answers anyway.)")
-        elif a.stage == "verification":
-            if streamed:
-                click.echo("\n" + click.style(answer.answer, fg="red"))
-            else:
-                click.echo(f"\nThe model's answer was:\n{answer.model_answer}")
-        return
+        if a.stage != "verification":
+            return
+        if streamed:
+            click.echo("\n" + click.style(answer.answer, fg="red"))
+        else:
+            click.echo(f"\nThe model's answer was:\n{answer.model_answer}")
     s = answer.support
     if s is None or not s.claims:
         return

@@ -91,3 +91,16 @@ def guideline_index(tmp_path_factory):
     rag = RagMed(collection="guidelines", index_dir=tmp_path_factory.mktemp("gidx"))
     report = rag.ingest(sorted(GUIDELINES.glob("*.pdf")))
     return rag, report
+
+
+@pytest.fixture(scope="session")
+def cross_encoder_dir(tmp_path_factory, embedder):
+    """A cross-encoder folder built offline from the bundled MiniLM weights (its head is untrained:
+    it proves the wiring of rerankers and verifiers, not their quality)."""
+    import torch
+    from sentence_transformers import CrossEncoder
+
+    torch.manual_seed(0)
+    d = tmp_path_factory.mktemp("minilm-cross-encoder")
+    CrossEncoder(str(embedder.path), num_labels=1, device="cpu", local_files_only=True).save(str(d))
+    return d

@@ -17,17 +17,6 @@ from ragmed.types import chunk_embed_text
 
 
 @pytest.fixture(scope="module")
-def cross_encoder_dir(tmp_path_factory, embedder):
-    import torch
-    from sentence_transformers import CrossEncoder
-
-    torch.manual_seed(0)
-    d = tmp_path_factory.mktemp("minilm-cross-encoder")
-    CrossEncoder(str(embedder.path), num_labels=1, device="cpu", local_files_only=True).save(str(d))
-    return d
-
-
-@pytest.fixture(scope="module")
 def rag(tmp_path_factory, good_dir_module):
     r = RagMed(collection="rerank", index_dir=tmp_path_factory.mktemp("rerank-idx"))
     assert r.ingest([good_dir_module]).ok

@@ -65,6 +65,25 @@ def test_alce_precision_counts_an_irrelevant_extra_citation(demo_rag, facts):
     assert v.support.citation_recall == 1.0 and v.support.citation_precision == 0.5
 
 
+def test_verifier_model_by_path_decides_with_the_number_rule_kept(demo_rag, facts, cross_encoder_dir):
+    import numpy as np
+    from sentence_transformers import CrossEncoder
+
+    from ragmed.ground.verify import SupportChecker, passage_text
+
+    checker = SupportChecker(demo_rag.embedder, verifier=str(cross_encoder_dir), model_threshold=0.0)
+    claim = "Stable patients are seen every 6 months."
+    v = checker.check(claim, [passage_text(facts[0])])
+    raw = CrossEncoder(str(cross_encoder_dir), device="cpu").predict([(passage_text(facts[0]), claim)])
+    expect = float(np.ravel(raw)[0])
+    expect = expect if 0 <= expect <= 1 else 1 / (1 + np.exp(-expect))
+    assert v.model_score == pytest.approx(expect, abs=1e-3) and v.supported  # threshold 0: the model says yes
+    wrong = checker.check("Stable patients are seen every 7 months.", [passage_text(facts[0])])
+    assert wrong.model_score is not None and not wrong.supported and wrong.missing_numbers == ("7",)
+    with pytest.raises(Exception, match="not found"):
+        SupportChecker(demo_rag.embedder, verifier=str(cross_encoder_dir / "missing"))
+
+
 def test_supported_answer_from_the_bundled_model(demo_rag):
     a = demo_rag.ask(DEMO_Q)
     assert not a.abstained and a.gate_score is not None and a.gate_score >= demo_rag.calibration.threshold

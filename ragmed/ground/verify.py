@@ -61,6 +61,12 @@ def passage_text(p: Passage) -> str:
     return " ".join(x for x in (p.context_before, p.text, p.context_after) if x)
 
 
+def _units(text: str) -> list[str]:
+    """What a claim is compared with: each sentence of the passage, and each two adjacent ones."""
+    sents = [" ".join(text[s:e].split()) for s, e in split_sentences(text, 0, len(text))] or [text]
+    return sents + [f"{a} {b}" for a, b in zip(sents, sents[1:])]
+
+
 @dataclass(frozen=True)
 class Verdict:
     supported: bool
@@ -88,9 +94,8 @@ class SupportChecker:
         if hit is not None:
             self._units.move_to_end(text)
             return hit
-        sents = [" ".join(text[s:e].split()) for s, e in split_sentences(text, 0, len(text))] or [text]
-        units = sents + [f"{a} {b}" for a, b in zip(sents, sents[1:])]
-        vecs = np.asarray(self.embedder.embed(units)) if units else np.zeros((0, 1))
+        units = _units(text)
+        vecs = np.asarray(self.embedder.embed(units))
         self._units[text] = (units, vecs)
         if len(self._units) > self._cache_size:
             self._units.popitem(last=False)
@@ -101,8 +106,7 @@ class SupportChecker:
         todo = [t for t in dict.fromkeys(texts) if t not in self._units]
         all_units, owners = [], []
         for t in todo:
-            sents = [" ".join(t[s:e].split()) for s, e in split_sentences(t, 0, len(t))] or [t]
-            units = sents + [f"{a} {b}" for a, b in zip(sents, sents[1:])]
+            units = _units(t)
             all_units.extend(units)
             owners.append((t, len(units)))
         vecs = np.asarray(self.embedder.embed(all_units)) if all_units else None
