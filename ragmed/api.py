@@ -270,6 +270,24 @@ class RagMed:
                                version=str(tags.get("version", ""))))
         return out
 
+    def prompt_budget(self, messages_without_passages: list[dict[str, str]]) -> int:
+        """Prompt tokens a grounded prompt may use: the model's context minus room for the answer
+        (and the thinking budget of reasoning models), and at most `passage_tokens` for passages
+        (time to first token grows about linearly with them)."""
+        s, gen = self.settings, self.generator
+        reserve = s.max_tokens + (s.reasoning_tokens if gen.chat_style == "chatml" else 0)
+        budget = gen.n_ctx - min(reserve, gen.n_ctx // 2) - ANSWER_RESERVE
+        return min(budget, gen.prompt_tokens(messages_without_passages) + s.passage_tokens)
+
+    def sampling_params(self):
+        """Decoding parameters: the preset (and the model's own values for "medpsy"), the overrides."""
+        from .generate.llama import SamplingParams
+        from .models.registry import lookup
+
+        spec = lookup(self.generator.model_id)
+        return SamplingParams(max_tokens=self.settings.max_tokens, seed=self.settings.seed,
+                              **self.settings.sampling(spec.sampling if spec else None))
+
     def _check_question(self, question: str) -> str:
         question = (question or "").strip()
         if not question:
@@ -322,7 +340,6 @@ class RagMed:
         filter: "SearchFilter | None" = None,
     ) -> Answer:
         """Answer a question; grounded in retrieved passages unless `grounded=False`."""
-        from .generate.llama import SamplingParams
         from .generate.thinking import split_reasoning
         from .ground.citations import resolve
         from .prompt import grounded as prompts
@@ -350,20 +367,12 @@ class RagMed:
 
         gen = self.generator
         thinking = gen.chat_style == "chatml"  # Qwen3 / MedPsy
-        reserve = s.max_tokens + (s.reasoning_tokens if thinking else 0)
-        budget = gen.n_ctx - min(reserve, gen.n_ctx // 2) - ANSWER_RESERVE
         if grounded:
-            # Passages get at most `passage_tokens` (time to first token grows ~linearly with them)
-            fixed = gen.prompt_tokens(prompts.grounded(question, [], gen.prompt_tokens, budget).messages)
-            budget = min(budget, fixed + s.passage_tokens)
-            prompt = prompts.grounded(question, retrieved, gen.prompt_tokens, budget)
+            empty = prompts.grounded(question, [], gen.prompt_tokens, gen.n_ctx).messages
+            prompt = prompts.grounded(question, retrieved, gen.prompt_tokens, self.prompt_budget(empty))
         else:
             prompt = prompts.ungrounded(question)
-        from .models.registry import lookup
-
-        spec = lookup(gen.model_id)
-        params = SamplingParams(max_tokens=s.max_tokens, seed=s.seed,
-                                **s.sampling(spec.sampling if spec else None))
+        params = self.sampling_params()
         out = gen.generate(prompt.messages, params, on_text=on_text,
                            reasoning_tokens=s.reasoning_tokens if thinking else None)
         split = split_reasoning(out.text)

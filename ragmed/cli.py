@@ -616,6 +616,91 @@ def eval_retrieval(dataset, split, modes, qrels, limit, reranker, embedder, out,
         click.echo(f"Per-query results and summary in {out}/")
 
 
+# -- research -----------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--dataset", required=True, metavar="NAME|PATH.jsonl",
+              help="pubmedqa, bioasq-yesno, mirage, mirage:{medqa,medmcqa,mmlu,pubmedqa,bioasq}, or your JSONL "
+                   '({"id", "question", "answer", optional "options": {"A": ...}}).')
+@collection_options
+@click.option("--model", "-m", default=None, help="Bundled model name or path to a .gguf file.")
+@click.option("-k", type=int, default=3, show_default=True, help="Passages retrieved for the grounded arm.")
+@click.option("--limit", type=int, default=None, help="Only the first N questions of the split.")
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="dev", show_default=True,
+              help="Questions by sha1(id): dev = first hex digit 0-b, test = c-f.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-tokens", type=int, default=64, show_default=True, help="Answer length limit per arm.")
+@click.option("--n-ctx", type=int, default=None, help="Model context size (default 4096).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder holding the datasets (default: $RAGMED_EVAL_DIR, else ../shared/eval).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Run folder: header.json, records.jsonl, summary.json, report.md, report.html. "
+                   "Rerunning with the same folder continues the run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@handle_errors
+def compare(dataset, collection, index_dir, model, k, limit, split, seed, max_tokens, n_ctx, data_dir, out,
+            as_json, quiet):
+    """Answer benchmark questions with and without retrieved evidence (same model, decoding, seed).
+
+    Writes one record per question and a report with accuracy and 95% intervals per arm, the
+    paired difference with McNemar's exact test, unparseable and abstention rates, tokens and
+    latency. Resumable: rerun the same command to continue."""
+    from .eval.comparison import compare as run
+
+    result = run(dataset, collection=collection, index_dir=index_dir, model=model, k=k, limit=limit, split=split,
+                 seed=seed, out=out, data_dir=data_dir, max_tokens=max_tokens, n_ctx=n_ctx,
+                 progress=not quiet and not as_json and sys.stderr.isatty())
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    from .eval.report import tables
+
+    click.echo("\n".join(tables(result.summary)))
+    click.echo(f"\nReport: {out}/report.md and {out}/report.html; records: {out}/records.jsonl")
+
+
+@cli.group()
+def datasets() -> None:
+    """Build collections from benchmark corpora (for `ragmed compare`)."""
+
+
+@datasets.command("build")
+@click.argument("name")
+@click.option("--from", "source", required=True, type=click.Path(exists=True, path_type=Path),
+              help="A BEIR folder (its corpus.jsonl) or a JSONL of {\"_id\"|\"id\", \"title\", \"text\"} passages.")
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Index directory (default: $RAGMED_INDEX_DIR, $RAGMED_HOME/indexes, or ./indexes).")
+@click.option("--embedder", default=None, help="Embedder name or folder (default: bundled MiniLM).")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@handle_errors
+def datasets_build(name, source, index_dir, embedder, as_json, quiet):
+    """Make collection NAME from a corpus, one passage per chunk (reused if already built).
+
+    For PubMedQA*: `ragmed datasets build pubmedqa --from ../shared/eval/beir/pubmedqa_pqal` (the
+    1,000 abstracts; each question's own abstract must then be retrieved). BioASQ:
+    `--from ../shared/eval/beir/bioasq_7b-11b_snippets`."""
+    from .config import Settings
+    from .embed.sentence import Embedder
+    from .eval.beir import load_corpus
+    from .eval.retrieval import build_collection
+
+    settings = Settings.from_env(collection=name, index_dir=index_dir, embedder=embedder)
+    ds = load_corpus(source)
+    index = build_collection(ds, settings.index_dir, Embedder(settings.embedder), name=name,
+                             progress=not quiet and not as_json and sys.stderr.isatty())
+    manifest = index.require_manifest()
+    info = {"collection": name, "index_dir": str(settings.index_dir), "passages": len(ds.corpus),
+            "source": str(ds.corpus_path.resolve()), "sha256": ds.sha256["corpus.jsonl"],
+            "embedder": manifest.build.get("embedder")}
+    if as_json:
+        _emit_json(info)
+        return
+    click.echo(f"Collection {name!r}: {info['passages']} passages from {info['source']} "
+               f"(sha256 {info['sha256'][:12]}...), embedder {info['embedder']}.")
+
+
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="ragmed")
 

@@ -33,10 +33,15 @@ class BeirDataset:
     qrels: dict[str, dict[str, int]]  # query id -> {passage id: grade}
     qrels_file: Path
     sha256: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    corpus_file: Path | None = None  # default: <path>/corpus.jsonl
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.path.name if self.corpus_file is None else self.corpus_file.stem
+
+    @property
+    def corpus_path(self) -> Path:
+        return self.corpus_file or self.path / "corpus.jsonl"
 
     def query_ids(self, split: str = "test") -> list[str]:
         if split not in SPLITS:
@@ -45,7 +50,26 @@ class BeirDataset:
         return sorted(ids if split == "all" else [q for q in ids if split_of(q) == split])
 
 
-def _jsonl(path: Path) -> list[dict]:
+def load_corpus(path: str | Path) -> BeirDataset:
+    """Only a corpus: a BEIR folder's corpus.jsonl, or any JSONL of {"_id" or "id", "title", "text"}."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        p = p / "corpus.jsonl"
+    if not p.is_file():
+        raise InputError(f"{path}: no corpus found (give a BEIR folder or a .jsonl of id/title/text rows).")
+    corpus = {}
+    for row in _jsonl(p, id_field=("_id", "id")):
+        if not str(row.get("text") or "").strip():
+            continue
+        corpus[str(row.get("_id", row.get("id")))] = {"title": row.get("title") or "", "text": row["text"],
+                                                       "metadata": row.get("metadata") or {}}
+    if not corpus:
+        raise InputError(f"{p} holds no passages with text.")
+    return BeirDataset(p.parent, corpus, {}, {}, p, {"corpus.jsonl": file_sha256(p)},
+                       corpus_file=None if p.name == "corpus.jsonl" else p)
+
+
+def _jsonl(path: Path, id_field: tuple[str, ...] = ("_id",)) -> list[dict]:
     out = []
     with path.open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
@@ -55,8 +79,8 @@ def _jsonl(path: Path) -> list[dict]:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{path}:{n} is not valid JSON ({exc.msg}).") from exc
-            if "_id" not in row:
-                raise InputError(f"{path}:{n} has no \"_id\" field (BEIR format needs one).")
+            if not any(f in row for f in id_field):
+                raise InputError(f"{path}:{n} has no \"{id_field[0]}\" field (BEIR format needs one).")
             out.append(row)
     return out
 

@@ -86,12 +86,13 @@ def collection_name(ds: BeirDataset, embedder_id: str) -> str:
 
 
 def build_collection(ds: BeirDataset, index_dir: Path, embedder, progress: bool = False,
-                     batch_size: int = 64) -> Index:
-    """The corpus as a collection (reused when it already exists for this corpus and embedder)."""
-    index = Index(index_dir, collection_name(ds, embedder.id))
+                     batch_size: int = 64, name: str | None = None) -> Index:
+    """The corpus as a collection (reused when it already exists for this corpus and embedder).
+    `name`: the collection's name (default: derived from the corpus and embedder)."""
+    index = Index(index_dir, name or collection_name(ds, embedder.id))
     sha = ds.sha256["corpus.jsonl"]
     m = index.manifest()
-    key = f"beir:{ds.path.resolve()}/corpus.jsonl"
+    key = f"beir:{ds.corpus_path.resolve()}"
     if m is not None and any(d["sha256"] == sha for d in m.documents.values()) and not m.pending:
         return index
     with index.write_lock():

@@ -91,22 +91,13 @@ def ungrounded(question: str) -> Prompt:
     )
 
 
-def grounded(
-    question: str,
+def fit(
     passages: list[Passage],
+    messages: Callable[[list[Passage]], list[dict[str, str]]],
     prompt_tokens: Callable[[list[dict[str, str]]], int],
     budget: int,
 ) -> Prompt:
-    """Fit as many passages as the budget (prompt tokens) allows, in rank order."""
-    def messages(ps: list[Passage]) -> list[dict[str, str]]:
-        blocks = [passage_block(i, p) for i, p in enumerate(ps, start=1)]
-        return [
-            {"role": "system", "content": SYSTEM_GROUNDED},
-            {"role": "user", "content": EXAMPLE_USER},
-            {"role": "assistant", "content": EXAMPLE_ASSISTANT},
-            {"role": "user", "content": user_grounded(question, blocks)},
-        ]
-
+    """As many passages as the budget (prompt tokens) allows, in rank order, never cut."""
     if prompt_tokens(messages([])) > budget:
         raise InputError(
             f"The question is too long for the model's context ({budget} prompt tokens available). "
@@ -119,3 +110,22 @@ def grounded(
         else:
             break
     return Prompt(messages(chosen), chosen, len(passages) - len(chosen))
+
+
+def grounded(
+    question: str,
+    passages: list[Passage],
+    prompt_tokens: Callable[[list[dict[str, str]]], int],
+    budget: int,
+) -> Prompt:
+    """The grounded prompt with as many passages as the budget allows."""
+    def messages(ps: list[Passage]) -> list[dict[str, str]]:
+        blocks = [passage_block(i, p) for i, p in enumerate(ps, start=1)]
+        return [
+            {"role": "system", "content": SYSTEM_GROUNDED},
+            {"role": "user", "content": EXAMPLE_USER},
+            {"role": "assistant", "content": EXAMPLE_ASSISTANT},
+            {"role": "user", "content": user_grounded(question, blocks)},
+        ]
+
+    return fit(passages, messages, prompt_tokens, budget)
