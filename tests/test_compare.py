@@ -176,3 +176,20 @@ def test_datasets_build_from_a_corpus_jsonl(tmp_path):
     assert hits[0].id == "p2"
     res = CliRunner().invoke(cli, ["datasets", "build", "x", "--from", str(corpus)])
     assert res.exit_code == 1 and "Collection name" in res.output
+
+
+def test_the_notebook_runs(monkeypatch):
+    """notebooks/compare_demo.ipynb, executed top to bottom with the bundled model (nbclient); on 6 of
+    its 20 questions, to keep the suite's time bounded."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from conftest import ROOT
+
+    monkeypatch.setenv("RAGMED_NOTEBOOK_LIMIT", "6")
+    nb = nbformat.read(ROOT / "notebooks" / "compare_demo.ipynb", as_version=4)
+    NotebookClient(nb, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    out = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "grounded: accuracy" in out and "paired:" in out and "report.html" in out
+    assert any(o.get("data", {}).get("image/png") for c in nb.cells for o in c.get("outputs", []))

@@ -69,7 +69,8 @@ def load_corpus(path: str | Path) -> BeirDataset:
                        corpus_file=None if p.name == "corpus.jsonl" else p)
 
 
-def _jsonl(path: Path, id_field: tuple[str, ...] = ("_id",)) -> list[dict]:
+def jsonl_rows(path: Path, id_field: tuple[str, ...] = ("_id",)) -> list[tuple[int, dict]]:
+    """(line number, row) of a JSONL file; every row must have one of the `id_field` keys."""
     out = []
     with path.open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
@@ -78,11 +79,15 @@ def _jsonl(path: Path, id_field: tuple[str, ...] = ("_id",)) -> list[dict]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{n} is not valid JSON ({exc.msg}).") from exc
-            if not any(f in row for f in id_field):
-                raise InputError(f"{path}:{n} has no \"{id_field[0]}\" field (BEIR format needs one).")
-            out.append(row)
+                raise InputError(f"{path}:{n}: not valid JSON ({exc.msg}).") from exc
+            if not isinstance(row, dict) or not any(f in row for f in id_field):
+                raise InputError(f"{path}:{n}: no \"{id_field[0]}\" field.")
+            out.append((n, row))
     return out
+
+
+def _jsonl(path: Path, id_field: tuple[str, ...] = ("_id",)) -> list[dict]:
+    return [row for _, row in jsonl_rows(path, id_field)]
 
 
 def load_beir(path: str | Path, qrels: str | None = None) -> BeirDataset:

@@ -58,11 +58,9 @@ def _sha256_file(path: Path) -> str:
     except (OSError, ValueError):
         known = {}
     if key not in known:
-        h = hashlib.sha256()
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 22), b""):
-                h.update(block)
-        known[key] = h.hexdigest()
+        from ..ingest.extract import file_sha256
+
+        known[key] = file_sha256(path)
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
             cache.write_text(json.dumps(known))

@@ -23,14 +23,14 @@ grounded arm it has to be retrieved from the collection.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from .beir import split_of
+from ..ingest.extract import file_sha256
+from .beir import jsonl_rows, split_of
 
 MIRAGE_SUBSETS = ("medqa", "medmcqa", "mmlu", "pubmedqa", "bioasq")
 _YESNO_OPTIONS = {"yes", "no", "maybe"}
@@ -67,14 +67,6 @@ def default_eval_dir() -> Path:
     return Path(os.environ.get("RAGMED_EVAL_DIR", "../shared/eval")).expanduser()
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _need(path: Path) -> Path:
     if not path.exists():
         raise InputError(f"{path} not found. Point --data-dir (or $RAGMED_EVAL_DIR) at the folder that holds "
@@ -92,7 +84,7 @@ def load(spec: str, data_dir: Path | None = None) -> QADataset:
         raw = json.loads(path.read_text(encoding="utf-8"))
         items = [QAItem(pid, " ".join(r["QUESTION"].split()), r["final_decision"].lower(), "yesnomaybe",
                         subset="pubmedqa") for pid, r in raw.items()]
-        return QADataset("pubmedqa", path, _sha256(path), items)
+        return QADataset("pubmedqa", path, file_sha256(path), items)
     name, _, subset = spec.partition(":")
     if spec == "bioasq-yesno":
         name, subset = "mirage", "bioasq"
@@ -105,7 +97,7 @@ def load(spec: str, data_dir: Path | None = None) -> QADataset:
     for sub in [subset] if subset else MIRAGE_SUBSETS:
         for qid, r in raw.get(sub, {}).items():
             items.append(_mirage_item(f"{sub}:{qid}", sub, r))
-    return QADataset(spec, path, _sha256(path), items)
+    return QADataset(spec, path, file_sha256(path), items)
 
 
 def _mirage_item(qid: str, subset: str, r: dict) -> QAItem:
@@ -119,22 +111,14 @@ def _mirage_item(qid: str, subset: str, r: dict) -> QAItem:
 
 
 def _load_jsonl(path: Path) -> QADataset:
-    items, seen = [], set()
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            r = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{n}: not valid JSON ({exc.msg}).") from exc
+    items, seen, rows = [], set(), jsonl_rows(path, ("id",))
+    for n, r in rows:
         for key in ("id", "question", "answer"):
             if not str(r.get(key, "")).strip():
                 raise InputError(f'{path}:{n}: "{key}" is missing (see `ragmed compare --help` for the format).')
         if str(r["id"]) in seen:
             raise InputError(f"{path}:{n}: id {r['id']!r} appears twice.")
         seen.add(str(r["id"]))
-        rows.append((n, r))
     maybe = any(not r.get("options") and str(r["answer"]).strip().lower() == "maybe" for _, r in rows)
     for n, r in rows:
         options = {str(k): str(v) for k, v in (r.get("options") or {}).items()}
@@ -150,4 +134,4 @@ def _load_jsonl(path: Path) -> QADataset:
                                 "yesnomaybe" if maybe else "yesno", subset="jsonl"))
     if not items:
         raise InputError(f"{path} holds no questions.")
-    return QADataset(path.stem, path, _sha256(path), items)
+    return QADataset(path.stem, path, file_sha256(path), items)

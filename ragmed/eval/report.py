@@ -69,13 +69,17 @@ def tables(summary: dict) -> list[str]:
 
 def _plots(result) -> dict[str, bytes]:
     """PNG plots; {} when matplotlib is not installed."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+    try:  # Figure + the Agg canvas: no pyplot, so a notebook's own backend is left alone
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
     except ImportError:
         return {}
+
+    def subplots(ncols=1, figsize=(4.5, 3.0)):
+        fig = Figure(figsize=figsize)
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(1, ncols)
+        return fig, axes
     s, recs = result.summary, result.records
     groups = {"all": s} | {k: v for k, v in s.get("by_subset", {}).items()}
     pngs = {}
@@ -84,10 +88,9 @@ def _plots(result) -> dict[str, bytes]:
         buf = io.BytesIO()
         fig.tight_layout()
         fig.savefig(buf, format="png", dpi=110)
-        plt.close(fig)
         pngs[name] = buf.getvalue()
 
-    fig, ax = plt.subplots(figsize=(max(4.5, 1.6 * len(groups)), 3.4))
+    fig, ax = subplots(figsize=(max(4.5, 1.6 * len(groups)), 3.4))
     width = 0.38
     for i, arm in enumerate(ARMS):
         acc = [100 * (g["arms"][arm]["accuracy"] or 0) for g in groups.values()]
@@ -103,7 +106,7 @@ def _plots(result) -> dict[str, bytes]:
     save(fig, "accuracy")
 
     p = s["paired"]
-    fig, ax = plt.subplots(figsize=(4.5, 3.0))
+    fig, ax = subplots(figsize=(4.5, 3.0))
     names = ["wins", "losses", "both right", "both wrong"]
     vals = [p["wins"], p["losses"], p["ties_both_correct"], p["ties_both_wrong"]]
     ax.bar(names, vals, color=["#38a169", "#e53e3e", "#a0aec0", "#4a5568"])
@@ -111,7 +114,7 @@ def _plots(result) -> dict[str, bytes]:
     ax.set_title(f"grounded vs ungrounded (McNemar p = {p['mcnemar_p']:.3g})", fontsize=9)
     save(fig, "wins_losses")
 
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.0))
+    fig, axes = subplots(3, figsize=(10, 3.0))
     for ax, key, label in zip(axes, ("latency_s", "prompt_tokens", "completion_tokens"),
                               ("latency per answer (s)", "prompt tokens", "completion tokens")):
         ax.boxplot([[r[a][key] for r in recs] for a in ARMS], tick_labels=list(ARMS))
