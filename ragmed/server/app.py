@@ -1,0 +1,179 @@
+"""The HTTP API and the web page (FastAPI). `create_app(ServerConfig)` builds it; `ragmed serve` runs it.
+
+Routes (all JSON; the OpenAPI schema is at /openapi.json):
+    GET  /                                      the web page for clinic staff
+    POST /v1/session                            exchange the token for a session cookie (web page)
+    GET  /v1/health                             version, model, queue
+    GET  /v1/collections                        collections with document and chunk counts
+    GET  /v1/collections/{c}/documents          indexed documents and recent upload jobs
+    POST /v1/collections/{c}/documents          upload a PDF (multipart "file"; ?wait=true blocks)
+    GET  /v1/jobs/{id}                          an upload's ingest status
+    DELETE /v1/collections/{c}/documents/{id}   remove a document from the index
+    GET  /v1/collections/{c}/documents/{id}/file   the PDF (citations link to it with #page=N)
+    POST /v1/search                             passages
+    POST /v1/ask                                the same JSON as `ragmed ask --json`; stream: SSE
+    GET  /v1/models, POST /v1/chat/completions  OpenAI-compatible, with citations added
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from .. import __version__
+from ..errors import RagmedError
+from ..retrieve.filters import parse_tags
+from . import openai_compat
+from .jobs import QueueFull
+from .middleware import Guard
+from .schemas import AskRequest, SearchRequest, SessionRequest
+from .security import COOKIE
+from .service import STATUS, ServerConfig, Service, UploadTooLarge, error_body, sse
+
+log = logging.getLogger(__name__)
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def static_dir() -> Path:
+    return Path(str(resources.files("ragmed.server") / "static"))
+
+
+def create_app(config: ServerConfig) -> FastAPI:
+    service = Service(config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        service.close()
+
+    # FastAPI's /docs pages load scripts from a CDN; the schema itself is served locally.
+    app = FastAPI(title="ragmed", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="Grounded, cited answers from a clinic's own documents, on this machine.")
+    app.state.service = service
+    app.add_middleware(Guard, service=service)
+
+    @app.exception_handler(RagmedError)
+    @app.exception_handler(UploadTooLarge)
+    async def known_error(request: Request, exc: Exception):
+        return JSONResponse(error_body(exc), status_code=STATUS.get(type(exc).__name__, 400))
+
+    @app.exception_handler(QueueFull)
+    async def queue_full(request: Request, exc: QueueFull):
+        return JSONResponse(error_body(exc), status_code=503, headers={"Retry-After": str(exc.retry_after)})
+
+    # -- page and session ---------------------------------------------------------------------
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page():
+        return FileResponse(static_dir() / "index.html", media_type="text/html")
+
+    @app.post("/v1/session", tags=["session"])
+    async def session(body: SessionRequest):
+        """The web page trades the token for an HttpOnly, SameSite=Strict session cookie."""
+        if not service.auth.enabled:
+            return {"auth": False}
+        if not service.auth.token_ok(body.token):
+            return JSONResponse({"error": {"message": "Wrong token.", "type": "Unauthorized", "code": 401}},
+                                status_code=401)
+        resp = JSONResponse({"auth": True})
+        resp.set_cookie(COOKIE, service.auth.session or "", httponly=True, samesite="strict", path="/")
+        return resp
+
+    @app.get("/v1/health", tags=["server"])
+    async def health():
+        s = service.settings
+        return {"status": "ok", "version": __version__, "model": s.model, "collection": s.collection,
+                "auth": service.auth.enabled, "queue": service.models.stats(),
+                "max_upload_mb": config.max_upload_mb}
+
+    # -- collections and documents --------------------------------------------------------------
+    @app.get("/v1/collections", tags=["documents"])
+    async def collections():
+        return {"collections": await run_in_threadpool(service.collections),
+                "default": service.settings.collection}
+
+    @app.get("/v1/collections/{collection}/documents", tags=["documents"])
+    async def documents(collection: str):
+        return await run_in_threadpool(service.documents, collection)
+
+    @app.post("/v1/collections/{collection}/documents", tags=["documents"], status_code=202)
+    async def upload(collection: str, file: UploadFile = File(...), tags: list[str] = Form(default=[]),
+                     wait: bool = Query(False, description="block until ingested")):
+        """Upload a PDF and ingest it (in the background; the document list shows its status)."""
+        parsed = parse_tags(tags)
+        path = await run_in_threadpool(service.store_upload, collection, file.filename, file.file,
+                                       file.size or 0)
+        job, future = service.ingests.submit(collection, path.name, str(path), parsed)
+        if wait:
+            await asyncio.wrap_future(future)
+            return JSONResponse(job.to_dict(), status_code=200)
+        return job.to_dict()
+
+    @app.get("/v1/jobs/{job_id}", tags=["documents"])
+    async def job(job_id: str):
+        found = service.ingests.get(job_id)
+        if found is None:
+            return JSONResponse({"error": {"message": f"No job {job_id!r}.", "type": "NotFound", "code": 404}},
+                                status_code=404)
+        return found.to_dict()
+
+    @app.delete("/v1/collections/{collection}/documents/{doc_id}", tags=["documents"])
+    async def remove(collection: str, doc_id: str):
+        return await run_in_threadpool(service.remove, collection, doc_id)
+
+    @app.get("/v1/collections/{collection}/documents/{doc_id}/file", tags=["documents"])
+    async def document_file(collection: str, doc_id: str):
+        path = await run_in_threadpool(service.document_path, collection, doc_id)
+        if not path.is_file():
+            return JSONResponse({"error": {"message": f"{path.name} is indexed but its file is not on this "
+                                           "machine any more.", "type": "Gone", "code": 410}}, status_code=410)
+        return FileResponse(path, media_type="application/pdf", filename=path.name,
+                            content_disposition_type="inline")
+
+    # -- retrieval and answers ---------------------------------------------------------------------
+    @app.post("/v1/search", tags=["answers"])
+    async def search(body: SearchRequest):
+        rag = service.rag(body.collection)
+        flt = body.filter.to_search_filter() if body.filter else None
+        passages = await run_in_threadpool(rag.search, body.query, body.k, body.mode, flt)
+        return {"query": body.query, "collection": rag.settings.collection,
+                "passages": [{"n": i, **p.to_dict()} for i, p in enumerate(passages, 1)]}
+
+    @app.post("/v1/ask", tags=["answers"])
+    async def ask(body: AskRequest, request: Request):
+        """The same JSON as `ragmed ask --json`. With `"stream": true` (or Accept: text/event-stream):
+        server-sent events `queued`, `reasoning`/`answer` text pieces, then `final` (that JSON) or
+        `error`. A full model queue answers 503 with Retry-After."""
+        rag = service.rag(body.collection)
+        flt = body.filter.to_search_filter() if body.filter else None
+        stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
+        if body.mode == "evidence":  # no model: not queued
+            answer = await run_in_threadpool(lambda: rag.evidence(body.question, k=body.k, filter=flt))
+            if stream:
+                async def once():
+                    yield sse("final", answer.to_dict())
+                return StreamingResponse(once(), media_type="text/event-stream", headers=SSE_HEADERS)
+            return answer.to_dict()
+        kwargs = dict(k=body.k, grounded=body.grounded, filter=flt)
+        if stream:
+            events = service.ask_events(rag, body.question, **kwargs)
+            return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
+        answer = await service.models.run(lambda: rag.ask(body.question, **kwargs))
+        return answer.to_dict()
+
+    openai_compat.add_routes(app, service)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon():
+        return Response(status_code=204)
+
+    return app

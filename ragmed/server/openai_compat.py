@@ -1,0 +1,111 @@
+"""OpenAI-compatible routes: `GET /v1/models` and `POST /v1/chat/completions`.
+
+Any OpenAI client can talk to ragmed; the response is OpenAI's, plus:
+- `citations`: the resolved [n] citations (document, page, section, quote, date/version);
+- `ragmed`: the whole `ragmed ask --json` answer (claims and their support, abstention, passages).
+Streaming sends `chat.completion.chunk` deltas (the thinking trace as `reasoning_content`), and a
+last chunk carrying `citations` and `ragmed`. The streamed text is the model's; if verification then
+withholds the answer, a final delta says so (a client that only concatenates deltas still shows it);
+citations to passages that were never given are dropped from `citations` and listed in
+`ragmed.invalid_citations`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+from ..errors import InputError
+from .schemas import ChatCompletionRequest
+from .service import Service, error_body, new_id, now
+
+
+def _usage(answer: dict[str, Any]) -> dict[str, int]:
+    u = answer.get("usage", {})
+    p, c = int(u.get("prompt_tokens", 0)), int(u.get("completion_tokens", 0))
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+def _finish(answer: dict[str, Any]) -> str:
+    return "length" if answer.get("finish_reason") == "length" else "stop"
+
+
+def completion(answer: dict[str, Any], model: str, cid: str) -> dict[str, Any]:
+    return {
+        "id": cid, "object": "chat.completion", "created": now(), "model": model,
+        "choices": [{"index": 0, "finish_reason": _finish(answer), "message": {
+            "role": "assistant", "content": answer["answer"],
+            **({"reasoning_content": answer["reasoning"]} if answer.get("reasoning") else {})}}],
+        "usage": _usage(answer), "citations": answer["citations"], "ragmed": answer,
+    }
+
+
+def _chunk(cid: str, model: str, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+    body = {"id": cid, "object": "chat.completion.chunk", "created": now(), "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n".encode()
+
+
+def add_routes(app: FastAPI, service: Service) -> None:
+    @app.get("/v1/models", tags=["openai"])
+    async def models():
+        return {"object": "list", "data": [{"id": service.settings.model, "object": "model",
+                                            "created": 0, "owned_by": "local"}]}
+
+    @app.post("/v1/chat/completions", tags=["openai"])
+    async def chat_completions(body: ChatCompletionRequest):
+        """OpenAI chat completions answered by ragmed from the collection (extra body fields:
+        `collection`, `k`, `grounded`); the response adds `citations` and `ragmed`."""
+        question = body.question().strip()
+        if not question:
+            raise InputError("No user message with text: the last user message is the question.")
+        rag = service.rag(body.collection, max_tokens=body.max_completion_tokens or body.max_tokens,
+                          temperature=body.temperature, seed=body.seed)
+        kwargs = dict(k=body.k, grounded=body.grounded)
+        cid = new_id("chatcmpl")
+        model = service.settings.model
+        if not body.stream:
+            answer = await service.models.run(lambda: rag.ask(question, **kwargs))
+            return completion(answer.to_dict(), answer.model or model, cid)
+        events = service.ask_events(rag, question, **kwargs)
+        return StreamingResponse(_openai_stream(events, cid, model), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+async def _openai_stream(events: AsyncIterator[bytes], cid: str, model: str) -> AsyncIterator[bytes]:
+    streamed: list[str] = []
+    yield _chunk(cid, model, {"role": "assistant", "content": ""})
+    async for raw in events:
+        kind, data = _parse_sse(raw)
+        if kind == "answer":
+            streamed.append(data["text"])
+            yield _chunk(cid, model, {"content": data["text"]})
+        elif kind == "reasoning":
+            yield _chunk(cid, model, {"reasoning_content": data["text"]})
+        elif kind == "error":
+            yield f"data: {json.dumps(data)}\n\n".encode()
+        elif kind == "final":
+            sent = "".join(streamed).strip()
+            if not sent or (data.get("abstained") and data["answer"].strip() != sent):
+                yield _chunk(cid, model, {"content": ("\n\n" if sent else "") + data["answer"]})
+            yield _chunk(cid, model, {}, _finish(data), usage=_usage(data), citations=data["citations"],
+                         ragmed=data)
+        await asyncio.sleep(0)
+    yield b"data: [DONE]\n\n"
+
+
+def _parse_sse(raw: bytes) -> tuple[str, dict[str, Any]]:
+    kind, data = "", "{}"
+    for line in raw.decode().splitlines():
+        if line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("data: "):
+            data = line[6:]
+    return kind, json.loads(data)
+
+
+__all__ = ["add_routes", "completion", "error_body"]

@@ -1,0 +1,253 @@
+"""The server's state and the work behind its routes, kept apart from HTTP details.
+
+One `Service` per server process: the settings, a `RagMed` per collection (they share the embedder,
+Chroma client and the one llama.cpp model of the process), the model queue and the ingest jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from ..api import RagMed
+from ..config import Settings
+from ..errors import CollectionNotFoundError, InputError
+from ..ingest.pipeline import doc_id_for
+from .jobs import IngestJob, IngestJobs, ModelQueue
+from .security import TokenCheck, inside, safe_upload_name
+
+PDF_MAGIC = b"%PDF-"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    settings: Settings
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str | None = None
+    queue_size: int = 8  # requests waiting for or using the model; the next gets 503
+    max_upload_mb: float = 50.0
+    upload_dir: Path | None = None  # default: <index_dir>/uploads/<collection>/
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def uploads(self) -> Path:
+        return Path(self.upload_dir) if self.upload_dir else Path(self.settings.index_dir) / "uploads"
+
+
+def sse(event: str, data: Any) -> bytes:
+    """One server-sent event (data is JSON, on one line)."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+class ClientGone(Exception):
+    """Raised inside generation when the streaming client has disconnected (stops the model)."""
+
+
+class Service:
+    MAX_RAGS = 32
+
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.settings = config.settings
+        self.auth = TokenCheck(config.token)
+        self.models = ModelQueue(config.queue_size)
+        self.ingests = IngestJobs(self._ingest)
+        self._rags: OrderedDict[tuple, RagMed] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- collections -------------------------------------------------------------------------
+    def rag(self, collection: str | None = None, **overrides: Any) -> RagMed:
+        """The RagMed of a collection (with generation overrides), created once and reused."""
+        name = collection or self.settings.collection
+        key = (name, tuple(sorted((k, v) for k, v in overrides.items() if v is not None)))
+        with self._lock:
+            rag = self._rags.get(key)
+            if rag is None:
+                rag = RagMed(settings=self.settings, collection=name, **dict(key[1]))
+                self._rags[key] = rag
+                while len(self._rags) > self.MAX_RAGS:
+                    self._rags.popitem(last=False)
+            else:
+                self._rags.move_to_end(key)
+            return rag
+
+    def collections(self) -> list[dict[str, Any]]:
+        from ..store.chroma import Index
+
+        out = []
+        for name in Index.list_names(Path(self.settings.index_dir)):
+            m = self.rag(name).index.manifest(cached=True)
+            docs = m.documents if m else {}
+            out.append({"name": name, "documents": len(docs),
+                        "chunks": sum(int(d.get("chunks", 0)) for d in docs.values())})
+        return out
+
+    def upload_dir(self, collection: str) -> Path:
+        self.rag(collection)  # validates the name
+        return self.config.uploads / collection
+
+    def documents(self, collection: str) -> dict[str, Any]:
+        rag = self.rag(collection)
+        uploads = self.config.uploads.resolve() / collection
+        docs = []
+        if rag.index.exists():
+            for info in rag.documents():
+                d = info.to_dict()
+                d["doc_id"] = doc_id_for(info.path)
+                d["file_name"] = Path(info.path).name
+                d["uploaded"] = Path(info.path).parent == uploads
+                d["status"] = "indexed"
+                docs.append(d)
+        jobs = [j.to_dict() for j in self.ingests.for_collection(collection)]
+        return {"collection": collection, "exists": rag.index.exists(), "documents": docs, "jobs": jobs}
+
+    def document_path(self, collection: str, doc_id: str) -> Path:
+        """The file of an indexed document (only documents in the manifest are ever served)."""
+        rag = self.rag(collection)
+        for info in rag.index.require_manifest(cached=True).infos():
+            if doc_id_for(info.path) == doc_id:
+                return Path(info.path)
+        raise CollectionNotFoundError(f"No document {doc_id!r} in collection {collection!r}.")
+
+    # -- uploads -------------------------------------------------------------------------------
+    def store_upload(self, collection: str, file_name: str | None, data_file, size: int) -> Path:
+        """Write an uploaded PDF into the collection's upload folder (atomically); nothing is
+        written when the name, size or content is rejected."""
+        if size > self.config.max_upload_bytes:
+            raise UploadTooLarge(size, self.config.max_upload_bytes)
+        name = safe_upload_name(file_name)
+        folder = self.upload_dir(collection)
+        head = data_file.read(1024)
+        if PDF_MAGIC not in head:
+            raise InputError(f"{name} is not a PDF (its content does not start with %PDF-).")
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        target = inside(folder, name)
+        fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(head)
+                while chunk := data_file.read(1 << 20):
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    def _ingest(self, job: IngestJob) -> dict[str, Any]:
+        return self.rag(job.collection).ingest([job.path], tags=job.tags or None).to_dict()
+
+    def remove(self, collection: str, doc_id: str) -> dict[str, Any]:
+        """Remove a document from the index (in the ingest thread, so it never races an ingest);
+        a file the server stored from an upload is deleted too."""
+        path = self.document_path(collection, doc_id)
+        reports = self.ingests.call(lambda: self.rag(collection).remove([path])).result()
+        report = reports[0].to_dict()
+        uploads = (self.config.uploads / collection).resolve()
+        if report.get("status") != "failed" and path.parent == uploads:
+            path.unlink(missing_ok=True)
+            report["file_deleted"] = True
+        return report
+
+    # -- answers -------------------------------------------------------------------------------
+    def ask_events(self, rag: RagMed, question: str, **kwargs: Any) -> AsyncIterator[bytes]:
+        """Submit a streamed ask to the model queue now (so a full queue fails before the response
+        starts) and return the server-sent events: queued, reasoning/answer text, final or error."""
+        from ..generate.thinking import StreamSplitter
+
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue = asyncio.Queue()
+        gone = threading.Event()
+        splitter = StreamSplitter()
+
+        def put(item) -> None:
+            loop.call_soon_threadsafe(events.put_nowait, item)
+
+        def on_text(piece: str) -> None:
+            if gone.is_set():
+                raise ClientGone()
+            for kind, text in splitter.feed(piece):
+                put((kind, text))
+
+        def job():
+            answer = rag.ask(question, on_text=on_text, **kwargs)
+            for kind, text in splitter.flush():
+                put((kind, text))
+            return answer
+
+        future = self.models.submit(job)
+        position = self.models.pending
+        future.add_done_callback(lambda f: put(("done", None)))
+
+        async def stream() -> AsyncIterator[bytes]:
+            try:
+                yield sse("queued", {"position": position})
+                while True:
+                    kind, text = await events.get()
+                    if kind == "done":
+                        break
+                    yield sse(kind, {"text": text})
+                exc = future.exception()
+                if exc is not None:
+                    yield sse("error", error_body(exc))
+                else:
+                    yield sse("final", future.result().to_dict())
+            finally:
+                gone.set()
+
+        return stream()
+
+    def close(self) -> None:
+        self.models.shutdown()
+        self.ingests.shutdown()
+
+
+class UploadTooLarge(Exception):
+    def __init__(self, size: int, limit: int):
+        super().__init__(f"The upload is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.1f} MB "
+                         "(ragmed serve --max-upload-mb).")
+
+
+STATUS = {
+    "InputError": 400, "ConfigError": 400, "DocumentError": 422, "CollectionNotFoundError": 404,
+    "IndexBusyError": 409, "IndexMismatchError": 409, "ModelNotFoundError": 503,
+    "DependencyMissingError": 501, "UploadTooLarge": 413, "QueueFull": 503,
+}
+
+
+def error_body(exc: BaseException) -> dict[str, Any]:
+    """The JSON error body (OpenAI's shape: {"error": {"message", "type", "code"}})."""
+    from ..errors import RagmedError
+
+    kind = type(exc).__name__
+    known = isinstance(exc, RagmedError) or kind in STATUS
+    message = str(exc) if known else "Internal error; the server log has the details."
+    return {"error": {"message": message, "type": kind if known else "InternalError",
+                      "code": STATUS.get(kind, 500)}}
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:24]}"
+
+
+def now() -> int:
+    return int(time.time())
+
+
+__all__ = ["ServerConfig", "Service", "sse", "error_body", "UploadTooLarge", "ClientGone"]
