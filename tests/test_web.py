@@ -1,0 +1,170 @@
+"""The web page in a real headless Chromium (Debian's package, driven by Playwright; no browser
+download) against a real `ragmed serve` on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from serverutil import SAMPLE_DIR, ingest_demo, start_server
+
+pytest.importorskip("fastapi", reason="the server extra is not installed (pip install 'ragmed[server]')")
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("no chromium executable: install Debian's package (apt-get install chromium); "
+                "`make test` does this when it runs as root", allow_module_level=True)
+
+# as the machine notes say: without the background-networking flags Chromium keeps trying the network
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+SAMPLE = SAMPLE_DIR / "demo-clinic-hypertension-protocol.pdf"
+QUESTION = "How often are stable patients seen for follow-up?"
+TOKEN = "web-test-token-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("web")
+    ingest_demo(base / "idx")
+    srv = start_server(base / "idx", base / "server.log")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture()
+def page(browser, server):
+    """A page that records every request that would leave this machine (and blocks it)."""
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    pg = context.new_page()
+    pg.external = []
+
+    def guard(route):
+        host = urlsplit(route.request.url).hostname
+        if host not in ("127.0.0.1", "localhost"):
+            pg.external.append(route.request.url)
+            return route.abort()
+        return route.continue_()
+
+    pg.route("**/*", guard)
+    yield pg
+    context.close()
+
+
+def pdf_page_text(pdf_bytes: bytes, page: int) -> str:
+    from pypdf import PdfReader
+
+    return re.sub(r"\s+", " ", PdfReader(io.BytesIO(pdf_bytes)).pages[page - 1].extract_text())
+
+
+@pytest.mark.slow
+def test_ask_streams_an_answer_whose_citation_opens_the_right_page(page, server):
+    page.goto(server.url + "/")
+    page.wait_for_selector("#documents li.document")
+    assert page.input_value("#collection") == "demo"
+    page.fill("#question", QUESTION)
+    with page.expect_response(lambda r: r.url.endswith("/v1/ask")) as resp_info:
+        page.click("#ask-button")
+    page.wait_for_selector("#result[data-done=true]", timeout=120_000)
+    final = [b for b in resp_info.value.text().split("\n\n") if b.startswith("event: final")]
+    answer = __import__("json").loads(final[0].split("data: ", 1)[1])
+    cite = answer["citations"][0]
+
+    links = page.locator(".answer a.cite")
+    assert links.count() >= 1
+    href = links.first.get_attribute("href")
+    path, _, fragment = href.partition("#")
+    assert fragment == f"page={cite['page']}"
+    # the link serves the cited file, and the cited page holds the quoted sentence
+    pdf = page.request.get(server.url + path)
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    assert hashlib.sha256(pdf.body()).digest() == hashlib.sha256(Path(cite["source"]).read_bytes()).digest()
+    assert cite["quote"][:60] in pdf_page_text(pdf.body(), cite["page"])
+    assert page.locator("#support").inner_text().startswith("Checked: ")
+    assert page.locator("#sources li").count() == len(answer["passages"])
+    assert page.external == []
+
+
+def test_abstention_is_explained_without_a_model(page, server):
+    page.goto(server.url + "/")
+    page.wait_for_selector("#documents li.document")
+    page.fill("#question", "What is the recommended rabies vaccination schedule for dogs?")
+    page.click("#ask-button")
+    page.wait_for_selector("#result[data-done=true]", timeout=60_000)
+    notice = page.locator("#abstained")
+    assert notice.is_visible() and "do not seem to cover this question" in notice.inner_text()
+    assert page.locator("#sources li").count() >= 1  # the nearest sources are still shown
+
+
+def test_upload_a_pdf_and_see_it_listed(page, server, tmp_path):
+    import pdfgen
+
+    pdf = tmp_path / "fever-protocol.pdf"
+    pdfgen.make_guideline_pdf(pdf, title="Fever Management Guideline")
+    page.goto(server.url + "/")
+    page.wait_for_selector("#documents li.document")
+    page.set_input_files("#file", str(pdf))
+    page.click("#upload-form button[type=submit]")
+    item = page.locator("#documents li.document", has_text="Fever Management Guideline")
+    item.wait_for(timeout=120_000)
+    assert "indexed" in item.inner_text()
+    assert (server.index_dir / "uploads" / "demo" / pdf.name).read_bytes() == pdf.read_bytes()
+    # a file that is not a PDF is refused with a message, and nothing is listed for it
+    bad = tmp_path / "notes.pdf"
+    bad.write_text("just text")
+    page.set_input_files("#file", str(bad))
+    page.click("#upload-form button[type=submit]")
+    sync_api.expect(page.locator("#upload-status")).to_contain_text("Not added")  # (the page's CSP forbids eval)
+    assert "not a PDF" in page.inner_text("#upload-status")
+    assert page.external == []
+
+
+def test_usable_on_a_small_screen(browser, server):
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    pg = context.new_page()
+    pg.goto(server.url + "/")
+    pg.wait_for_selector("#documents li.document")
+    overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    for sel in ("#question", "#ask-button", "#file"):
+        box = pg.locator(sel).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, sel
+    context.close()
+
+
+def test_token_sign_in(browser, tmp_path):
+    ingest_demo(tmp_path / "idx")
+    srv = start_server(tmp_path / "idx", tmp_path / "server.log", token=TOKEN)
+    try:
+        context = browser.new_context()
+        pg = context.new_page()
+        pg.goto(srv.url + "/")
+        pg.wait_for_selector("#login", state="visible")
+        assert pg.locator("#app").is_hidden()
+        pg.fill("#token", "not-the-token")
+        pg.click("#login-form button")
+        sync_api.expect(pg.locator("#login-error")).to_contain_text("not right")
+        pg.fill("#token", TOKEN)
+        pg.click("#login-form button")
+        pg.wait_for_selector("#documents li.document")
+        assert pg.locator("#login").is_hidden()
+        cookies = {c["name"]: c for c in context.cookies()}
+        assert cookies["ragmed_session"]["httpOnly"] and cookies["ragmed_session"]["value"] != TOKEN
+        context.close()
+    finally:
+        srv.stop()
