@@ -28,10 +28,11 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare clean-venv help
+.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
+	@echo "make serve  - set up, index corpora/sample, serve the web page and API on 127.0.0.1:8000"
 	@echo "make setup  - only set up (.venv with torch CPU, llama-cpp-python, ragmed, bundled models)"
 	@echo "make bench  - all benchmarks (need ../shared/eval); results in benchmarks/results/"
 
@@ -58,6 +59,11 @@ demo: setup
 	$(VENV)/bin/ragmed ingest corpora/sample --collection demo --index-dir $(DEMO_INDEX)
 	$(VENV)/bin/ragmed ask "$(DEMO_QUESTION)" --collection demo --index-dir $(DEMO_INDEX)
 
+# The web page and HTTP API on the sample collection: http://127.0.0.1:8000/
+serve: setup
+	$(VENV)/bin/ragmed ingest corpora/sample --collection demo --index-dir $(DEMO_INDEX)
+	$(VENV)/bin/ragmed serve --collection demo --index-dir $(DEMO_INDEX)
+
 test: setup browser
 	$(PY) -m pytest -q
 
@@ -75,7 +81,7 @@ browser:
 clean-venv:
 	rm -rf $(VENV)
 
-bench: bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare
+bench: bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server
 
 bench-ingest: setup
 	$(PY) benchmarks/ingest_guidelines.py
@@ -93,6 +99,10 @@ bench-trust: setup
 # Grounded vs ungrounded answers of the bundled model on 100 PubMedQA dev questions (about 20 min).
 bench-compare: setup
 	$(PY) benchmarks/compare_pubmedqa.py
+
+# Bounded load on `ragmed serve`: 8 concurrent clients, 200 asks, bundled model (about 5 minutes).
+bench-server: setup
+	$(PY) benchmarks/server_load.py
 
 # Time to first token of a grounded prompt on a random-weight model of MedPsy-1.7B's shape.
 bench-medpsy: setup
