@@ -57,7 +57,10 @@ class RagMed:
         self._explicit_embedder = embedder
         from .store.chroma import Index
 
-        self.index = Index(Path(self.settings.index_dir), self.settings.collection)
+        # chroma_url set (argument, RAGMED_CHROMA_URL or --chroma-url): the collection lives on a Chroma
+        # server shared by several workstations; index_dir then only holds this machine's caches
+        self.index = Index(Path(self.settings.index_dir), self.settings.collection,
+                           chroma_url=self.settings.chroma_url or None)
         self._embedder = None
         self._generator = None
         self._retriever = None
@@ -202,9 +205,7 @@ class RagMed:
     @property
     def calibration(self):
         """The collection's abstention gate: fitted by `calibrate`, else the default."""
-        from .ground import gate
-
-        return gate.load(self.index.dir)
+        return self.index.load_calibration()
 
     def answerability(self, question: str, passages: list[Passage] | None = None,
                       filter: "SearchFilter | None" = None):  # noqa: A002
@@ -240,7 +241,7 @@ class RagMed:
         cal = gate.fit(self.gate_features(answerable), self.gate_features(unanswerable))
         if save:
             with self.index.write_lock():
-                gate.save(self.index.dir, cal)
+                self.index.save_calibration(cal)
         return cal
 
     @staticmethod

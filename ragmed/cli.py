@@ -55,11 +55,28 @@ def handle_errors(fn):
     return wrapper
 
 
+def _use_chroma_url(ctx, _param, value):
+    """--chroma-url reaches Settings as RAGMED_CHROMA_URL for this command only (so every command
+    that opens a collection gets it without another parameter)."""
+    if value is None:
+        return
+    old = os.environ.get("RAGMED_CHROMA_URL")
+    os.environ["RAGMED_CHROMA_URL"] = value
+    ctx.call_on_close(lambda: os.environ.pop("RAGMED_CHROMA_URL", None) if old is None
+                      else os.environ.__setitem__("RAGMED_CHROMA_URL", old))
+
+
+def chroma_url_option(fn):
+    return click.option("--chroma-url", default=None, metavar="URL", expose_value=False, callback=_use_chroma_url,
+                        help="Use the shared index on the Chroma server at URL (http://HOST:PORT) instead of "
+                             "the embedded one (default: $RAGMED_CHROMA_URL).")(fn)
+
+
 def collection_options(fn):
     fn = click.option("--collection", "-c", default=None, help="Collection name (default: 'default' or $RAGMED_COLLECTION).")(fn)
     fn = click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                       help="Index directory (default: $RAGMED_INDEX_DIR, $RAGMED_HOME/indexes, or ./indexes).")(fn)
-    return fn
+    return chroma_url_option(fn)
 
 
 def _emit_json(data) -> None:
@@ -183,19 +200,21 @@ def docs_remove(paths, collection, index_dir, as_json):
 
 @cli.command("collections")
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@chroma_url_option
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def collections(index_dir, as_json):
-    """List the collections in the index directory."""
+    """List the collections in the index directory (or on the Chroma server, --chroma-url)."""
     from .config import Settings
     from .store.chroma import Index
 
-    d = index_dir or Settings.from_env().index_dir
-    names = Index.list_names(d)
+    settings = Settings.from_env()
+    d = index_dir or settings.index_dir
+    names = Index.list_names(d, settings.chroma_url)
     if as_json:
         _emit_json(names)
     else:
-        click.echo("\n".join(names) if names else f"No collections in {d}.")
+        click.echo("\n".join(names) if names else f"No collections {'on ' + settings.chroma_url if settings.chroma_url else 'in ' + str(d)}.")
 
 
 # -- search and ask --------------------------------------------------------------------------
@@ -444,7 +463,7 @@ def calibrate(collection, index_dir, answerable, unanswerable, dry_run, as_json)
                        [before.score(x) for x in rag.gate_features(neg)], before.threshold)
     if as_json:
         _emit_json({"calibration": cal.to_dict(), "previous": {"source": before.source, **old.to_dict()},
-                    "stored": not dry_run, "path": str(rag.index.dir / gate.CALIBRATION_FILE)})
+                    "stored": not dry_run, "path": rag.index.calibration_location})
         return
     click.echo(f"{len(pos)} answerable, {len(neg)} unanswerable questions; threshold {cal.threshold:.3f}.")
     click.echo(f"  unanswerable abstained (recall): {m['abstained_unanswerable']:.1%}  "

@@ -28,6 +28,7 @@ it is called, and explicit arguments override them. Defaults are chosen for a la
 | abstain            | RAGMED_ABSTAIN           | 1 (abstention gate and verification on)  |
 | verifier           | RAGMED_VERIFIER          | unset (a local NLI / cross-encoder folder for claim checks) |
 | log_content        | RAGMED_LOG_CONTENT       | 0 (question/document text never logged)  |
+| chroma_url         | RAGMED_CHROMA_URL        | unset: embedded Chroma in index_dir; else a Chroma server `http://HOST:PORT` shared by several workstations |
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class Settings:
     abstain: bool = True
     verifier: str = ""
     log_content: bool = False
+    chroma_url: str = ""  # "": embedded Chroma; else a Chroma server (store/chroma.py, server mode)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Settings":
@@ -127,6 +129,8 @@ class Settings:
             raise ConfigError("chunk_tokens must be at least 32.")
         if self.n_ctx < 512:
             raise ConfigError("n_ctx must be at least 512 tokens.")
+        if self.chroma_url:
+            parse_chroma_url(self.chroma_url)
         return self
 
     def with_(self, **changes: Any) -> "Settings":
@@ -146,6 +150,33 @@ class Settings:
     @property
     def n_threads(self) -> int:
         return self.threads or (os.cpu_count() or 1)
+
+
+def parse_chroma_url(url: str) -> tuple[str, str, int, bool]:
+    """A Chroma server address `http://HOST:PORT` -> (normalised URL, host, port, ssl).
+
+    The port defaults to 8000 for http (Chroma's own default) and 443 for https.
+    """
+    from urllib.parse import urlsplit
+
+    raw = (url or "").strip()
+    bad = ConfigError(
+        f"Chroma server URL {url!r} is invalid: use http://HOST:PORT (for example "
+        "--chroma-url http://127.0.0.1:8000 or RAGMED_CHROMA_URL=http://10.0.0.5:8000)."
+    )
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise bad from None
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password
+            or parts.path not in ("", "/") or parts.query or parts.fragment):
+        raise bad
+    ssl = parts.scheme == "https"
+    port = port or (443 if ssl else 8000)
+    host = parts.hostname
+    shown = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{shown}:{port}", host, port, ssl
 
 
 def _coerce(name: str, raw: str, typ: Any) -> Any:

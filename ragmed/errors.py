@@ -37,3 +37,7 @@ class DocumentError(RagmedError):
 
 class InputError(RagmedError):
     """A question or argument is unusable as given."""
+
+
+class ChromaServerError(RagmedError):
+    """Server mode: the Chroma server cannot be reached (the message names the URL)."""

@@ -103,7 +103,7 @@ def run_header(rag, ds: qa.QADataset, spec: str, split: str, limit: int | None, 
                      if gen.chat_style == "chatml" else None, "preset": rag.settings.preset},
         "retrieval": {"collection": rag.index.name, "k": k, "mode": rag.settings.retrieval,
                       "embedder": manifest.build.get("embedder"),
-                      "manifest_sha256": hashlib.sha256(rag.index.manifest_path.read_bytes()).hexdigest(),
+                      "manifest_sha256": hashlib.sha256(_manifest_text(rag).encode()).hexdigest(),
                       "documents": len(manifest.documents),
                       "query": "question only (options hidden from the retriever)"},
         "prompts": {"sha256": _prompts_sha(), "passage_tokens": rag.settings.passage_tokens},
@@ -254,3 +254,10 @@ def compare(
 
             write_reports(result)
     return result
+
+
+def _manifest_text(rag) -> str:
+    """The collection manifest's stored text (a local file, or a record on a Chroma server)."""
+    from ..store.manifest import store_for
+
+    return store_for(rag.index.manifest_path).read() or ""

@@ -12,11 +12,19 @@ equals the manifest's is exactly the committed set, so readers can trust it; a s
 build (an ingestion was interrupted, or is running now) is rebuilt in memory from the version files
 by readers and on disk by the next writer. A version file that is missing (killed before it was
 written, or an index made by ragmed 0.1) is recreated from the chunk texts stored in Chroma.
+
+Server mode (`--chroma-url`): the folder is this workstation's *cache* of a collection on a Chroma
+server (marked by `server.json` beside it, store/chroma.py). Other workstations change the
+collection, so here readers persist what they build: a reader that finds the build stale rebuilds
+it on disk (under `rebuild.lock`), fetching the chunk texts of versions it has no term file for
+from the server, so each workstation rebuilds once per new manifest. The stamp then also covers
+the build settings, and term files made under other settings (a `--rebuild` elsewhere) are dropped.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gzip
 import hashlib
 import json
@@ -43,11 +51,20 @@ _CACHE: dict[tuple[str, str], "LexicalSnapshot"] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def stamp_of(manifest: Manifest) -> str:
+SERVER_MARKER = "server.json"  # beside lexical/: the collection folder is a server cache
+
+
+def build_hash(manifest: Manifest) -> str:
+    return hashlib.sha1(json.dumps(manifest.build, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def stamp_of(manifest: Manifest, with_build: bool = False) -> str:
     pairs = sorted(f"{d['doc_id']}:{d['sha256']}" for d in manifest.documents.values())
     h = hashlib.sha1(f"tok{TOKENIZER_VERSION}|{BM25_PARAMS}".encode())
     for p in pairs:
         h.update(p.encode())
+    if with_build:
+        h.update(f"|build {build_hash(manifest)}".encode())
     return h.hexdigest()[:20]
 
 
@@ -144,6 +161,42 @@ class LexicalIndex:
         self.dir = Path(collection_dir) / "lexical"
         self.versions = self.dir / "versions"
         self.current_path = self.dir / "current.json"
+        # server mode: a cache that readers rebuild too (see the module docstring)
+        self.shared = (Path(collection_dir) / SERVER_MARKER).exists()
+
+    def stamp(self, manifest: Manifest) -> str:
+        return stamp_of(manifest, with_build=self.shared)
+
+    @contextlib.contextmanager
+    def _rebuild_lock(self):
+        """Server mode: one process of this workstation rebuilds at a time (no-op otherwise)."""
+        if not self.shared:
+            yield
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.dir / "rebuild.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _sync_build(self, manifest: Manifest) -> None:
+        """Server mode: drop term files made under other build settings (rebuilt elsewhere)."""
+        marker = self.dir / "build.json"
+        try:
+            have = json.loads(marker.read_text(encoding="utf-8")).get("build")
+        except (OSError, json.JSONDecodeError, AttributeError):
+            have = None
+        want = build_hash(manifest)
+        if have == want:
+            return
+        if have is not None:
+            log.info("collection was rebuilt with other settings; dropping cached lexical term files")
+            shutil.rmtree(self.versions, ignore_errors=True)
+        atomic_write_json(marker, {"build": want})
 
     # -- writer side -------------------------------------------------------------------------
     def version_path(self, doc_id: str, sha: str) -> Path:
@@ -188,11 +241,27 @@ class LexicalIndex:
 
     def is_current(self, manifest: Manifest) -> bool:
         cur = self._current()
-        return bool(cur) and cur.get("stamp") == stamp_of(manifest) and (self.dir / cur["dir"]).is_dir()
+        return bool(cur) and cur.get("stamp") == self.stamp(manifest) and (self.dir / cur["dir"]).is_dir()
 
     def rebuild(self, manifest: Manifest, chroma_collection=None) -> LexicalSnapshot:
-        """Build the BM25 index of the committed versions and make it current (writer only)."""
-        snap = self._snapshot_from_versions(manifest, chroma_collection, write_missing=True)
+        """Build the BM25 index of the committed versions and make it current (writer only;
+        in server mode also readers, see the module docstring)."""
+        with self._rebuild_lock():
+            return self._rebuild(manifest, chroma_collection)
+
+    def _rebuild(self, manifest: Manifest, chroma_collection) -> LexicalSnapshot:
+        short: list[str] = []
+        if self.shared:
+            self._sync_build(manifest)
+            self.prune_versions(manifest, [(doc, op["sha256"]) for doc, op in manifest.pending.items()
+                                           if op.get("op") == "write"])
+        snap = self._snapshot_from_versions(manifest, chroma_collection, write_missing=True, short=short)
+        if short:
+            # Server mode: chunks of a committed version were missing on the server (replaced by
+            # another workstation after this manifest was read): use it, never store it.
+            log.info("lexical index built from an outdated manifest; not stored")
+            self._remember(snap)
+            return snap
         name = f"bm25-{snap.stamp}"
         target = self.dir / name
         tmp = self.dir / f".{name}.{os.getpid()}.tmp"
@@ -229,7 +298,7 @@ class LexicalIndex:
     # -- reader side ------------------------------------------------------------------------
     def snapshot(self, manifest: Manifest, chroma_collection=None) -> LexicalSnapshot:
         """The BM25 index of exactly the manifest's committed versions (cached per process)."""
-        stamp = stamp_of(manifest)
+        stamp = self.stamp(manifest)
         key = (str(self.dir), stamp)
         with _CACHE_LOCK:
             if key in _CACHE:
@@ -238,6 +307,15 @@ class LexicalIndex:
         cur = self._current()
         if cur and cur.get("stamp") == stamp:
             snap = self._load(self.dir / cur["dir"], stamp)
+        if snap is None and self.shared:
+            # server mode: another workstation changed the collection; build once, keep it on disk
+            with self._rebuild_lock():
+                cur = self._current()  # another process of this workstation may have just built it
+                if cur and cur.get("stamp") == stamp:
+                    snap = self._load(self.dir / cur["dir"], stamp)
+                if snap is None:
+                    log.info("lexical cache is stale (the collection changed on the server); rebuilding it")
+                    return self._rebuild(manifest, chroma_collection)
         if snap is None:
             log.info("lexical index is stale (an ingestion is running or was interrupted); "
                      "building it in memory")
@@ -294,7 +372,10 @@ class LexicalIndex:
         rows.sort(key=lambda r: r["index"])
         return rows
 
-    def _snapshot_from_versions(self, manifest: Manifest, chroma_collection, write_missing: bool) -> LexicalSnapshot:
+    def _snapshot_from_versions(self, manifest: Manifest, chroma_collection, write_missing: bool,
+                                short: list[str] | None = None) -> LexicalSnapshot:
+        """The committed versions' terms; `short` collects keys of versions whose chunks were
+        fetched from Chroma and came back fewer than the manifest records."""
         refs: list[ChunkRef] = []
         terms: list[list[str]] = []
         for key in sorted(manifest.documents):
@@ -303,9 +384,12 @@ class LexicalIndex:
             rows = self._read_version(doc_id, sha)
             if rows is None:
                 rows = self._rows_from_chroma(chroma_collection, doc_id, sha)
-                if write_missing and rows:
+                complete = not self.shared or "chunks" not in d or len(rows) >= int(d["chunks"])
+                if short is not None and not complete:
+                    short.append(key)
+                if write_missing and rows and complete:
                     self._write_rows(doc_id, sha, rows)
             for r in rows:
                 refs.append(ChunkRef(r["id"], doc_id, sha, r["section"], int(r["index"])))
                 terms.append(r["terms"])
-        return LexicalSnapshot(stamp_of(manifest), refs, _build_bm25(terms))
+        return LexicalSnapshot(self.stamp(manifest), refs, _build_bm25(terms))

@@ -88,7 +88,7 @@ class Service:
         from ..store.chroma import Index
 
         out = []
-        for name in Index.list_names(Path(self.settings.index_dir)):
+        for name in Index.list_names(Path(self.settings.index_dir), self.settings.chroma_url or None):
             m = self.rag(name).index.manifest(cached=True)
             docs = m.documents if m else {}
             out.append({"name": name, "documents": len(docs),

@@ -5,6 +5,11 @@ visible only once the manifest names that version, and the manifest is replaced 
 (write a temporary file, fsync, rename), so an interrupted ingestion never shows half a document.
 Before writing a document's chunks, ingestion records the version as *pending*; a later run
 removes the chunks of pending versions that never got committed.
+
+Where the manifest is kept is a *store*: `manifest.json` on disk by default (`FileStore`); in server
+mode (`--chroma-url`) one record in the Chroma server's `ragmed.meta` collection (store/chroma.py),
+so every workstation reads the same one. A store is registered for the manifest's path; either way
+a save is one atomic write, the single commit point.
 """
 
 from __future__ import annotations
@@ -49,6 +54,34 @@ def atomic_write_json(path: Path, data: Any) -> None:
         raise
 
 
+class FileStore:
+    """The manifest as a JSON file on local disk (embedded mode)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.where = str(self.path)
+
+    def read(self) -> str | None:
+        if not self.path.exists():
+            return None
+        return self.path.read_text(encoding="utf-8")
+
+    def write(self, data: dict[str, Any]) -> None:
+        atomic_write_json(self.path, data)
+
+
+_STORES: dict[str, Any] = {}
+
+
+def register_store(path: Path, store: Any) -> None:
+    """Keep the manifest at `path` in `store` (anything with read() -> str | None, write(dict), where)."""
+    _STORES[str(path)] = store
+
+
+def store_for(path: Path) -> Any:
+    return _STORES.get(str(path)) or FileStore(path)
+
+
 @dataclass
 class Manifest:
     path: Path
@@ -61,18 +94,31 @@ class Manifest:
 
     @classmethod
     def load(cls, path: Path) -> "Manifest | None":
-        if not path.exists():
-            return None
+        store = store_for(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            text = store.read()
+        except OSError as exc:
             raise RagmedError(
-                f"The index manifest {path} is unreadable ({exc}). Rebuild the collection with "
+                f"The index manifest {store.where} is unreadable ({exc}). Rebuild the collection with "
+                "`ragmed ingest --rebuild PATH...`."
+            ) from exc
+        return None if text is None else cls.parse(path, text)
+
+    @classmethod
+    def parse(cls, path: Path, text: str) -> "Manifest":
+        """A manifest from its JSON text (as read from the store registered for `path`)."""
+        where = store_for(path).where
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RagmedError(
+                f"The index manifest {where} is unreadable ({exc}). Rebuild the collection with "
                 "`ragmed ingest --rebuild PATH...`."
             ) from exc
         if data.get("format") != FORMAT:
+            shown = path.parent if isinstance(store_for(path), FileStore) else where
             raise IndexMismatchError(
-                f"The index at {path.parent} has manifest format {data.get('format')}; this ragmed "
+                f"The index at {shown} has manifest format {data.get('format')}; this ragmed "
                 f"reads format {FORMAT}. Rebuild it with `ragmed ingest --rebuild PATH...`."
             )
         return cls(
@@ -83,8 +129,7 @@ class Manifest:
 
     def save(self) -> None:
         self.updated_at = now()
-        atomic_write_json(
-            self.path,
+        store_for(self.path).write(
             {
                 "format": FORMAT, "collection": self.collection, "build": self.build,
                 "documents": self.documents, "pending": self.pending,
