@@ -1,7 +1,7 @@
 """Failpoints for crash testing: `RAGMED_FAILPOINT=name:n` kills the process (SIGKILL) the n-th time
 the named point is reached (n defaults to 1). Unset in normal use; reading one env var is the cost.
 
-Named points (in ingestion order): ingest.announced, ingest.upserted, lexical.version_written,
+Named points (in ingestion order): extract.parse (in the PDF worker process), ingest.announced, ingest.upserted, lexical.version_written,
 ingest.committed, lexical.rebuild_saved (new BM25 build on disk, not yet current),
 lexical.current_written (new build current, old builds not yet deleted).
 """

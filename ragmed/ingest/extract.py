@@ -111,6 +111,8 @@ def extract_pdf(path: Path, sha256: str) -> ExtractedDocument:
     for i in range(n_pages):
         try:
             raw.append(normalize(reader.pages[i].extract_text() or ""))
+        except MemoryError:  # a decompression bomb: the whole document is refused (ingest/isolate.py)
+            raise
         except Exception as exc:  # one bad page must not lose the document
             warnings.append(f"page {i + 1}: text extraction failed ({type(exc).__name__}: {exc})")
             raw.append("")
@@ -125,6 +127,10 @@ def extract_pdf(path: Path, sha256: str) -> ExtractedDocument:
         if not has_text:
             empty.append(i + 1)
         pages.append(Page(i + 1, labels[i], page_text, starts[i], has_text))
+    failed = [w for w in warnings if "text extraction failed" in w]
+    if len(empty) == n_pages and failed:
+        raise DocumentError(f"text extraction failed on {len(failed)} of its {n_pages} pages "
+                            f"(first: {failed[0]})"[:300])
     if len(empty) == n_pages:
         raise DocumentError(
             f"no extractable text on any of its {n_pages} pages (likely scanned images; "
@@ -191,9 +197,21 @@ def _pdf_title(reader, headings: list[Heading], path: Path) -> str:
         title = normalize(str(meta.title)).strip() if meta and meta.title else ""
     except Exception:
         title = ""
-    if title and not re.fullmatch(r"(untitled|microsoft word.*|document\d*)", title, re.I):
+    if title and _plausible_title(title) and not re.fullmatch(r"(untitled|microsoft word.*|document\d*)", title, re.I):
         return title.replace("\n", " ")
     return path.stem
+
+
+def _plausible_title(title: str) -> bool:
+    """False for metadata titles that are mis-decoded bytes (a UTF-16 byte-order mark read as
+    Latin-1, replacement or control characters, lone surrogates) or mostly symbols."""
+    import unicodedata
+
+    if title.startswith(("\u00fe\u00ff", "\u00ff\u00fe")) or "\ufffd" in title:
+        return False
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn") for c in title):
+        return False
+    return sum(c.isalnum() for c in title) >= max(3, len(title) // 3)
 
 
 def extract_text_file(path: Path, sha256: str) -> ExtractedDocument:

@@ -1,7 +1,8 @@
 """Incremental, crash-safe ingestion of files into one collection.
 
 For each file: hash it; if the manifest already holds that exact version, skip it (nothing is
-embedded); otherwise extract, chunk, embed, write the chunks (Chroma vectors and the lexical terms),
+embedded); otherwise extract it (in a separate process with a time and memory limit, one document
+ahead of the embedder: `ingest/isolate.py`), chunk, embed, write the chunks (Chroma vectors and the lexical terms),
 commit the version in the manifest, then delete the previous version's chunks. At the end the BM25
 index is rebuilt from the committed versions' terms (see `retrieve/lexical.py`). Every step is idempotent (chunk ids are content
 hashes), and the manifest's *pending* records let the next run finish or undo whatever a killed
@@ -25,9 +26,10 @@ from ..failpoints import failpoint
 from ..retrieve.lexical import LexicalIndex
 from ..store.chroma import Index
 from ..store.manifest import Manifest, now
-from ..types import DocumentReport, IngestReport, PageIssue
+from ..types import DocumentReport, ExtractedDocument, IngestReport, PageIssue
 from .chunker import CHUNKER_VERSION, chunk_document
-from .extract import SUPPORTED_SUFFIXES, extract, file_sha256
+from .extract import SUPPORTED_SUFFIXES, file_sha256
+from .isolate import extractor
 
 log = logging.getLogger(__name__)
 
@@ -144,23 +146,36 @@ class Ingestor:
             self.recover(manifest)
             bar = _bar(len(files), progress)
             last_rebuild = time.monotonic()
+            results: dict[int, DocumentReport] = {}
+            todo: list[tuple[int, Path, str]] = []
             try:
-                for f in files:
+                for i, f in enumerate(files):  # hash first: unchanged files are never parsed
+                    checked = self._check(manifest, f, tags)
+                    if isinstance(checked, DocumentReport):
+                        results[i] = checked
+                        bar.update(1)
+                    else:
+                        todo.append((i, f, checked))
+                # parsed in a limited worker process, one document ahead of the embedder
+                parsed = extractor().map([(f, sha) for _, f, sha in todo])
+                for (i, f, sha), (_, doc) in zip(todo, parsed):
                     bar.set_postfix_str(f.name[-40:], refresh=False)
-                    report.documents.append(self._one(manifest, f, tags))
+                    results[i] = self._write(manifest, f, sha, doc, tags)
                     bar.update(1)
                     if time.monotonic() - last_rebuild > self.REBUILD_EVERY_S:
                         self.finish(manifest)
                         last_rebuild = time.monotonic()
             finally:
                 bar.close()
+            report.documents.extend(results[i] for i in sorted(results))
             if prune:
                 report.documents.extend(self._prune(manifest))
             self.finish(manifest)
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _one(self, manifest: Manifest, f: Path, tags: dict[str, str] | None = None) -> DocumentReport:
+    def _check(self, manifest: Manifest, f: Path, tags: dict[str, str] | None) -> DocumentReport | str:
+        """The report of a file that needs no parsing (unreadable, or unchanged), else its sha256."""
         key = str(f)
         try:
             sha = file_sha256(f)
@@ -175,10 +190,14 @@ class Ingestor:
                 key, "unchanged", pages=entry.get("pages", 0), chunks=entry.get("chunks", 0), sha256=sha,
                 page_issues=_issues(entry.get("pages_without_text", []), entry.get("page_labels", {})),
             )
-        try:
-            doc = extract(f, sha)
-        except DocumentError as exc:
-            rep = DocumentReport(key, "failed", error=str(exc), sha256=sha)
+        return sha
+
+    def _write(self, manifest: Manifest, f: Path, sha: str, doc: ExtractedDocument | DocumentError,
+               tags: dict[str, str] | None = None) -> DocumentReport:
+        key = str(f)
+        entry = manifest.documents.get(key)
+        if isinstance(doc, DocumentError):
+            rep = DocumentReport(key, "failed", error=str(doc), sha256=sha)
             if entry:
                 rep.warnings.append("the previously ingested version is kept")
             return rep
