@@ -23,6 +23,10 @@ class IndexBusyError(RagmedError):
     """Another process is writing to this collection."""
 
 
+class DiskFullError(RagmedError):
+    """The disk filled up while writing the index; the document being written was not committed."""
+
+
 class ModelNotFoundError(RagmedError):
     """A model name or path does not resolve to a model on this machine."""
 

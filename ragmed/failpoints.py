@@ -3,7 +3,8 @@ the named point is reached (n defaults to 1). Unset in normal use; reading one e
 
 Named points (in ingestion order): extract.parse (in the PDF worker process), ingest.announced, ingest.upserted, lexical.version_written,
 ingest.committed, lexical.rebuild_saved (new BM25 build on disk, not yet current),
-lexical.current_written (new build current, old builds not yet deleted).
+lexical.current_written (new build current, old builds not yet deleted), manifest.tmp_written (any
+manifest save: the new manifest is on disk under a temporary name, not yet renamed over the old).
 """
 
 from __future__ import annotations

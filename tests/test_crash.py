@@ -106,6 +106,8 @@ FAILPOINTS = [
     "ingest.committed:6",  # sixth document committed, BM25 index not yet rebuilt
     "lexical.rebuild_saved:1",  # new BM25 build on disk, not yet current
     "lexical.current_written:1",  # new build current, old builds not yet deleted
+    "ingest.announced:7",  # seventh document announced in the manifest, nothing of it written
+    "manifest.tmp_written:9",  # inside a manifest save: new manifest fsynced, not yet renamed
 ]
 
 

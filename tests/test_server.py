@@ -310,3 +310,14 @@ def test_full_queue_answers_503_with_retry_after(secure_server):
     with secure_server.client() as c:
         stats = c.get("/v1/health").json()["queue"]
     assert stats["rejected"] >= 1 and stats["pending"] == 0
+
+
+def test_server_log_holds_no_question_or_document_text(server):
+    """Runs after this module's asks and uploads: the server's own output never logs content."""
+    with server.client() as c:  # one more ask and search, so the log is known to have seen some
+        c.post("/v1/ask", json={"question": QUESTION, "mode": "evidence"})
+        c.post("/v1/search", json={"query": QUESTION})
+    log = server.log.read_text()
+    assert "ragmed serving http://127.0.0.1" in log  # the log is the server's own stdout/stderr
+    assert QUESTION not in log and OFF_TOPIC not in log
+    assert "Once the target has been met" not in log and "6 months" not in log

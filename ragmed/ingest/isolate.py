@@ -158,7 +158,8 @@ class IsolatedExtractor:
         except (EOFError, OSError):
             code = self._proc.wait(10) if self._proc is not None else None
             self._stop(kill=True)
-            why = "ran out of memory" if code in (-9, 137) else f"crashed the parser (exit code {code})"
+            why = ("crashed the parser: its process was killed (SIGKILL, often the system running out of memory)"
+                   if code in (-9, 137) else f"crashed the parser (exit code {code})")
             return DocumentError(f"unreadable file: it {why}; the other files are not affected")
 
     def map(self, jobs: Iterable[tuple[Path, str]]) -> Iterator[tuple[Path, ExtractedDocument | DocumentError]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .. import __version__
-from ..errors import DocumentError
+from ..errors import DiskFullError, DocumentError
 from ..failpoints import failpoint
 from ..retrieve.lexical import LexicalIndex
 from ..store.chroma import Index
@@ -160,7 +160,17 @@ class Ingestor:
                 parsed = extractor().map([(f, sha) for _, f, sha in todo])
                 for (i, f, sha), (_, doc) in zip(todo, parsed):
                     bar.set_postfix_str(f.name[-40:], refresh=False)
-                    results[i] = self._write(manifest, f, sha, doc, tags)
+                    try:
+                        results[i] = self._write(manifest, f, sha, doc, tags)
+                    except Exception as exc:
+                        if not _disk_full(exc, self.index.index_dir):
+                            raise
+                        self._undo(manifest, doc_id_for(str(f)), sha)
+                        raise DiskFullError(
+                            f"The disk holding {self.index.index_dir} is full ({_free_mb(self.index.index_dir)} MB "
+                            f"free): {f.name} was not added and the index is as it was. Free some space and run "
+                            "the same command again."
+                        ) from exc
                     bar.update(1)
                     if time.monotonic() - last_rebuild > self.REBUILD_EVERY_S:
                         self.finish(manifest)
@@ -237,6 +247,18 @@ class Ingestor:
             self.lexical.delete_versions(doc_id, keep_sha=sha)
         return rep
 
+    def _undo(self, manifest: Manifest, doc_id: str, sha: str) -> None:
+        """Best effort after a failed write: drop the uncommitted version now (if the disk allows;
+        otherwise the next run's `recover` does it, as after a crash)."""
+        try:
+            self.index.delete_version(doc_id, sha)
+            self.lexical.delete_version(doc_id, sha)
+            if manifest.pending.get(doc_id, {}).get("sha256") == sha:
+                del manifest.pending[doc_id]
+                manifest.save()
+        except Exception:  # still no space: the pending record stays for the next run
+            log.warning("could not undo the interrupted write yet; the next ingest will")
+
     def remove(self, manifest: Manifest, key: str) -> DocumentReport:
         entry = manifest.documents.pop(key)
         manifest.pending[entry["doc_id"]] = {"op": "cleanup", "keep": None, "source": key}
@@ -258,6 +280,38 @@ class Ingestor:
         self.lexical.prune_versions(manifest, pending)
         if not self.lexical.is_current(manifest):
             self.lexical.rebuild(manifest, self.index.collection(create=True))
+
+
+LOW_DISK_MB = 16
+
+
+def _disk_full(exc: BaseException, index_dir: Path) -> bool:
+    """ENOSPC/EDQUOT anywhere in the exception chain, SQLite's 'database or disk is full', or any
+    write error while the index's disk is nearly full (Chroma's storage layer reports a full disk
+    as e.g. 'Error in compaction: Failed to apply logs', without the cause)."""
+    import errno
+
+    if _free_mb(index_dir) < LOW_DISK_MB:
+        return True
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(exc).lower()
+        if "disk is full" in text or "no space left" in text:
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def _free_mb(path: Path) -> int:
+    try:
+        st = os.statvfs(path)
+        return st.f_bavail * st.f_frsize // 1_000_000
+    except OSError:
+        return 0
 
 
 def _issues(pages: list[int], labels: dict[str, str]) -> list[PageIssue]:

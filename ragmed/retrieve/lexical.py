@@ -40,6 +40,7 @@ import numpy as np
 
 from ..failpoints import failpoint
 from ..store.manifest import Manifest, atomic_write_json
+from ..store.paths import private_dir
 from ..types import Chunk, chunk_embed_text
 from .tokenize import tokenize
 
@@ -173,7 +174,7 @@ class LexicalIndex:
         if not self.shared:
             yield
             return
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)
         fd = os.open(self.dir / "rebuild.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -216,7 +217,7 @@ class LexicalIndex:
 
     def _write_rows(self, doc_id: str, sha: str, rows: list[dict]) -> None:
         path = self.version_path(doc_id, sha)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=3) as f:
             json.dump({"tokenizer": TOKENIZER_VERSION, "doc_id": doc_id, "sha": sha, "chunks": rows}, f)
@@ -266,7 +267,7 @@ class LexicalIndex:
         target = self.dir / name
         tmp = self.dir / f".{name}.{os.getpid()}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        private_dir(tmp)
         if snap.bm25 is not None:
             snap.bm25.save(str(tmp), show_progress=False)
         with gzip.open(tmp / "chunks.json.gz", "wt", encoding="utf-8", compresslevel=3) as f:

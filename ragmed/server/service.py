@@ -226,7 +226,7 @@ class UploadTooLarge(Exception):
 
 STATUS = {
     "InputError": 400, "ConfigError": 400, "DocumentError": 422, "CollectionNotFoundError": 404,
-    "IndexBusyError": 409, "IndexMismatchError": 409, "ModelNotFoundError": 503,
+    "IndexBusyError": 409, "IndexMismatchError": 409, "ModelNotFoundError": 503, "DiskFullError": 507,
     "DependencyMissingError": 501, "UploadTooLarge": 413, "QueueFull": 503,
 }
 

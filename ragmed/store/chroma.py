@@ -43,7 +43,8 @@ from typing import Any, Callable, Iterator, Sequence
 from ..config import parse_chroma_url
 from ..errors import ChromaServerError, CollectionNotFoundError, IndexBusyError
 from ..types import Chunk, Passage
-from .manifest import Manifest, register_store
+from .manifest import Manifest, register_store, written_here
+from .paths import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +67,26 @@ def chroma_client(path: Path):
             import chromadb
             from chromadb.config import Settings as ChromaSettings
 
-            path.mkdir(parents=True, exist_ok=True)
+            private_dir(path)
             _CLIENTS[key] = chromadb.PersistentClient(
                 path=key, settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
             )
         return _CLIENTS[key]
+
+
+def refresh_client(path: Path) -> None:
+    """Forget this process's client of `path`, so the next use reloads the index from disk. An
+    embedded Chroma client keeps its vector index in memory and never sees vectors another process
+    added; readers call this when another process has committed a new manifest. Queries already
+    running keep their old client."""
+    key = str(path.resolve())
+    with _CLIENT_LOCK:
+        if _CLIENTS.pop(key, None) is not None:
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient._identifier_to_system.pop(key, None)
+            SharedSystemClient._identifier_to_refcount.pop(key, None)
+            log.debug("reloading the Chroma index in %s after another process wrote to it", path)
 
 
 # -- server mode ------------------------------------------------------------------------------
@@ -362,7 +378,7 @@ class Index:
             register_store(self.manifest_path, self._store)  # Manifest.load/save go to the server
             marker = self.dir / SERVER_MARKER
             if not marker.exists():
-                self.dir.mkdir(parents=True, exist_ok=True)
+                private_dir(self.dir)
                 marker.write_text(json.dumps({"chroma_url": self.chroma_url, "collection": collection}) + "\n")
 
     @property
@@ -398,6 +414,8 @@ class Index:
             return None
         key = (st.st_ino, st.st_mtime_ns, st.st_size)
         hit = _MANIFESTS.get(str(self.manifest_path))
+        if hit is not None and hit[0] != key and not written_here(self.manifest_path, key):
+            refresh_client(self.index_dir / "chroma")  # another process committed: see its vectors
         if hit is None or hit[0] != key:
             m = Manifest.load(self.manifest_path)
             if m is None:
@@ -616,8 +634,8 @@ class Index:
 
     @contextlib.contextmanager
     def _local_lock(self, wait_s: float) -> Iterator[None]:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        private_dir(self.dir)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             deadline = time.monotonic() + wait_s
             while True:

@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import IndexMismatchError, RagmedError
+from ..failpoints import failpoint
 from ..types import DocumentInfo
+from .paths import private_dir
 
 FORMAT = 1
 
@@ -32,14 +34,16 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def atomic_write_json(path: Path, data: Any, before_replace=None) -> None:
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=1, sort_keys=True)
             f.flush()
             os.fsync(f.fileno())
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
@@ -67,7 +71,24 @@ class FileStore:
         return self.path.read_text(encoding="utf-8")
 
     def write(self, data: dict[str, Any]) -> None:
-        atomic_write_json(self.path, data)
+        atomic_write_json(self.path, data, before_replace=lambda: failpoint("manifest.tmp_written"))
+        _OWN_WRITES[str(self.path)] = file_key(self.path)
+
+
+_OWN_WRITES: dict[str, tuple] = {}
+
+
+def file_key(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def written_here(path: Path, key: tuple) -> bool:
+    """Whether this process wrote the manifest version with this stat key (else another did)."""
+    return _OWN_WRITES.get(str(path)) == key
 
 
 _STORES: dict[str, Any] = {}
