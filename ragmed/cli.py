@@ -762,6 +762,45 @@ def serve(host, port, collection, index_dir, model, token_file, queue_size, max_
     run_server(config)
 
 
+# -- doctor ---------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--model", default=None, help="Chat model to measure (default: the configured one).")
+@click.option("--n-ctx", type=int, default=None, help="Context size (default 4096).")
+@click.option("--no-measure", is_flag=True, help="Only report the hardware and the build; load no model.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def doctor(model, n_ctx, no_measure, as_json):
+    """What to expect on this machine: CPU and llama.cpp build features, threads, measured prompt
+    and generation speed of the model, and the time to first token at the current context budget."""
+    from .doctor import diagnose
+
+    rag = _rag(None, None, model=model, n_ctx=n_ctx)
+    report = diagnose(rag, measure=not no_measure)
+    if as_json:
+        _emit_json(report)
+        return
+    cpu, mem, build = report["cpu"], report["memory"], report["llama_cpp"]
+    click.echo(f"CPU      {cpu.get('model', '?')} ({cpu.get('arch')}), {cpu.get('physical_cores', '?')} cores / "
+               f"{cpu.get('logical_cpus')} threads; features: {' '.join(cpu.get('features', [])) or '?'}")
+    if mem:
+        click.echo(f"Memory   {mem['total_mb']:,} MB, {mem['available_mb']:,} MB available")
+    if build.get("installed"):
+        click.echo(f"llama.cpp  llama-cpp-python {build['version']}; build uses: {' '.join(build['features'])}")
+    else:
+        click.echo("llama.cpp  not installed: run `make setup`")
+    click.echo(f"Threads  {report['ragmed_threads']} (RAGMED_THREADS)")
+    if "speed" in report:
+        sp, ex, em = report["speed"], report["expected"], report["embedder"]
+        click.echo(f"Model    {sp['model']}: prompt {sp['prompt_tokens_per_s']} tokens/s, generation "
+                   f"{sp['generation_tokens_per_s']} tokens/s (n_ctx {sp['n_ctx']}, {sp['threads']} threads)")
+        click.echo(f"Expect   time to first token of a grounded answer: about {ex['ttft_cold_s']} s cold "
+                   f"({ex['prompt_tokens_at_budget']} prompt tokens), {ex['ttft_prefix_cached_s']} s when the "
+                   f"fixed {ex['fixed_prompt_tokens']} tokens are cached (passage budget {ex['passage_tokens']}, "
+                   "RAGMED_PASSAGE_TOKENS)")
+        click.echo(f"Embedder {em['embedder']}: {em['tokens_per_s']:,} tokens/s ({em['texts_per_s']} passages/s)")
+
+
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="ragmed")
 

@@ -15,12 +15,12 @@ from conftest import SAMPLE_PDF
 
 @pytest.fixture()
 def tiny_disk(tmp_path):
-    """A 24 MB tmpfs: a real file system that really fills up (needs root to mount)."""
+    """A 128 MB tmpfs: a real file system that really fills up (needs root to mount)."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root; the disk-full test cannot run as this user")
     mnt = tmp_path / "tiny"
     mnt.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", str(mnt)], capture_output=True, text=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
     try:
@@ -53,6 +53,8 @@ def test_disk_full_during_ingest_leaves_the_index_as_it_was(tiny_disk, tmp_path)
                                 f"sink check in the ward book, and the charge nurse signs page {i}."] * 4
                                for i in range(120)])
     filler = _fill(tiny_disk, leave_bytes=256 * 1024)
+    # ragmed checks the free space before it writes a document: on a full disk Chroma's storage
+    # layer can fail in ways that are hard to undo, or hang
     with pytest.raises(DiskFullError, match="is full.*big-protocol.pdf was not added.*index is as it was"):
         rag.ingest([big])
     # readers, in this process and a fresh one, see exactly the index of before

@@ -162,6 +162,8 @@ class Ingestor:
                     bar.set_postfix_str(f.name[-40:], refresh=False)
                     try:
                         results[i] = self._write(manifest, f, sha, doc, tags)
+                    except DiskFullError:  # refused before anything of the document was written
+                        raise
                     except Exception as exc:
                         if not _disk_full(exc, self.index.index_dir):
                             raise
@@ -220,6 +222,7 @@ class Ingestor:
         )
         if forced:
             rep.warnings.append(f"{forced} over-long sentence(s) or table row(s) split to fit the embedder")
+        _check_space(self.index.index_dir, chunks, f)  # never start a write the disk cannot hold
         # 1. announce the write, 2. write chunks, 3. commit the version, 4. drop older versions
         manifest.pending[doc_id] = {"op": "write", "sha256": sha, "source": key}
         manifest.save()
@@ -282,7 +285,20 @@ class Ingestor:
             self.lexical.rebuild(manifest, self.index.collection(create=True))
 
 
-LOW_DISK_MB = 16
+LOW_DISK_MB = 64  # kept free beyond a document's own needs (SQLite journal, vector index growth)
+BYTES_PER_CHUNK = 16_384  # vector, HNSW links, text, metadata and full-text index, with room to spare
+
+
+def _check_space(index_dir: Path, chunks, f: Path) -> None:
+    """Refuse to start writing a document when the index's disk could fill up during the write: on a
+    full disk Chroma's storage layer can fail in ways that are hard to recover from, or hang."""
+    needed = LOW_DISK_MB + (len(chunks) * BYTES_PER_CHUNK + sum(len(c.text) for c in chunks) * 3) // 1_000_000
+    free = _free_mb(index_dir)
+    if free < needed:
+        raise DiskFullError(
+            f"The disk holding {index_dir} is full ({free} MB free; writing {f.name} needs about {needed} MB): "
+            f"{f.name} was not added and the index is as it was. Free some space and run the same command again."
+        )
 
 
 def _disk_full(exc: BaseException, index_dir: Path) -> bool:

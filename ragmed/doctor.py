@@ -1,0 +1,124 @@
+"""`ragmed doctor`: what this machine can do, measured, so a clinic knows what to expect.
+
+Reports the CPU (model, cores, features), memory, the llama.cpp build's CPU features, the threads
+ragmed uses, and, for the configured chat model, a measured prompt-processing and generation speed
+and the time to first token to expect for the current context budget (the prompt's fixed part plus
+`passage_tokens`), cold and with the fixed part cached. Also the embedder's speed.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+FILLER = ("The demo clinic records each blood pressure reading with the date, the arm used, the cuff size "
+          "and the name of the nurse who took it. ")
+
+
+def _cpu() -> dict[str, Any]:
+    info: dict[str, Any] = {"arch": platform.machine(), "logical_cpus": os.cpu_count()}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return info
+    if m := re.search(r"^model name\s*:\s*(.+)$", text, re.M):
+        info["model"] = m.group(1).strip()
+    cores = {(p, c) for p, c in re.findall(r"physical id\s*:\s*(\d+).*?core id\s*:\s*(\d+)", text, re.S)}
+    if cores:
+        info["physical_cores"] = len(cores)
+    if m := re.search(r"^flags\s*:\s*(.+)$", text, re.M):
+        flags = set(m.group(1).split())
+        info["features"] = sorted(f for f in ("avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni",
+                                              "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16") if f in flags)
+    return info
+
+
+def _memory() -> dict[str, Any]:
+    try:
+        text = Path("/proc/meminfo").read_text()
+    except OSError:
+        return {}
+    get = lambda k: int(re.search(rf"^{k}:\s*(\d+)", text, re.M).group(1)) // 1024  # noqa: E731
+    return {"total_mb": get("MemTotal"), "available_mb": get("MemAvailable")}
+
+
+def _llama_build() -> dict[str, Any]:
+    try:
+        import llama_cpp
+    except ImportError:
+        return {"installed": False}
+    system = llama_cpp.llama_print_system_info().decode(errors="replace")
+    on = sorted({k.strip() for k, v in re.findall(r"([A-Z0-9_]+)\s*=\s*(\d)", system) if v == "1"})
+    return {"installed": True, "version": llama_cpp.__version__, "features": on, "system_info": system.strip()}
+
+
+def measure_model(rag, prompt_tokens: int = 256, gen_tokens: int = 48) -> dict[str, Any]:
+    """Prompt and generation speed of the configured model (greedy, cache reset before each)."""
+    gen = rag.generator
+    llm = gen.llm
+    text = FILLER * (prompt_tokens // 20 + 2)
+    ids = llm.tokenize(text.encode(), add_bos=True)[:prompt_tokens]
+    prompt = llm.detokenize(ids).decode(errors="ignore")
+    n = len(llm.tokenize(prompt.encode(), add_bos=True))
+    with gen._lock:
+        llm.reset()
+        t0 = time.perf_counter()
+        llm.create_completion(prompt, max_tokens=1, temperature=0.0)
+        pp_s = time.perf_counter() - t0
+        llm.reset()
+        t0 = time.perf_counter()
+        first, count = None, 0
+        for part in llm.create_completion("Write a short note about clinic hours:", max_tokens=gen_tokens,
+                                          temperature=0.0, stream=True):
+            if part["choices"][0].get("text"):
+                count += 1
+                first = first or time.perf_counter()
+        end = time.perf_counter()
+        llm.reset()
+    gen_rate = (count - 1) / (end - first) if first and count > 1 and end > first else None
+    return {"model": gen.model_id, "path": str(gen.model_path), "n_ctx": gen.n_ctx, "threads": gen.threads,
+            "prompt_tokens_measured": n, "prompt_tokens_per_s": round(n / pp_s, 1),
+            "generation_tokens_per_s": round(gen_rate, 1) if gen_rate else None}
+
+
+def expected_ttft(rag, prompt_tok_s: float) -> dict[str, Any]:
+    """TTFT of a grounded prompt at the current budget: all of it cold, and with the fixed part
+    (system prompt and worked example) already cached."""
+    from .prompt import grounded as prompts
+
+    gen = rag.generator
+    fixed = prompts.grounded("What is the follow-up interval?", [], gen.prompt_tokens, gen.n_ctx).messages
+    fixed_tokens = gen.prompt_tokens(fixed)
+    budget = rag.prompt_budget(fixed)
+    return {"prompt_tokens_at_budget": budget, "fixed_prompt_tokens": fixed_tokens,
+            "passage_tokens": rag.settings.passage_tokens,
+            "ttft_cold_s": round(budget / prompt_tok_s, 1),
+            "ttft_prefix_cached_s": round((budget - fixed_tokens) / prompt_tok_s, 1)}
+
+
+def measure_embedder(rag, n: int = 64) -> dict[str, Any]:
+    emb = rag.embedder
+    texts = [FILLER * 3] * n
+    emb.embed(texts[:4])  # load
+    t0 = time.perf_counter()
+    emb.embed(texts)
+    dt = time.perf_counter() - t0
+    tokens = sum(emb.count_tokens(texts))
+    return {"embedder": emb.id, "texts_per_s": round(n / dt, 1),
+            "tokens_per_s": round(tokens / dt) if tokens else None}
+
+
+def diagnose(rag, measure: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {"cpu": _cpu(), "memory": _memory(), "llama_cpp": _llama_build(),
+                           "ragmed_threads": rag.settings.n_threads, "model": rag.settings.model}
+    if not measure:
+        return out
+    speed = measure_model(rag)
+    out["speed"] = speed
+    out["expected"] = expected_ttft(rag, speed["prompt_tokens_per_s"])
+    out["embedder"] = measure_embedder(rag)
+    return out
