@@ -148,7 +148,7 @@ class IsolatedExtractor:
             self._start()
             self._to.send((str(path), sha))
 
-    def _receive(self, path: Path) -> ExtractedDocument | DocumentError:
+    def _receive(self) -> ExtractedDocument | DocumentError:
         try:
             if self._from.poll(self.limits.time_s + GRACE_S):
                 status, value = self._from.recv()
@@ -172,7 +172,7 @@ class IsolatedExtractor:
         try:
             self._send(*current)
             while current is not None:
-                result = self._receive(current[0])
+                result = self._receive()
                 following = next(it, None)
                 if following is not None:
                     self._send(*following)  # parsed while the caller embeds `current`

@@ -18,7 +18,6 @@ Routes (all JSON; the OpenAPI schema is at /openapi.json):
 from __future__ import annotations
 
 import asyncio
-import logging
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -38,7 +37,6 @@ from .schemas import AskRequest, SearchRequest, SessionRequest
 from .security import COOKIE
 from .service import STATUS, ServerConfig, Service, UploadTooLarge, error_body, sse
 
-log = logging.getLogger(__name__)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 

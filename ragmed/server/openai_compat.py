@@ -21,7 +21,7 @@ from fastapi.responses import StreamingResponse
 
 from ..errors import InputError
 from .schemas import ChatCompletionRequest
-from .service import Service, error_body, new_id, now
+from .service import Service, new_id, now
 
 
 def _usage(answer: dict[str, Any]) -> dict[str, int]:
@@ -108,4 +108,4 @@ def _parse_sse(raw: bytes) -> tuple[str, dict[str, Any]]:
     return kind, json.loads(data)
 
 
-__all__ = ["add_routes", "completion", "error_body"]
+__all__ = ["add_routes", "completion"]
