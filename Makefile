@@ -24,7 +24,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama clean-venv help
+.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama bench-peer clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -72,7 +72,7 @@ browser:
 clean-venv:
 	rm -rf $(VENV)
 
-bench: bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama
+bench: bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama bench-peer
 
 bench-ingest: setup
 	$(PY) benchmarks/ingest_guidelines.py
@@ -98,6 +98,10 @@ bench-server: setup
 # Fuzz campaign: 3,000 mutated real PDFs through the isolated extractor (about 5 minutes).
 bench-fuzz: setup
 	$(PY) benchmarks/fuzz_pdf.py
+
+# ragmed ingestion vs the LangChain tutorial pipeline on the 8 guideline PDFs (own venv; ~15 min per repetition).
+bench-peer: setup
+	$(PY) benchmarks/ingest_peer.py
 
 # Prompt/generation speed of each llama.cpp build variant the set-up built (SmolLM2 Q4_1, Gemma-270M Q4_K_M).
 bench-llama: setup
