@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,16 +19,11 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import SAMPLE_PDF
+from serverutil import free_port
 from ragmed import RagMed
 from ragmed.errors import ChromaServerError, ConfigError, IndexBusyError
 
 QUESTION = "How often are stable patients seen for follow-up?"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _chroma_executable() -> str | None:
@@ -47,7 +41,7 @@ class ChromaServer:
         import httpx
 
         self.data = data
-        port = _free_port()
+        port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.log = open(data / "server.log", "wb")  # noqa: SIM115 - closed by stop()
         self.proc = subprocess.Popen(
@@ -273,7 +267,7 @@ def test_server_lost_mid_session_is_a_clear_error(tmp_path):
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path):
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with pytest.raises(ChromaServerError) as err:
         RagMed(collection="demo", index_dir=tmp_path, chroma_url=url).search("anything")

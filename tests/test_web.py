@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import shutil
 from pathlib import Path
@@ -82,7 +83,7 @@ def test_ask_streams_an_answer_whose_citation_opens_the_right_page(page, server)
         page.click("#ask-button")
     page.wait_for_selector("#result[data-done=true]", timeout=120_000)
     final = [b for b in resp_info.value.text().split("\n\n") if b.startswith("event: final")]
-    answer = __import__("json").loads(final[0].split("data: ", 1)[1])
+    answer = json.loads(final[0].split("data: ", 1)[1])
     cite = answer["citations"][0]
 
     links = page.locator(".answer a.cite")

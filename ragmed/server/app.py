@@ -164,7 +164,11 @@ def create_app(config: ServerConfig) -> FastAPI:
         kwargs = dict(k=body.k, grounded=body.grounded, filter=flt)
         if stream:
             events = service.ask_events(rag, body.question, **kwargs)
-            return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
+
+            async def encoded():
+                async for kind, data in events:
+                    yield sse(kind, data)
+            return StreamingResponse(encoded(), media_type="text/event-stream", headers=SSE_HEADERS)
         answer = await service.models.run(lambda: rag.ask(body.question, **kwargs))
         return answer.to_dict()
 

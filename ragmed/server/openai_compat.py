@@ -12,7 +12,6 @@ citations to passages that were never given are dropped from `citations` and lis
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any, AsyncIterator
 
@@ -76,11 +75,10 @@ def add_routes(app: FastAPI, service: Service) -> None:
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-async def _openai_stream(events: AsyncIterator[bytes], cid: str, model: str) -> AsyncIterator[bytes]:
+async def _openai_stream(events: AsyncIterator[tuple[str, dict]], cid: str, model: str) -> AsyncIterator[bytes]:
     streamed: list[str] = []
     yield _chunk(cid, model, {"role": "assistant", "content": ""})
-    async for raw in events:
-        kind, data = _parse_sse(raw)
+    async for kind, data in events:
         if kind == "answer":
             streamed.append(data["text"])
             yield _chunk(cid, model, {"content": data["text"]})
@@ -94,18 +92,7 @@ async def _openai_stream(events: AsyncIterator[bytes], cid: str, model: str) -> 
                 yield _chunk(cid, model, {"content": ("\n\n" if sent else "") + data["answer"]})
             yield _chunk(cid, model, {}, _finish(data), usage=_usage(data), citations=data["citations"],
                          ragmed=data)
-        await asyncio.sleep(0)
     yield b"data: [DONE]\n\n"
-
-
-def _parse_sse(raw: bytes) -> tuple[str, dict[str, Any]]:
-    kind, data = "", "{}"
-    for line in raw.decode().splitlines():
-        if line.startswith("event: "):
-            kind = line[7:]
-        elif line.startswith("data: "):
-            data = line[6:]
-    return kind, json.loads(data)
 
 
 __all__ = ["add_routes", "completion"]

@@ -22,6 +22,7 @@ from ..api import RagMed
 from ..config import Settings
 from ..errors import CollectionNotFoundError, InputError
 from ..ingest.pipeline import doc_id_for
+from ..store.paths import private_dir
 from .jobs import IngestJob, IngestJobs, ModelQueue
 from .security import TokenCheck, inside, safe_upload_name
 
@@ -133,8 +134,7 @@ class Service:
         head = data_file.read(1024)
         if PDF_MAGIC not in head:
             raise InputError(f"{name} is not a PDF (its content does not start with %PDF-).")
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
+        private_dir(folder)
         target = inside(folder, name)
         fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
         try:
@@ -166,9 +166,10 @@ class Service:
         return report
 
     # -- answers -------------------------------------------------------------------------------
-    def ask_events(self, rag: RagMed, question: str, **kwargs: Any) -> AsyncIterator[bytes]:
+    def ask_events(self, rag: RagMed, question: str, **kwargs: Any) -> AsyncIterator[tuple[str, dict]]:
         """Submit a streamed ask to the model queue now (so a full queue fails before the response
-        starts) and return the server-sent events: queued, reasoning/answer text, final or error."""
+        starts) and return its events as (kind, data): queued, reasoning/answer text, final or error.
+        `/v1/ask` sends them as server-sent events (`sse`), `/v1/chat/completions` as OpenAI chunks."""
         from ..generate.thinking import StreamSplitter
 
         loop = asyncio.get_running_loop()
@@ -195,19 +196,19 @@ class Service:
         position = self.models.pending
         future.add_done_callback(lambda f: put(("done", None)))
 
-        async def stream() -> AsyncIterator[bytes]:
+        async def stream() -> AsyncIterator[tuple[str, dict]]:
             try:
-                yield sse("queued", {"position": position})
+                yield "queued", {"position": position}
                 while True:
                     kind, text = await events.get()
                     if kind == "done":
                         break
-                    yield sse(kind, {"text": text})
+                    yield kind, {"text": text}
                 exc = future.exception()
                 if exc is not None:
-                    yield sse("error", error_body(exc))
+                    yield "error", error_body(exc)
                 else:
-                    yield sse("final", future.result().to_dict())
+                    yield "final", future.result().to_dict()
             finally:
                 gone.set()
 
