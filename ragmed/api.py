@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .config import Settings
 from .errors import InputError
-from .types import Abstention, Answer, DocumentInfo, DocumentReport, IngestReport, Passage, Timings, Usage
+from .types import Abstention, Answer, Compression, DocumentInfo, DocumentReport, IngestReport, Passage, Timings, Usage
 
 if TYPE_CHECKING:  # pragma: no cover
     from .retrieve.filters import SearchFilter
@@ -280,6 +280,15 @@ class RagMed:
         budget = gen.n_ctx - min(reserve, gen.n_ctx // 2) - ANSWER_RESERVE
         return min(budget, gen.prompt_tokens(messages_without_passages) + s.passage_tokens)
 
+    def compress(self, question: str, passages: list[Passage], budget: int | None = None) -> Compression:
+        """Prompt compression (prompt/compress.py): the sentences of `passages` that best answer the
+        question, within `budget` passage tokens of the model (default: the `compress_tokens` setting;
+        0 = off, the passages unchanged)."""
+        from .prompt.compress import compress
+
+        budget = self.settings.compress_tokens if budget is None else budget
+        return compress(question, passages, self.embedder, self.generator.count_tokens, budget)
+
     def sampling_params(self):
         """Decoding parameters: the preset (and the model's own values for "medpsy"), the overrides."""
         from .generate.llama import SamplingParams
@@ -368,7 +377,13 @@ class RagMed:
 
         gen = self.generator
         thinking = gen.chat_style == "chatml"  # Qwen3 / MedPsy
+        compression = None
         if grounded:
+            if s.compress_tokens:  # only the sentences that bear on the question (prompt/compress.py)
+                t1 = time.perf_counter()
+                compression = self.compress(question, retrieved)
+                retrieved = compression.passages
+                timings.compress_s = time.perf_counter() - t1
             empty = prompts.grounded(question, [], gen.prompt_tokens, gen.n_ctx).messages
             prompt = prompts.grounded(question, retrieved, gen.prompt_tokens, self.prompt_budget(empty))
         else:
@@ -407,5 +422,5 @@ class RagMed:
                         out.reasoning_tokens),
             timings=timings, claims=claims, support=support, abstained=abstention is not None,
             abstention=abstention, model_answer=model_answer, notices=notices,
-            gate_score=decision.score if decision is not None else None,
+            gate_score=decision.score if decision is not None else None, compression=compression,
         )

@@ -304,13 +304,16 @@ def search(query, collection, index_dir, k, mode, docs_, sections, tags, after, 
               help="Always generate: no abstention gate, and keep answers whose statements are unsupported.")
 @click.option("--verifier", default=None, metavar="DIR",
               help="Check claims with a local NLI or cross-encoder folder (default: the built-in checker).")
+@click.option("--compress-tokens", type=int, default=None, metavar="N",
+              help="Prompt compression: give the model only the retrieved sentences that best answer, "
+                   "within N passage tokens (faster first token; default 0 = off, or $RAGMED_COMPRESS_TOKENS).")
 @retrieval_options
 @click.option("--json", "as_json", is_flag=True,
               help="Print the answer, abstention, per-claim support, citations and passages as JSON.")
 @handle_errors
 def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, temperature, seed, n_ctx,
-        generator_url, show_reasoning, reasoning_tokens, preset, stream, evidence, no_abstain, verifier, mode,
-        docs_, sections, tags, after, before, neighbours, reranker, as_json):
+        generator_url, show_reasoning, reasoning_tokens, preset, stream, evidence, no_abstain, verifier,
+        compress_tokens, mode, docs_, sections, tags, after, before, neighbours, reranker, as_json):
     """Answer QUESTION from the collection's documents, with numbered, checked citations.
 
     Each statement of the answer is checked against the passages it cites. If the documents do
@@ -320,7 +323,7 @@ def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, tem
     rag = _rag(collection, index_dir, model=model, max_tokens=max_tokens, temperature=temperature,
                seed=seed, n_ctx=n_ctx, retrieval=mode, neighbours=neighbours, reranker=reranker,
                reasoning_tokens=reasoning_tokens, preset=preset, generator_url=generator_url,
-               abstain=False if no_abstain else None, verifier=verifier)
+               abstain=False if no_abstain else None, verifier=verifier, compress_tokens=compress_tokens)
     kwargs = dict(k=k, grounded=not no_retrieval, filter=_filter(docs_, sections, tags, after, before))
     if evidence:
         if no_retrieval:
@@ -374,6 +377,14 @@ def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, tem
         _print_sources(answer)
     elif not answer.grounded:
         click.echo("\n(Ungrounded: answered without your documents.)")
+    _print_compression(answer.compression)
+
+
+def _print_compression(c) -> None:
+    if c is not None and c.compressed:
+        dropped = f"; {c.passages_dropped} passage(s) had none kept" if c.passages_dropped else ""
+        click.echo(f"Prompt compressed: {c.tokens_before} \u2192 {c.tokens_after} passage tokens "
+                   f"({c.kept} of {c.sentences} sentences{dropped}).")
 
 
 MARKS = {"supported": "\u2713", "unsupported": "\u2717", "uncited": "?"}

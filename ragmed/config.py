@@ -20,6 +20,7 @@ it is called, and explicit arguments override them. Defaults are chosen for a la
 | max_tokens         | RAGMED_MAX_TOKENS        | 512 (answer budget)                      |
 | reasoning_tokens   | RAGMED_REASONING_TOKENS  | 1024 (thinking budget, then it is closed) |
 | passage_tokens     | RAGMED_PASSAGE_TOKENS    | 1000 (prompt tokens for passages; see README) |
+| compress_tokens    | RAGMED_COMPRESS_TOKENS   | 0 = off; else keep only the passages' best sentences within N passage tokens (prompt/compress.py) |
 | preset             | RAGMED_PRESET            | deterministic (or medpsy: the model's)   |
 | temperature        | RAGMED_TEMPERATURE       | the preset's (deterministic: 0, greedy)  |
 | seed               | RAGMED_SEED              | 0                                        |
@@ -43,6 +44,7 @@ from .errors import ConfigError
 DEFAULT_COLLECTION = "default"
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 DEFAULT_MODEL = "smollm2-135m"
+DEFAULT_COMPRESS_TOKENS = 0  # prompt compression off; see prompt/compress.py
 # Sampling presets. "deterministic": greedy with a fixed seed (research runs, reproducible).
 # "medpsy": the Qwen3 thinking defaults from the model card (temperature 0.6, top-p 0.95, top-k 20),
 # or the registry's values for the chosen model. Explicit --temperature/--seed override a preset.
@@ -68,6 +70,7 @@ class Settings:
     max_tokens: int = 512
     reasoning_tokens: int = 1024
     passage_tokens: int = 1000
+    compress_tokens: int = DEFAULT_COMPRESS_TOKENS  # 0 = off
     preset: str = "deterministic"
     temperature: float | None = None  # None: the preset's value
     top_p: float | None = None
@@ -121,6 +124,9 @@ class Settings:
             raise ConfigError(f"Preset {self.preset!r} is unknown: use one of {', '.join(PRESETS)}.")
         if self.reasoning_tokens < 0 or self.max_tokens < 1:
             raise ConfigError("max_tokens must be at least 1 and reasoning_tokens 0 or more.")
+        if self.compress_tokens < 0:
+            raise ConfigError(f"compress_tokens is {self.compress_tokens}: use 0 (off) or a number of passage "
+                              "tokens (for example --compress-tokens 300 or RAGMED_COMPRESS_TOKENS=300).")
         if self.neighbours < 0:
             raise ConfigError("neighbours must be 0 or more.")
         if not 0 <= self.dedup <= 1:

@@ -213,6 +213,32 @@ class Abstention:
         return _dict(self)
 
 
+@dataclass(frozen=True)
+class Compression:
+    """What prompt compression (prompt/compress.py) did to the retrieved passages.
+
+    `passages` are the passages to give the model (in rank order; passage n is cited as [n]); the
+    counts say what was kept and dropped. `to_dict` leaves the passages out: `Answer.passages`
+    holds them."""
+
+    passages: list[Passage]
+    budget: int  # the passage-token budget (0 = off)
+    compressed: bool  # False: given unchanged (budget 0, the passages fit it, or they hold only boilerplate)
+    sentences: int = 0  # sentences in the retrieved passages (boilerplate lines included)
+    kept: int = 0  # of them, sentences kept
+    duplicates: int = 0  # dropped: the same sentence as in a higher-ranked passage (or earlier)
+    boilerplate: int = 0  # dropped: page headers/footers, bare links, fragments without letters, very short
+    tokens_before: int = 0  # the model's tokens of the passages' text as retrieved (context included)
+    tokens_after: int = 0  # ... as given to the model
+    passages_before: int = 0
+    passages_dropped: int = 0  # passages with no sentence kept, left out
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.__dict__.items() if k != "passages"}
+        d["passages_after"] = len(self.passages)
+        return d
+
+
 @dataclass
 class Usage:
     prompt_tokens: int = 0
@@ -228,6 +254,7 @@ class Usage:
 @dataclass
 class Timings:
     retrieve_s: float = 0.0
+    compress_s: float = 0.0  # prompt compression (sentence scoring), 0 when off
     prompt_s: float = 0.0
     generate_s: float = 0.0
     first_token_s: float | None = None
@@ -262,6 +289,7 @@ class Answer:
     model_answer: str = ""  # the model's own answer when ragmed replaced it by an abstention
     gate_score: float | None = None  # the abstention gate's answerability score for this question
     notices: list[str] = field(default_factory=list)  # e.g. instruction-like text removed from a passage
+    compression: Compression | None = None  # None: prompt compression off (or nothing was generated)
 
     @property
     def unsupported_claims(self) -> list[Claim]:
@@ -296,6 +324,7 @@ class Answer:
             "model": self.model,
             "usage": self.usage.to_dict(),
             "timings": self.timings.to_dict(),
+            "compression": self.compression.to_dict() if self.compression else None,
         }
 
 

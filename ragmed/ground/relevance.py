@@ -1,0 +1,106 @@
+"""The sentences of retrieved passages and how well each answers a question.
+
+Shared by evidence mode (ground/evidence.py) and prompt compression (prompt/compress.py), so both
+see the same sentences and rank them the same way.
+
+- A passage's sentences come from its body (the text without the repeated section-title lines),
+  split by `ingest.sentences.split_sentences`; a sentence is never cut.
+- Boilerplate is marked, not kept: whole lines that are page headers/footers ("Page 3 of 12",
+  "- 4 -") or a bare URL/DOI, and sentences without letters or shorter than `MIN_FRAGMENT`
+  characters.
+- A sentence whose normalised text (lower case, letters and digits only) was already seen in a
+  higher-ranked passage, or earlier in the same one, is marked a duplicate: the first copy wins.
+- Score: cosine similarity to the question (the collection's embedder) plus `TERM_WEIGHT` times
+  the share of the question's terms (ragmed's medical tokenizer) it contains, both of the sentence
+  read under its passage's section path ("Follow-up intervals > Stable patients: Once the target
+  has been met..."): chunks drop their headings from the body, and the heading often names the
+  subject the sentence leaves implicit. On the sample protocol this puts the answer sentence first
+  for "How often are stable patients seen for follow-up?" (second without the section path).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ingest.sentences import split_sentences
+from ..retrieve.tokenize import tokenize
+from ..types import Passage
+
+TERM_WEIGHT = 0.3
+MIN_FRAGMENT = 12  # characters: shorter sentences are fragments ("Table 2.", "See above")
+
+# "Page 3", "Page 3 of 12", "page 3/12", "3 of 12", "- 3 -" (not "130/80": a bare fraction may be a value)
+_PAGE_LINE = re.compile(r"page\s*\d+(?:\s*(?:of|/)\s*\d+)?|\d+\s+of\s+\d+|[-\u2013\u2014]\s*\d+\s*[-\u2013\u2014]",
+                        re.IGNORECASE)
+_LINK_LINE = re.compile(r"(?:(?:available\s+(?:at|from)|see|url|doi)\s*:?\s*)?"
+                        r"(?:https?://\S+|www\.\S+|doi\s*:?\s*10\.\d{4,}/\S+|10\.\d{4,}/\S+)", re.IGNORECASE)
+_NORMAL = re.compile(r"[\W_]+")
+
+CONTENT, DUPLICATE, BOILERPLATE = "content", "duplicate", "boilerplate"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    n: int  # the passage's number (1-based, rank order): cite as [n]
+    i: int  # position among the passage's sentences (document order); -1: a boilerplate line
+    text: str  # whitespace collapsed
+    kind: str  # CONTENT, DUPLICATE or BOILERPLATE
+
+
+def boilerplate_line(line: str) -> bool:
+    """A whole line that is a page header/footer or a bare link (URL, DOI)."""
+    line = line.strip().strip(".,;()[]")
+    return bool(line) and bool(_PAGE_LINE.fullmatch(line) or _LINK_LINE.fullmatch(line))
+
+
+def _fragment(sent: str) -> bool:
+    return len(sent) < MIN_FRAGMENT or not any(c.isalpha() for c in sent) or boilerplate_line(sent)
+
+
+def normalised(sent: str) -> str:
+    """The key under which two sentences count as the same (case, spacing, punctuation ignored)."""
+    return _NORMAL.sub(" ", sent.lower()).strip()
+
+
+def passage_sentences(passages: Sequence[Passage]) -> list[Sentence]:
+    """Every sentence of every passage, in rank then document order, each marked CONTENT,
+    DUPLICATE or BOILERPLATE."""
+    out: list[Sentence] = []
+    seen: set[str] = set()
+    for n, p in enumerate(passages, 1):
+        lines = p.body.split("\n")
+        out.extend(Sentence(n, -1, " ".join(line.split()), BOILERPLATE) for line in lines if boilerplate_line(line))
+        text = "\n".join(line for line in lines if not boilerplate_line(line))
+        for i, (s, e) in enumerate(split_sentences(text, 0, len(text))):
+            sent = " ".join(text[s:e].split())
+            key = normalised(sent)
+            kind = BOILERPLATE if _fragment(sent) else DUPLICATE if key in seen else CONTENT
+            if kind == CONTENT:
+                seen.add(key)
+            out.append(Sentence(n, i, sent, kind))
+    return out
+
+
+def scores(question: str, sentences: Sequence[Sentence], passages: Sequence[Passage], embedder) -> list[float]:
+    """How well each sentence answers `question`, read under its passage's section path (the
+    heading often carries the subject: "Stable patients" > "follow-up moves to every 6 months")."""
+    if not sentences:
+        return []
+    texts = [in_context(s.text, passages[s.n - 1]) for s in sentences]
+    vecs = np.asarray(embedder.embed([question, *texts]))
+    cos = vecs[1:] @ vecs[0]
+    q_terms = set(tokenize(question))
+    out = []
+    for text, c in zip(texts, cos.tolist()):
+        overlap = len(q_terms & set(tokenize(text))) / len(q_terms) if q_terms else 0.0
+        out.append(c + TERM_WEIGHT * overlap)
+    return out
+
+
+def in_context(sentence: str, p: Passage) -> str:
+    """The text scored for a sentence: its passage's section path, then the sentence."""
+    return f"{p.section_path}: {sentence}" if p.section_path else sentence
