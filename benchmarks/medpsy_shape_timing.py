@@ -138,6 +138,22 @@ def passages_for(budget: int, count) -> list:
     return out
 
 
+def shape_model(small: bool = False, threads: int = 0) -> "os.PathLike":
+    """The random-weight Q4_K_M GGUF of MedPsy-1.7B's shape (built once, cached)."""
+    cfg = SMALL if small else QWEN3_1_7B
+    d = CACHE / "medpsy-shape"
+    d.mkdir(parents=True, exist_ok=True)
+    tag = "small" if small else "1.7b"
+    f16, q4 = d / f"qwen3-{tag}-random-f16.gguf", d / f"qwen3-{tag}-random-q4_k_m.gguf"
+    t = time.perf_counter()
+    if not q4.exists():
+        write_f16(f16, cfg)
+        quantize(f16, q4, threads or os.cpu_count() or 1)
+        f16.unlink()
+        print(f"built {q4.name} ({q4.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    return q4
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--budgets", default="500,1000,2000,4000")
@@ -145,17 +161,7 @@ def main() -> None:
     ap.add_argument("--gen-tokens", type=int, default=32)
     ap.add_argument("--small", action="store_true")
     args = ap.parse_args()
-    cfg = SMALL if args.small else QWEN3_1_7B
-    d = CACHE / "medpsy-shape"
-    d.mkdir(parents=True, exist_ok=True)
-    tag = "small" if args.small else "1.7b"
-    f16, q4 = d / f"qwen3-{tag}-random-f16.gguf", d / f"qwen3-{tag}-random-q4_k_m.gguf"
-    t = time.perf_counter()
-    if not q4.exists():
-        write_f16(f16, cfg)
-        quantize(f16, q4, args.threads)
-        f16.unlink()
-        print(f"built {q4.name} ({q4.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    q4 = shape_model(args.small, args.threads)
 
     from ragmed.generate.llama import LlamaGenerator, SamplingParams
     from ragmed.prompt import grounded as prompts

@@ -72,11 +72,18 @@ class RagMed:
         if self._embedder is None:
             from .embed.sentence import Embedder
 
-            name = self._explicit_embedder
-            if name is None:
+            from .config import DEFAULT_EMBEDDER_BACKEND
+
+            name, backend = self._explicit_embedder, self.settings.embedder_backend
+            if name is None or not backend:
                 manifest = self.index.manifest()
-                name = manifest.build["embedder"] if manifest else self.settings.embedder
-            self._embedder = Embedder(name)
+                if name is None:
+                    name = manifest.build["embedder"] if manifest else self.settings.embedder
+                if not backend:  # the collection's own backend; indexes made before backends: torch
+                    backend = manifest.build.get("embedder_backend", "torch") if manifest else DEFAULT_EMBEDDER_BACKEND
+                elif manifest:  # queries embedded by another family would not match the index
+                    manifest.check_build({**manifest.build, "embedder_backend": backend})
+            self._embedder = Embedder(name, backend)
         return self._embedder
 
     @property
@@ -115,7 +122,8 @@ class RagMed:
             from .generate.models import resolve_model
 
             model_id, path = resolve_model(self.settings.model)
-            self._generator = LlamaGenerator(path, model_id, self.settings.n_ctx, self.settings.threads)
+            self._generator = LlamaGenerator(path, model_id, self.settings.n_ctx,
+                                             runtime=self.settings.runtime())
         return self._generator
 
     # -- documents ----------------------------------------------------------------------------

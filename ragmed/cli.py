@@ -98,6 +98,8 @@ def cli(verbose: int) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @collection_options
 @click.option("--embedder", default=None, help="Embedder name or model folder (new collections only).")
+@click.option("--embedder-backend", type=click.Choice(["torch", "onnx", "onnx-int8"]), default=None,
+              help="How the embedder runs (new collections; default onnx, see README Performance).")
 @click.option("--chunk-tokens", type=int, default=None, help="Chunk size in embedder tokens (default 200).")
 @click.option("--prune", is_flag=True, help="Also remove documents whose files no longer exist.")
 @click.option("--rebuild", is_flag=True, help="Drop the collection and index everything again.")
@@ -107,14 +109,14 @@ def cli(verbose: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @handle_errors
-def ingest(paths, collection, index_dir, embedder, chunk_tokens, prune, rebuild, tags, as_json, quiet):
+def ingest(paths, collection, index_dir, embedder, embedder_backend, chunk_tokens, prune, rebuild, tags, as_json, quiet):
     """Index PDF, .txt and .md files (folders are searched recursively).
 
     Unchanged files are skipped, changed files replaced; the exit code is 1 if any file failed.
     """
     from .retrieve.filters import parse_tags
 
-    rag = _rag(collection, index_dir, embedder, chunk_tokens=chunk_tokens)
+    rag = _rag(collection, index_dir, embedder, chunk_tokens=chunk_tokens, embedder_backend=embedder_backend)
     report = rag.ingest(paths, prune=prune, rebuild=rebuild, tags=parse_tags(tags) if tags else None,
                         progress=not quiet and not as_json and sys.stderr.isatty())
     if as_json:
@@ -614,6 +616,8 @@ def _cache_dir() -> Path:
 @click.option("--limit", type=int, default=None, help="Only the first N queries of the split.")
 @click.option("--reranker", default=None, metavar="DIR", help="Rerank with a local cross-encoder folder.")
 @click.option("--embedder", default=None, help="Embedder name or folder (default: bundled MiniLM).")
+@click.option("--embedder-backend", type=click.Choice(["torch", "onnx", "onnx-int8"]), default=None,
+              help="How the embedder runs (default onnx, see README Performance).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write per_query_<split>.jsonl and summary_<split>.{json,md} here.")
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -622,7 +626,8 @@ def _cache_dir() -> Path:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @handle_errors
-def eval_retrieval(dataset, split, modes, qrels, limit, reranker, embedder, out, index_dir, as_json, quiet):
+def eval_retrieval(dataset, split, modes, qrels, limit, reranker, embedder, embedder_backend, out, index_dir,
+                   as_json, quiet):
     """nDCG@10, Recall@10/100, MRR@10 and latency of each retrieval mode on a BEIR folder."""
     from .config import Settings
     from .embed.sentence import Embedder
@@ -632,7 +637,11 @@ def eval_retrieval(dataset, split, modes, qrels, limit, reranker, embedder, out,
 
     progress = not quiet and not as_json and sys.stderr.isatty()
     ds = load_beir(dataset, qrels)
-    emb = Embedder(embedder or Settings.from_env().embedder)
+    from .config import DEFAULT_EMBEDDER_BACKEND
+
+    settings = Settings.from_env()
+    emb = Embedder(embedder or settings.embedder,
+                   embedder_backend or settings.embedder_backend or DEFAULT_EMBEDDER_BACKEND)
     index = build_collection(ds, index_dir or _cache_dir() / "eval-indexes", emb, progress=progress)
     rr = CrossEncoderReranker(reranker) if reranker else None
     ev = evaluate(ds, index, emb, split=split, runs=default_runs(modes or ("dense", "lexical", "hybrid")),
@@ -711,14 +720,15 @@ def datasets_build(name, source, index_dir, embedder, as_json, quiet):
     For PubMedQA*: `ragmed datasets build pubmedqa --from ../shared/eval/beir/pubmedqa_pqal` (the
     1,000 abstracts; each question's own abstract must then be retrieved). BioASQ:
     `--from ../shared/eval/beir/bioasq_7b-11b_snippets`."""
-    from .config import Settings
+    from .config import DEFAULT_EMBEDDER_BACKEND, Settings
     from .embed.sentence import Embedder
     from .eval.beir import load_corpus
     from .eval.retrieval import build_collection
 
     settings = Settings.from_env(collection=name, index_dir=index_dir, embedder=embedder)
     ds = load_corpus(source)
-    index = build_collection(ds, settings.index_dir, Embedder(settings.embedder), name=name,
+    emb = Embedder(settings.embedder, settings.embedder_backend or DEFAULT_EMBEDDER_BACKEND)
+    index = build_collection(ds, settings.index_dir, emb, name=name,
                              progress=not quiet and not as_json and sys.stderr.isatty())
     manifest = index.require_manifest()
     info = {"collection": name, "index_dir": str(settings.index_dir), "passages": len(ds.corpus),
@@ -803,13 +813,16 @@ def doctor(model, n_ctx, no_measure, as_json):
     click.echo(f"Threads  {report['ragmed_threads']} (RAGMED_THREADS)")
     if "speed" in report:
         sp, ex, em = report["speed"], report["expected"], report["embedder"]
+        rt = sp["runtime"]
         click.echo(f"Model    {sp['model']}: prompt {sp['prompt_tokens_per_s']} tokens/s, generation "
-                   f"{sp['generation_tokens_per_s']} tokens/s (n_ctx {sp['n_ctx']}, {sp['threads']} threads)")
+                   f"{sp['generation_tokens_per_s']} tokens/s (n_ctx {sp['n_ctx']}, {sp['threads']} threads, "
+                   f"n_batch {rt['n_batch']}/{rt['n_ubatch']}, flash attention {'on' if rt['flash_attn'] else 'off'}, "
+                   f"KV {rt['kv_type']})")
         click.echo(f"Expect   time to first token of a grounded answer: about {ex['ttft_cold_s']} s cold "
                    f"({ex['prompt_tokens_at_budget']} prompt tokens), {ex['ttft_prefix_cached_s']} s when the "
                    f"fixed {ex['fixed_prompt_tokens']} tokens are cached (passage budget {ex['passage_tokens']}, "
-                   "RAGMED_PASSAGE_TOKENS)")
-        click.echo(f"Embedder {em['embedder']}: {em['tokens_per_s']:,} tokens/s ({em['texts_per_s']} passages/s)")
+                   f"RAGMED_PASSAGE_TOKENS; compression {ex['compress_tokens'] or 'off'}, RAGMED_COMPRESS_TOKENS)")
+        click.echo(f"Embedder {em['embedder']} ({em['backend']}): {em['tokens_per_s']:,} tokens/s ({em['texts_per_s']} passages/s)")
 
 
 def main(argv: list[str] | None = None) -> None:

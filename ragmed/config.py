@@ -9,6 +9,7 @@ it is called, and explicit arguments override them. Defaults are chosen for a la
 | index_dir          | RAGMED_INDEX_DIR         | $RAGMED_HOME/indexes, else ./indexes     |
 | collection         | RAGMED_COLLECTION        | default                                  |
 | embedder           | RAGMED_EMBEDDER          | all-MiniLM-L6-v2 (bundled)               |
+| embedder_backend   | RAGMED_EMBEDDER_BACKEND  | new collections: onnx; existing: the one it was built with (torch, onnx or onnx-int8; embed/onnx.py) |
 | model              | RAGMED_MODEL             | smollm2-135m (bundled)                   |
 | generator_url      | RAGMED_GENERATOR_URL     | unset: in-process llama.cpp; else an OpenAI-compatible server |
 | k                  | RAGMED_K                 | 3                                        |
@@ -25,6 +26,10 @@ it is called, and explicit arguments override them. Defaults are chosen for a la
 | temperature        | RAGMED_TEMPERATURE       | the preset's (deterministic: 0, greedy)  |
 | seed               | RAGMED_SEED              | 0                                        |
 | threads            | RAGMED_THREADS           | number of CPUs                           |
+| n_batch / n_ubatch | RAGMED_N_BATCH / _N_UBATCH | 512 / 512 (llama.cpp prompt batch sizes; README Performance) |
+| flash_attn         | RAGMED_FLASH_ATTN        | 0 (llama.cpp's fused attention on the CPU) |
+| kv_type            | RAGMED_KV_TYPE           | f16 (or q8_0: half the KV-cache memory)  |
+| mlock              | RAGMED_MLOCK             | 0 (1: lock the model's weights in RAM)   |
 | chunk_tokens       | RAGMED_CHUNK_TOKENS      | 200 (embedder tokens, header included)   |
 | abstain            | RAGMED_ABSTAIN           | 1 (abstention gate and verification on)  |
 | verifier           | RAGMED_VERIFIER          | unset (a local NLI / cross-encoder folder for claim checks) |
@@ -43,6 +48,8 @@ from .errors import ConfigError
 
 DEFAULT_COLLECTION = "default"
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+# Chosen by `make bench-embedders` (benchmarks/embedder_backends.py): see README, "Performance".
+DEFAULT_EMBEDDER_BACKEND = "onnx"
 DEFAULT_MODEL = "smollm2-135m"
 DEFAULT_COMPRESS_TOKENS = 0  # prompt compression off; see prompt/compress.py
 # Sampling presets. "deterministic": greedy with a fixed seed (research runs, reproducible).
@@ -59,6 +66,7 @@ class Settings:
     index_dir: Path = Path("indexes")
     collection: str = DEFAULT_COLLECTION
     embedder: str = DEFAULT_EMBEDDER
+    embedder_backend: str = ""  # "": the collection's own, else DEFAULT_EMBEDDER_BACKEND
     model: str = DEFAULT_MODEL
     generator_url: str = ""
     k: int = 3
@@ -78,6 +86,11 @@ class Settings:
     repeat_penalty: float | None = None
     seed: int = 0
     threads: int = 0  # 0 = all CPUs
+    n_batch: int = 512
+    n_ubatch: int = 512
+    flash_attn: bool = False
+    kv_type: str = "f16"
+    mlock: bool = False
     chunk_tokens: int = 200
     embed_batch_size: int = 32
     abstain: bool = True
@@ -120,6 +133,14 @@ class Settings:
             raise ConfigError("k must be at least 1.")
         if self.retrieval not in ("dense", "lexical", "hybrid"):
             raise ConfigError(f"Retrieval mode {self.retrieval!r} is unknown: use dense, lexical or hybrid.")
+        if self.kv_type not in ("f16", "q8_0"):
+            raise ConfigError(f"KV-cache type {self.kv_type!r} is unknown: use f16 or q8_0.")
+        if self.n_batch < 1 or self.n_ubatch < 1:
+            raise ConfigError("n_batch and n_ubatch must be at least 1.")
+        if self.embedder_backend:
+            from .embed.onnx import check_backend
+
+            check_backend(self.embedder_backend)
         if self.preset not in PRESETS:
             raise ConfigError(f"Preset {self.preset!r} is unknown: use one of {', '.join(PRESETS)}.")
         if self.reasoning_tokens < 0 or self.max_tokens < 1:
@@ -156,6 +177,13 @@ class Settings:
     @property
     def n_threads(self) -> int:
         return self.threads or (os.cpu_count() or 1)
+
+    def runtime(self):
+        """The llama.cpp runtime options (generate/llama.py `RuntimeOptions`) of these settings."""
+        from .generate.llama import RuntimeOptions
+
+        return RuntimeOptions(threads=self.threads, n_batch=self.n_batch, n_ubatch=self.n_ubatch,
+                              flash_attn=self.flash_attn, kv_type=self.kv_type, mlock=self.mlock)
 
 
 def parse_chroma_url(url: str) -> tuple[str, str, int, bool]:

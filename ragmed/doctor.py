@@ -8,6 +8,8 @@ and the time to first token to expect for the current context budget (the prompt
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import platform
 import re
@@ -81,21 +83,26 @@ def measure_model(rag, prompt_tokens: int = 256, gen_tokens: int = 48) -> dict[s
         llm.reset()
     gen_rate = (count - 1) / (end - first) if first and count > 1 and end > first else None
     return {"model": gen.model_id, "path": str(gen.model_path), "n_ctx": gen.n_ctx, "threads": gen.threads,
+            "runtime": dataclasses.asdict(gen.runtime) | {"threads": gen.threads},
             "prompt_tokens_measured": n, "prompt_tokens_per_s": round(n / pp_s, 1),
             "generation_tokens_per_s": round(gen_rate, 1) if gen_rate else None}
 
 
 def expected_ttft(rag, prompt_tok_s: float) -> dict[str, Any]:
     """TTFT of a grounded prompt at the current budget: all of it cold, and with the fixed part
-    (system prompt and worked example) already cached."""
+    (system prompt and worked example) already cached. With prompt compression on, the passages
+    take at most `compress_tokens`."""
     from .prompt import grounded as prompts
 
     gen = rag.generator
     fixed = prompts.grounded("What is the follow-up interval?", [], gen.prompt_tokens, gen.n_ctx).messages
     fixed_tokens = gen.prompt_tokens(fixed)
     budget = rag.prompt_budget(fixed)
+    compress = getattr(rag.settings, "compress_tokens", 0)
+    if compress:
+        budget = min(budget, fixed_tokens + compress)
     return {"prompt_tokens_at_budget": budget, "fixed_prompt_tokens": fixed_tokens,
-            "passage_tokens": rag.settings.passage_tokens,
+            "passage_tokens": rag.settings.passage_tokens, "compress_tokens": compress,
             "ttft_cold_s": round(budget / prompt_tok_s, 1),
             "ttft_prefix_cached_s": round((budget - fixed_tokens) / prompt_tok_s, 1)}
 
@@ -108,7 +115,7 @@ def measure_embedder(rag, n: int = 64) -> dict[str, Any]:
     emb.embed(texts)
     dt = time.perf_counter() - t0
     tokens = sum(emb.count_tokens(texts))
-    return {"embedder": emb.id, "texts_per_s": round(n / dt, 1),
+    return {"embedder": emb.id, "backend": emb.backend, "texts_per_s": round(n / dt, 1),
             "tokens_per_s": round(tokens / dt) if tokens else None}
 
 

@@ -49,7 +49,9 @@ def floor(pdfs: list[str]) -> dict:
     from ragmed.ingest.extract import extract
     from ragmed.ingest.pipeline import doc_id_for
 
-    emb = Embedder()
+    from ragmed.config import DEFAULT_EMBEDDER, DEFAULT_EMBEDDER_BACKEND
+
+    emb = Embedder(DEFAULT_EMBEDDER, DEFAULT_EMBEDDER_BACKEND)  # what `ragmed ingest` uses by default
     emb.embed(["warm up"])
     texts = []
     for p in pdfs:

@@ -84,8 +84,11 @@ class Embedder:
     `embedded` counts the texts embedded by this instance (tests use it to prove no re-work).
     """
 
-    def __init__(self, name_or_path: str = "all-MiniLM-L6-v2"):
+    def __init__(self, name_or_path: str = "all-MiniLM-L6-v2", backend: str = "torch"):
+        from .onnx import check_backend
+
         self.id, self.path = resolve_embedder(name_or_path)
+        self.backend = check_backend(backend)  # torch | onnx | onnx-int8 (embed/onnx.py)
         self.embedded = 0
         self._model = None
         self._fast = None
@@ -93,21 +96,28 @@ class Embedder:
     @property
     def model(self):
         if self._model is None:
-            key = str(self.path)
+            key = f"{self.path}#{self.backend}"
             with _LOCK:
                 if key not in _LOADED:
                     force_offline()
-                    try:
-                        from sentence_transformers import SentenceTransformer
-                    except ImportError as exc:  # pragma: no cover
-                        raise DependencyMissingError(
-                            "sentence-transformers is not installed: run `make setup`."
-                        ) from exc
-                    _quiet_transformers()
-                    log.info("loading embedder %s", self.id)
-                    _LOADED[key] = SentenceTransformer(key, device="cpu", local_files_only=True)
+                    _LOADED[key] = self._load()
                 self._model = _LOADED[key]
         return self._model
+
+    def _load(self):
+        if self.backend != "torch":
+            from .onnx import OnnxModel
+
+            _quiet_transformers()
+            log.info("loading embedder %s (%s)", self.id, self.backend)
+            return OnnxModel(self.path, self.backend)
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover
+            raise DependencyMissingError("sentence-transformers is not installed: run `make setup`.") from exc
+        _quiet_transformers()
+        log.info("loading embedder %s", self.id)
+        return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
 
     @property
     def dimension(self) -> int:
@@ -164,17 +174,21 @@ class Embedder:
         texts: list[str],
         batch_size: int = 32,
         on_batch: Callable[[int], None] | None = None,
+        lengths: list[int] | None = None,
     ) -> "np.ndarray":
         """Normalised float32 embeddings, one row per text (in the order given).
 
         Texts are embedded in order of length so that each batch pads to a similar length (mixed
         lengths in one batch waste most of the compute on padding), then put back in order.
+        `lengths`: the texts' token counts when the caller has them (the chunker does), so the
+        texts are not tokenised an extra time just to sort them.
         """
         import numpy as np
 
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        lengths = self.count_tokens(list(texts)) if len(texts) > batch_size else [0] * len(texts)
+        if lengths is None or len(lengths) != len(texts):
+            lengths = self.count_tokens(list(texts)) if len(texts) > batch_size else [0] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: -lengths[i])
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for i in range(0, len(order), batch_size):

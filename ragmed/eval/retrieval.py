@@ -79,8 +79,9 @@ class RetrievalEval:
         return "\n".join(lines)
 
 
-def collection_name(ds: BeirDataset, embedder_id: str) -> str:
-    key = hashlib.sha1(f"{ds.sha256['corpus.jsonl']}|{embedder_id}".encode()).hexdigest()[:10]
+def collection_name(ds: BeirDataset, embedder_id: str, backend: str = "torch") -> str:
+    ident = embedder_id if backend == "torch" else f"{embedder_id}|{backend}"
+    key = hashlib.sha1(f"{ds.sha256['corpus.jsonl']}|{ident}".encode()).hexdigest()[:10]
     safe = "".join(c if c.isalnum() else "-" for c in ds.name.lower()).strip("-")[:40] or "beir"
     return f"beir-{safe}-{key}"
 
@@ -89,7 +90,8 @@ def build_collection(ds: BeirDataset, index_dir: Path, embedder, progress: bool 
                      batch_size: int = 64, name: str | None = None) -> Index:
     """The corpus as a collection (reused when it already exists for this corpus and embedder).
     `name`: the collection's name (default: derived from the corpus and embedder)."""
-    index = Index(index_dir, name or collection_name(ds, embedder.id))
+    backend = getattr(embedder, "backend", "torch")
+    index = Index(index_dir, name or collection_name(ds, embedder.id, backend))
     sha = ds.sha256["corpus.jsonl"]
     m = index.manifest()
     key = f"beir:{ds.corpus_path.resolve()}"
@@ -99,8 +101,8 @@ def build_collection(ds: BeirDataset, index_dir: Path, embedder, progress: bool 
         index.drop()
         lexical = LexicalIndex(index.dir)
         lexical.drop()
-        build = {"ragmed_version": __version__, "embedder": embedder.id, "dimension": embedder.dimension,
-                 "distance": "cosine", "chunker": {"version": "beir-passages"}}
+        build = {"ragmed_version": __version__, "embedder": embedder.id, "embedder_backend": backend,
+                 "dimension": embedder.dimension, "distance": "cosine", "chunker": {"version": "beir-passages"}}
         manifest = Manifest(index.manifest_path, index.name, build)
         manifest.pending["beir"] = {"op": "write", "sha256": sha, "source": key}
         manifest.save()
@@ -190,7 +192,8 @@ def evaluate(
         if rows_out:
             rows_out.close()
     ev = RetrievalEval(
-        dataset=str(ds.path), split=split, queries=len(qids), corpus=len(ds.corpus), embedder=embedder.id,
+        dataset=str(ds.path), split=split, queries=len(qids), corpus=len(ds.corpus),
+        embedder=f"{embedder.id} ({getattr(embedder, 'backend', 'torch')})",
         config={r.label: {**asdict(r.config), "mode": r.mode} for r in runs} | {"reranker": getattr(reranker, "id", None)},
         results=results, started_at=started, seconds=round(time.perf_counter() - t_start, 1),
         dataset_sha256=ds.sha256,

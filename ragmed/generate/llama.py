@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -22,7 +22,7 @@ from .chat import Message, Rendered, chat_style, render
 
 log = logging.getLogger(__name__)
 
-_MODELS: dict[tuple[str, int], object] = {}
+_MODELS: dict[tuple[str, int, "RuntimeOptions"], object] = {}
 _LOAD_LOCK = threading.Lock()
 
 
@@ -61,6 +61,34 @@ class SamplingParams:
     seed: int = 0
 
 
+KV_TYPES = {"f16": 1, "q8_0": 8}  # ggml type ids of the KV-cache types offered (GGML_TYPE_F16, _Q8_0)
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """llama.cpp context settings that change speed, not answers (greedy output is the same).
+
+    Defaults are chosen by `make bench-ttft` (benchmarks/ttft.py, "settings" table): see the README's
+    performance section. `threads` 0 = one per CPU; `n_batch` tokens are submitted per decode call,
+    `n_ubatch` per compute pass; `flash_attn` uses llama.cpp's fused attention kernel on the CPU;
+    `kv_type` q8_0 halves the KV cache's memory; `mlock` keeps the weights in RAM.
+    """
+
+    threads: int = 0
+    n_batch: int = 512
+    n_ubatch: int = 512
+    flash_attn: bool = False
+    kv_type: str = "f16"
+    mlock: bool = False
+
+    def llama_kwargs(self) -> dict:
+        threads = self.threads or (os.cpu_count() or 1)
+        kv = KV_TYPES[self.kv_type]
+        return {"n_threads": threads, "n_threads_batch": threads, "n_batch": self.n_batch,
+                "n_ubatch": min(self.n_ubatch, self.n_batch), "flash_attn": self.flash_attn,
+                "type_k": kv, "type_v": kv, "use_mlock": self.mlock}
+
+
 @contextlib.contextmanager
 def _quiet_stderr():
     """llama.cpp prints model-loading chatter to fd 2 even with verbose=False; silence it."""
@@ -81,7 +109,7 @@ def _quiet_stderr():
 
 class LlamaGenerator:
     def __init__(self, model_path: Path, model_id: str, n_ctx: int = 4096, threads: int = 0,
-                 prefix_cache: bool = True):
+                 prefix_cache: bool = True, runtime: RuntimeOptions | None = None):
         # Prefix cache: llama.cpp keeps the KV state of the last prompt, and llama-cpp-python
         # re-evaluates only the tokens after the longest common prefix with the new prompt. ragmed's
         # prompts start with the same system prompt and worked example, so each question pays only
@@ -90,14 +118,15 @@ class LlamaGenerator:
         self.model_path = Path(model_path)
         self.model_id = model_id
         self.n_ctx_requested = n_ctx
-        self.threads = threads or (os.cpu_count() or 1)
+        self.runtime = replace(runtime or RuntimeOptions(), threads=threads or (runtime.threads if runtime else 0))
+        self.threads = self.runtime.threads or (os.cpu_count() or 1)
         self._llm = None
         self._lock = threading.Lock()
 
     @property
     def llm(self):
         if self._llm is None:
-            key = (str(self.model_path), self.n_ctx_requested)
+            key = (str(self.model_path), self.n_ctx_requested, self.runtime)
             with _LOAD_LOCK:
                 if key not in _MODELS:
                     try:
@@ -111,8 +140,7 @@ class LlamaGenerator:
                     with _quiet_stderr():
                         _MODELS[key] = Llama(
                             model_path=str(self.model_path), n_ctx=self.n_ctx_requested,
-                            n_threads=self.threads, n_threads_batch=self.threads,
-                            n_batch=512, verbose=False, seed=0,
+                            verbose=False, seed=0, **self.runtime.llama_kwargs(),
                         )
                 self._llm = _MODELS[key]
         return self._llm

@@ -97,6 +97,7 @@ class Ingestor:
         return {
             "ragmed_version": __version__,
             "embedder": self.embedder.id,
+            "embedder_backend": getattr(self.embedder, "backend", "torch"),
             "dimension": self.embedder.dimension,
             "distance": "cosine",
             "chunker": {"version": CHUNKER_VERSION, "max_tokens": self.chunk_tokens},
@@ -227,7 +228,8 @@ class Ingestor:
         manifest.pending[doc_id] = {"op": "write", "sha256": sha, "source": key}
         manifest.save()
         failpoint("ingest.announced")
-        vectors = self.embedder.embed([c.embed_text for c in chunks], batch_size=self.batch_size)
+        vectors = self.embedder.embed([c.embed_text for c in chunks], batch_size=self.batch_size,
+                                      lengths=[c.n_tokens for c in chunks])
         rep.embedded = len(chunks)
         self.index.upsert(chunks, vectors)
         failpoint("ingest.upserted")

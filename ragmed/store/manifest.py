@@ -166,6 +166,13 @@ class Manifest:
             problems.append(f"embedder {mine.get('embedder')!r} (requested {theirs.get('embedder')!r})")
         elif mine.get("dimension") != theirs.get("dimension"):
             problems.append(f"dimension {mine.get('dimension')} (requested {theirs.get('dimension')})")
+        else:  # torch and onnx give the same vectors; int8 quantised ones are a family of their own
+            from ..embed.onnx import FAMILY
+
+            b_mine, b_theirs = mine.get("embedder_backend", "torch"), theirs.get("embedder_backend", "torch")
+            if FAMILY.get(b_mine) != FAMILY.get(b_theirs):
+                problems.append(f"embedder backend {b_mine!r} (requested {b_theirs!r}; their vectors "
+                                "are not interchangeable)")
         if mine.get("chunker") != theirs.get("chunker") and theirs.get("chunker") is not None:
             problems.append(f"chunker settings {mine.get('chunker')} (requested {theirs.get('chunker')})")
         if problems:

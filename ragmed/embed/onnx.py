@@ -1,0 +1,197 @@
+"""ONNX Runtime embedder backends: the same sentence-transformers model, exported once, offline.
+
+Backends (`--embedder-backend`, `RAGMED_EMBEDDER_BACKEND`):
+
+| backend     | what runs                                   | vectors                                  |
+|-------------|---------------------------------------------|------------------------------------------|
+| `torch`     | sentence-transformers on PyTorch            | the reference                            |
+| `onnx`      | the model exported to ONNX, fp32            | equal to torch's (cosine > 0.9999)       |
+| `onnx-int8` | the export, int8 dynamic quantisation       | close, not equal: a family of its own    |
+
+The export is made from the model's local weights with `torch.onnx.export` (no hub, no optimum),
+quantised with ONNX Runtime's `quantize_dynamic`, and cached beside the model in `<model>/onnx/`
+(or in `~/.cache/ragmed/onnx/<model>` when that folder is read-only). It is written to a temporary
+folder and renamed into place, so an interrupted export is redone, never half-used.
+
+Inference mirrors the model's sentence-transformers pipeline (Transformer -> Pooling -> Normalize):
+the same tokenizer with the same truncation length, masked mean (or CLS) pooling, L2 normalisation.
+Only that pipeline shape is supported; anything else is refused with what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+
+from ..errors import ConfigError, DependencyMissingError
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("torch", "onnx", "onnx-int8")
+# Vectors of backends in one family are interchangeable within one collection; across families not.
+FAMILY = {"torch": "fp32", "onnx": "fp32", "onnx-int8": "int8"}
+EXPORT_VERSION = 1
+_EXPORT_LOCK = threading.Lock()
+
+
+def check_backend(name: str) -> str:
+    if name not in BACKENDS:
+        raise ConfigError(f"Embedder backend {name!r} is unknown: use one of {', '.join(BACKENDS)}.")
+    return name
+
+
+def _pipeline(model_dir: Path) -> tuple[str, int]:
+    """(pooling mode, max_seq_length) of a Transformer -> Pooling [-> Normalize] model folder."""
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text())
+        types = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        pool_dir = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
+        pool = json.loads((model_dir / pool_dir / "config.json").read_text())
+        seq = json.loads((model_dir / "sentence_bert_config.json").read_text()).get("max_seq_length", 512)
+    except (OSError, KeyError, StopIteration, json.JSONDecodeError) as exc:
+        raise ConfigError(
+            f"The embedder at {model_dir} is not a Transformer + Pooling sentence-transformers folder "
+            f"({exc}); use --embedder-backend torch for it."
+        ) from exc
+    if types[:2] != ["Transformer", "Pooling"] or any(t not in ("Transformer", "Pooling", "Normalize") for t in types):
+        raise ConfigError(f"The ONNX backends support Transformer + Pooling (+ Normalize) models; {model_dir} "
+                          f"has {types}. Use --embedder-backend torch.")
+    if pool.get("pooling_mode_mean_tokens"):
+        mode = "mean"
+    elif pool.get("pooling_mode_cls_token"):
+        mode = "cls"
+    else:
+        raise ConfigError(f"The ONNX backends support mean or CLS pooling; {model_dir} uses another. "
+                          "Use --embedder-backend torch.")
+    return mode, int(seq)
+
+
+def _weights_key(model_dir: Path) -> str:
+    """Identifies the weights an export was made from (size and mtime of each weight file)."""
+    h = hashlib.sha1(f"v{EXPORT_VERSION}".encode())
+    for f in sorted(model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin")):
+        st = f.stat()
+        h.update(f"{f.name}:{st.st_size}".encode())
+    return h.hexdigest()[:12]
+
+
+def export_dir(model_dir: Path) -> Path:
+    beside = model_dir / "onnx"
+    if os.access(model_dir, os.W_OK) or os.access(beside, os.W_OK):
+        return beside
+    return Path.home() / ".cache" / "ragmed" / "onnx" / hashlib.sha1(str(model_dir).encode()).hexdigest()[:12]
+
+
+def _export(model_dir: Path, out: Path) -> None:
+    """model.onnx (fp32) and model_qint8.onnx from the local weights, into the folder `out`."""
+    try:
+        import torch
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from transformers import AutoModel
+    except ImportError as exc:  # pragma: no cover
+        raise DependencyMissingError("The ONNX backends need onnx and onnxruntime: run `make setup`.") from exc
+
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    names = ["input_ids", "attention_mask"] + (["token_type_ids"] if model.config.type_vocab_size > 1 else [])
+    dummy = tuple(torch.ones((2, 8), dtype=torch.long) for _ in names)
+    axes = {n: {0: "batch", 1: "tokens"} for n in names}
+    axes["last_hidden_state"] = {0: "batch", 1: "tokens"}
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *args):
+            return self.inner(**dict(zip(names, args))).last_hidden_state
+
+    root = logging.getLogger()
+    level = root.level
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about the model's Python control flow
+        torch.onnx.export(Wrapped(model), dummy, str(out / "model.onnx"), input_names=names,
+                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17,
+                          dynamo=False)
+        root.setLevel(logging.ERROR)  # onnxruntime's "consider pre-processing" advice
+        try:
+            # weights of the matrix multiplies only: the embedding tables stay fp32 (quality)
+            quantize_dynamic(str(out / "model.onnx"), str(out / "model_qint8.onnx"),
+                             weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"])
+        finally:
+            root.setLevel(level)
+
+
+def ensure_export(model_dir: Path) -> Path:
+    """The folder holding this model's ONNX files, exporting them first if needed (once, atomic)."""
+    base = export_dir(model_dir)
+    final = base / _weights_key(model_dir)
+    if (final / "model_qint8.onnx").exists():
+        return final
+    with _EXPORT_LOCK:
+        if (final / "model_qint8.onnx").exists():
+            return final
+        base.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=base))
+        try:
+            log.info("exporting %s to ONNX (once)", model_dir.name)
+            _export(model_dir, tmp)
+            try:
+                os.replace(tmp, final)
+            except OSError:  # another process finished first
+                if not (final / "model_qint8.onnx").exists():
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+class OnnxModel:
+    """The subset of a SentenceTransformer that `Embedder` uses, on ONNX Runtime."""
+
+    def __init__(self, model_dir: Path, backend: str, threads: int = 0):
+        try:
+            import onnxruntime as ort
+            from transformers import AutoTokenizer
+        except ImportError as exc:  # pragma: no cover
+            raise DependencyMissingError("The ONNX backends need onnxruntime: run `make setup`.") from exc
+        self.pooling, self.max_seq_length = _pipeline(model_dir)
+        files = ensure_export(model_dir)
+        self.file = files / ("model_qint8.onnx" if backend == "onnx-int8" else "model.onnx")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(self.file), opts, providers=["CPUExecutionProvider"])
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+        self.dimension = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return self.dimension
+
+    def encode(self, texts: list[str], batch_size: int = 32, **_ignored):
+        import numpy as np
+
+        out = []
+        for i in range(0, len(texts), batch_size):
+            enc = self.tokenizer(texts[i : i + batch_size], padding=True, truncation=True,
+                                 max_length=self.max_seq_length, return_tensors="np")
+            feed = {n: enc[n].astype(np.int64) for n in self.inputs if n in enc}
+            if "token_type_ids" in self.inputs and "token_type_ids" not in feed:
+                feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+            hidden = self.session.run(None, feed)[0]
+            if self.pooling == "mean":
+                mask = feed["attention_mask"][..., None].astype(np.float32)
+                vec = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+            else:
+                vec = hidden[:, 0]
+            vec /= np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12, None)
+            out.append(vec.astype(np.float32))
+        return np.concatenate(out) if out else np.zeros((0, self.dimension), dtype=np.float32)
