@@ -147,7 +147,8 @@ def evidence_vs_budget(rag, ds, gen, n: int) -> tuple[list[dict], int]:
     return out, eligible, statistics.median(naive_tokens)
 
 
-SWEEP = {  # name -> RuntimeOptions overrides (from llama.cpp's defaults as ragmed used them)
+LLAMA_CPP_DEFAULTS = {"n_batch": 512, "n_ubatch": 512, "flash_attn": False, "kv_type": "f16"}  # llama-cpp-python's
+SWEEP = {  # name -> RuntimeOptions overrides of LLAMA_CPP_DEFAULTS
     "default (2 threads, batch 512/512)": {},
     "1 thread": {"threads": 1},
     "n_batch 256 / n_ubatch 256": {"n_batch": 256, "n_ubatch": 256},
@@ -168,13 +169,13 @@ def ttft(gen, messages, max_tokens=1) -> tuple[float, float, int]:
 
 def sweep(path: str, name: str, prompt, reps: int, passages: int | None = None) -> list[dict]:
     """Prompt speed under each setting; `passages` keeps only that many passage tokens (the
-    MedPsy-shape model reads ~25 tokens/s: a 1,500-token prompt per setting would take an hour)."""
+    MedPsy-shape model reads about 35 tokens/s here: 8 settings x 1,500 tokens would take 6 minutes)."""
     from ragmed.generate.llama import LlamaGenerator, RuntimeOptions
     from ragmed.prompt import grounded as prompts
 
     rows = []
     for label, over in SWEEP.items():
-        gen = LlamaGenerator(path, name, n_ctx=4096, prefix_cache=False, runtime=RuntimeOptions(**over))
+        gen = LlamaGenerator(path, name, n_ctx=4096, prefix_cache=False, runtime=RuntimeOptions(**(LLAMA_CPP_DEFAULTS | over)))
         if passages and not rows:
             q = prompt.messages[-1]["content"].rsplit("Question: ", 1)[-1]
             empty = gen.prompt_tokens(prompts.grounded(q, [], gen.prompt_tokens, 4096).messages)
@@ -196,9 +197,9 @@ def conditions(path, name, rag, pairs, warm_pair, budget, tuned) -> dict:
 
     res = {}
     plan = {
-        "naive": dict(compress=False, cache=False, runtime=RuntimeOptions()),
-        "+ compression": dict(compress=True, cache=False, runtime=RuntimeOptions()),
-        "+ prefix cache": dict(compress=False, cache=True, runtime=RuntimeOptions()),
+        "naive": dict(compress=False, cache=False, runtime=RuntimeOptions(**LLAMA_CPP_DEFAULTS)),
+        "+ compression": dict(compress=True, cache=False, runtime=RuntimeOptions(**LLAMA_CPP_DEFAULTS)),
+        "+ prefix cache": dict(compress=False, cache=True, runtime=RuntimeOptions(**LLAMA_CPP_DEFAULTS)),
         "+ tuned settings": dict(compress=False, cache=False, runtime=tuned),
         "all": dict(compress=True, cache=True, runtime=tuned),
     }
@@ -265,7 +266,7 @@ def main() -> None:
         print(f"{name}: settings sweep", file=sys.stderr)
         sw = sweep(path, name, pairs[0][1], 1 if medpsy else args.reps, 500 if medpsy else None)
         best = max(sw, key=lambda r: r["prompt_tok_s"])
-        tuned = RuntimeOptions(**SWEEP[best["setting"]])
+        tuned = RuntimeOptions(**(LLAMA_CPP_DEFAULTS | SWEEP[best["setting"]]))
         print(f"{name}: conditions", file=sys.stderr)
         cond = conditions(path, name, rag, pairs, warm_pair, budget, tuned)
         data["models"][name] = {"sweep": sw, "best_setting": best["setting"], "conditions": cond}

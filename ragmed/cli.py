@@ -308,7 +308,7 @@ def search(query, collection, index_dir, k, mode, docs_, sections, tags, after, 
               help="Check claims with a local NLI or cross-encoder folder (default: the built-in checker).")
 @click.option("--compress-tokens", type=int, default=None, metavar="N",
               help="Prompt compression: give the model only the retrieved sentences that best answer, "
-                   "within N passage tokens (faster first token; default 0 = off, or $RAGMED_COMPRESS_TOKENS).")
+                   "within N passage tokens (faster first token; default 200 or $RAGMED_COMPRESS_TOKENS; 0 = off).")
 @retrieval_options
 @click.option("--json", "as_json", is_flag=True,
               help="Print the answer, abstention, per-claim support, citations and passages as JSON.")

@@ -21,11 +21,11 @@ it is called, and explicit arguments override them. Defaults are chosen for a la
 | max_tokens         | RAGMED_MAX_TOKENS        | 512 (answer budget)                      |
 | reasoning_tokens   | RAGMED_REASONING_TOKENS  | 1024 (thinking budget, then it is closed) |
 | passage_tokens     | RAGMED_PASSAGE_TOKENS    | 1000 (prompt tokens for passages; see README) |
-| compress_tokens    | RAGMED_COMPRESS_TOKENS   | 0 = off; else keep only the passages' best sentences within N passage tokens (prompt/compress.py) |
+| compress_tokens    | RAGMED_COMPRESS_TOKENS   | 200: keep only the passages' best sentences within N passage tokens (prompt/compress.py); 0 = off |
 | preset             | RAGMED_PRESET            | deterministic (or medpsy: the model's)   |
 | temperature        | RAGMED_TEMPERATURE       | the preset's (deterministic: 0, greedy)  |
 | seed               | RAGMED_SEED              | 0                                        |
-| threads            | RAGMED_THREADS           | number of CPUs                           |
+| threads            | RAGMED_THREADS           | physical cores (else number of CPUs)     |
 | n_batch / n_ubatch | RAGMED_N_BATCH / _N_UBATCH | 512 / 512 (llama.cpp prompt batch sizes; README Performance) |
 | flash_attn         | RAGMED_FLASH_ATTN        | 0 (llama.cpp's fused attention on the CPU) |
 | kv_type            | RAGMED_KV_TYPE           | f16 (or q8_0: half the KV-cache memory)  |
@@ -51,7 +51,9 @@ DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 # Chosen by `make bench-embedders` (benchmarks/embedder_backends.py): see README, "Performance".
 DEFAULT_EMBEDDER_BACKEND = "onnx"
 DEFAULT_MODEL = "smollm2-135m"
-DEFAULT_COMPRESS_TOKENS = 0  # prompt compression off; see prompt/compress.py
+# Prompt compression (prompt/compress.py): the smallest passage budget that kept gold evidence in the
+# prompt for >= 95% of BioASQ dev questions (`make bench-ttft`, benchmarks/results/ttft.md).
+DEFAULT_COMPRESS_TOKENS = 200
 # Sampling presets. "deterministic": greedy with a fixed seed (research runs, reproducible).
 # "medpsy": the Qwen3 thinking defaults from the model card (temperature 0.6, top-p 0.95, top-k 20),
 # or the registry's values for the chosen model. Explicit --temperature/--seed override a preset.
@@ -87,7 +89,7 @@ class Settings:
     seed: int = 0
     threads: int = 0  # 0 = all CPUs
     n_batch: int = 512
-    n_ubatch: int = 512
+    n_ubatch: int = 512  # `make bench-ttft`: no setting beat llama.cpp's defaults consistently
     flash_attn: bool = False
     kv_type: str = "f16"
     mlock: bool = False
@@ -176,7 +178,9 @@ class Settings:
 
     @property
     def n_threads(self) -> int:
-        return self.threads or (os.cpu_count() or 1)
+        from .generate.llama import physical_cores
+
+        return self.threads or physical_cores() or os.cpu_count() or 1
 
     def runtime(self):
         """The llama.cpp runtime options (generate/llama.py `RuntimeOptions`) of these settings."""

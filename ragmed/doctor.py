@@ -22,6 +22,8 @@ FILLER = ("The demo clinic records each blood pressure reading with the date, th
 
 
 def _cpu() -> dict[str, Any]:
+    from .generate.llama import physical_cores
+
     info: dict[str, Any] = {"arch": platform.machine(), "logical_cpus": os.cpu_count()}
     try:
         text = Path("/proc/cpuinfo").read_text()
@@ -29,9 +31,8 @@ def _cpu() -> dict[str, Any]:
         return info
     if m := re.search(r"^model name\s*:\s*(.+)$", text, re.M):
         info["model"] = m.group(1).strip()
-    cores = {(p, c) for p, c in re.findall(r"physical id\s*:\s*(\d+).*?core id\s*:\s*(\d+)", text, re.S)}
-    if cores:
-        info["physical_cores"] = len(cores)
+    if cores := physical_cores():
+        info["physical_cores"] = cores
     if m := re.search(r"^flags\s*:\s*(.+)$", text, re.M):
         flags = set(m.group(1).split())
         info["features"] = sorted(f for f in ("avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni",

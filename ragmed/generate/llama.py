@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -61,6 +62,18 @@ class SamplingParams:
     seed: int = 0
 
 
+def physical_cores() -> int | None:
+    """Physical CPU cores (SMT siblings counted once), from /proc/cpuinfo; None where unknown.
+    llama.cpp runs best with one thread per physical core (a sibling thread competes for the same
+    vector units)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    cores = set(re.findall(r"physical id\s*:\s*(\d+).*?core id\s*:\s*(\d+)", text, re.S))
+    return len(cores) or None
+
+
 KV_TYPES = {"f16": 1, "q8_0": 8}  # ggml type ids of the KV-cache types offered (GGML_TYPE_F16, _Q8_0)
 
 
@@ -74,7 +87,7 @@ class RuntimeOptions:
     `kv_type` q8_0 halves the KV cache's memory; `mlock` keeps the weights in RAM.
     """
 
-    threads: int = 0
+    threads: int = 0  # 0: one per physical core (all CPUs where that is unknown)
     n_batch: int = 512
     n_ubatch: int = 512
     flash_attn: bool = False
@@ -82,7 +95,7 @@ class RuntimeOptions:
     mlock: bool = False
 
     def llama_kwargs(self) -> dict:
-        threads = self.threads or (os.cpu_count() or 1)
+        threads = self.threads or physical_cores() or os.cpu_count() or 1
         kv = KV_TYPES[self.kv_type]
         return {"n_threads": threads, "n_threads_batch": threads, "n_batch": self.n_batch,
                 "n_ubatch": min(self.n_ubatch, self.n_batch), "flash_attn": self.flash_attn,
@@ -119,7 +132,7 @@ class LlamaGenerator:
         self.model_id = model_id
         self.n_ctx_requested = n_ctx
         self.runtime = replace(runtime or RuntimeOptions(), threads=threads or (runtime.threads if runtime else 0))
-        self.threads = self.runtime.threads or (os.cpu_count() or 1)
+        self.threads = self.runtime.threads or physical_cores() or os.cpu_count() or 1
         self._llm = None
         self._lock = threading.Lock()
 
