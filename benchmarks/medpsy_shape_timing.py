@@ -195,7 +195,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = "medpsy_shape_timing" + ("_small" if args.small else "")
     cmd = " ".join(["python", "benchmarks/medpsy_shape_timing.py", *sys.argv[1:]])
-    meta = {"shape": cfg, "model_file": q4.name, "model_bytes": q4.stat().st_size, "threads": args.threads,
+    meta = {"shape": SMALL if args.small else QWEN3_1_7B, "model_file": q4.name, "model_bytes": q4.stat().st_size, "threads": args.threads,
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "command": cmd, "rows": rows}
     (RESULTS / f"{name}.json").write_text(json.dumps(meta, indent=1) + "\n")
     lines = ["| passage budget | prompt tokens | TTFT cold s | TTFT prefix-cached s | prompt tok/s | gen tok/s |",
