@@ -74,7 +74,7 @@ def _pipeline(model_dir: Path) -> tuple[str, int]:
 
 
 def _weights_key(model_dir: Path) -> str:
-    """Identifies the weights an export was made from (size and mtime of each weight file)."""
+    """Identifies the weights an export was made from (name and size of each weight file)."""
     h = hashlib.sha1(f"v{EXPORT_VERSION}".encode())
     for f in sorted(model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin")):
         st = f.stat()
@@ -98,6 +98,9 @@ def _export(model_dir: Path, out: Path) -> None:
     except ImportError as exc:  # pragma: no cover
         raise DependencyMissingError("The ONNX backends need onnx and onnxruntime: run `make setup`.") from exc
 
+    from .sentence import _quiet_transformers
+
+    _quiet_transformers()  # no weight-loading progress bar
     model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
     names = ["input_ids", "attention_mask"] + (["token_type_ids"] if model.config.type_vocab_size > 1 else [])
     dummy = tuple(torch.ones((2, 8), dtype=torch.long) for _ in names)
