@@ -152,22 +152,28 @@ def main() -> None:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     data = {"rows": rows, "machine": {"cpus": os.cpu_count(), "cpu": cpu_name(), "platform": platform.platform()},
-            "command": " ".join(["python", "benchmarks/ingest_scaling.py", *sys.argv[1:]])}
+            "command": " ".join(["python", "benchmarks/ingest_scaling.py",
+                                 *[a for a in sys.argv[1:] if not a.startswith("--work")]])}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "ingest_scaling.json").write_text(json.dumps(data, indent=1) + "\n")
-    lines = ["| chunks | how | tokens | time s | chunks/s | index MB | MB per 1k chunks | peak RSS MB | re-run s |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        how = "end to end" if r["mode"] == "full" else (f"store {r['store_seconds']} s measured + embed "
-                                                          f"{r['embed_seconds_computed']} s computed")
-        lines.append(f"| {r['size']:,} | {how} | {r['tokens']:,} | {r['seconds']:.1f} | {r['chunks_per_s']} | "
-                     f"{r['index_mb']} | {1000 * r['index_mb'] / r['chunks']:.1f} | {round(r.get('peak_rss_mb', 0)) or '-'} | "
-                     f"{round(r['reingest_seconds'], 2) if 'reingest_seconds' in r else '-'} |")
-    md = (f"# Ingestion scaling\n\nReal BioASQ text in .txt documents of {PER_DOC} chunks; default embedder backend. "
-          f"Machine: {data['machine']['cpu']}, {data['machine']['cpus']} vCPUs.\n\n" + "\n".join(lines) +
-          f"\n\nRerun: `{data['command']}`\n")
+    md = report(data)
     (RESULTS / "ingest_scaling.md").write_text(md)
     print(md)
+
+
+def report(data: dict) -> str:
+    lines = ["| target | chunks | how | tokens | time s | chunks/s | index MB | MB per 1k chunks | peak RSS MB | re-run s |",
+             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in data["rows"]:
+        how = "end to end" if r["mode"] == "full" else (f"store {r['store_seconds']} s measured + embed "
+                                                          f"{r['embed_seconds_computed']} s computed")
+        lines.append(f"| {r['size']:,} | {r['chunks']:,} | {how} | {r['tokens']:,} | {r['seconds']:.1f} | "
+                     f"{r['chunks_per_s']} | {r['index_mb']} | {1000 * r['index_mb'] / r['chunks']:.1f} | "
+                     f"{round(r.get('peak_rss_mb', 0)) or '-'} | "
+                     f"{round(r['reingest_seconds'], 2) if 'reingest_seconds' in r else '-'} |")
+    return (f"# Ingestion scaling\n\nReal BioASQ text in .txt documents of {PER_DOC} paragraphs (ragmed's chunker "
+            f"makes the chunks); default embedder backend. Machine: {data['machine']['cpu']}, "
+            f"{data['machine']['cpus']} vCPUs.\n\n" + "\n".join(lines) + f"\n\nRerun: `{data['command']}`\n")
 
 
 if __name__ == "__main__":
