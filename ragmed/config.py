@@ -87,7 +87,7 @@ class Settings:
     top_k: int | None = None
     repeat_penalty: float | None = None
     seed: int = 0
-    threads: int = 0  # 0 = all CPUs
+    threads: int = 0  # 0 = one per physical core
     n_batch: int = 512
     n_ubatch: int = 512  # `make bench-ttft`: no setting beat llama.cpp's defaults consistently
     flash_attn: bool = False
@@ -178,9 +178,7 @@ class Settings:
 
     @property
     def n_threads(self) -> int:
-        from .generate.llama import physical_cores
-
-        return self.threads or physical_cores() or os.cpu_count() or 1
+        return self.runtime().n_threads
 
     def runtime(self):
         """The llama.cpp runtime options (generate/llama.py `RuntimeOptions`) of these settings."""

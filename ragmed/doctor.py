@@ -99,7 +99,7 @@ def expected_ttft(rag, prompt_tok_s: float) -> dict[str, Any]:
     fixed = prompts.grounded("What is the follow-up interval?", [], gen.prompt_tokens, gen.n_ctx).messages
     fixed_tokens = gen.prompt_tokens(fixed)
     budget = rag.prompt_budget(fixed)
-    compress = getattr(rag.settings, "compress_tokens", 0)
+    compress = rag.settings.compress_tokens
     if compress:
         budget = min(budget, fixed_tokens + compress)
     return {"prompt_tokens_at_budget": budget, "fixed_prompt_tokens": fixed_tokens,

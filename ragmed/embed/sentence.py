@@ -105,17 +105,16 @@ class Embedder:
         return self._model
 
     def _load(self):
+        _quiet_transformers()
         if self.backend != "torch":
             from .onnx import OnnxModel
 
-            _quiet_transformers()
             log.info("loading embedder %s (%s)", self.id, self.backend)
             return OnnxModel(self.path, self.backend)
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover
             raise DependencyMissingError("sentence-transformers is not installed: run `make setup`.") from exc
-        _quiet_transformers()
         log.info("loading embedder %s", self.id)
         return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
 

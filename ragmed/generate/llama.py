@@ -79,10 +79,10 @@ KV_TYPES = {"f16": 1, "q8_0": 8}  # ggml type ids of the KV-cache types offered 
 
 @dataclass(frozen=True)
 class RuntimeOptions:
-    """llama.cpp context settings that change speed, not answers (greedy output is the same).
+    """llama.cpp context settings chosen for speed (a q8_0 KV cache may also change outputs slightly).
 
     Defaults are chosen by `make bench-ttft` (benchmarks/ttft.py, "settings" table): see the README's
-    performance section. `threads` 0 = one per CPU; `n_batch` tokens are submitted per decode call,
+    performance section. `threads` 0 = one per physical core; `n_batch` tokens are submitted per decode call,
     `n_ubatch` per compute pass; `flash_attn` uses llama.cpp's fused attention kernel on the CPU;
     `kv_type` q8_0 halves the KV cache's memory; `mlock` keeps the weights in RAM.
     """
@@ -94,8 +94,13 @@ class RuntimeOptions:
     kv_type: str = "f16"
     mlock: bool = False
 
+    @property
+    def n_threads(self) -> int:
+        """The thread count used: `threads`, else one per physical core, else one per CPU."""
+        return self.threads or physical_cores() or os.cpu_count() or 1
+
     def llama_kwargs(self) -> dict:
-        threads = self.threads or physical_cores() or os.cpu_count() or 1
+        threads = self.n_threads
         kv = KV_TYPES[self.kv_type]
         return {"n_threads": threads, "n_threads_batch": threads, "n_batch": self.n_batch,
                 "n_ubatch": min(self.n_ubatch, self.n_batch), "flash_attn": self.flash_attn,
@@ -131,8 +136,10 @@ class LlamaGenerator:
         self.model_path = Path(model_path)
         self.model_id = model_id
         self.n_ctx_requested = n_ctx
-        self.runtime = replace(runtime or RuntimeOptions(), threads=threads or (runtime.threads if runtime else 0))
-        self.threads = self.runtime.threads or physical_cores() or os.cpu_count() or 1
+        self.runtime = runtime or RuntimeOptions()
+        if threads:  # the explicit argument wins over the runtime's own
+            self.runtime = replace(self.runtime, threads=threads)
+        self.threads = self.runtime.n_threads
         self._llm = None
         self._lock = threading.Lock()
 
