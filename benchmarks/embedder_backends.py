@@ -1,11 +1,13 @@
 """Embedder backends side by side: throughput vs retrieval quality (chooses the default backend).
 
-    python benchmarks/embedder_backends.py [--reps 3] [--chunks 600] [--skip-quality]
+    python benchmarks/embedder_backends.py [--reps 3] [--chunks 600] [--batch-sizes 4,8,16,32] [--skip-quality]
 
 For each backend of embed/onnx.py (torch, onnx, onnx-int8), in one process:
   throughput  embedding the same real-text chunks of about 200 tokens (consecutive BioASQ snippets
               joined up to ingestion's chunk size), backends alternating, `--reps` repetitions,
-              medians; tokens/s counts the embedder's own tokens
+              medians, at each batch size of `--batch-sizes`; a backend's tokens/s is at its fastest
+              batch size (which `BATCH_SIZE` in embed/sentence.py should name); tokens counted by
+              the embedder's own tokenizer
   agreement   cosine between each backend's vectors and torch's for the same chunks
   quality     `ragmed eval retrieval` on the BioASQ **dev** split (the split defaults are tuned on):
               nDCG@10 of dense and of hybrid (the default mode), each backend with its own index
@@ -26,7 +28,7 @@ import time
 from _common import BIOASQ, EVAL_INDEXES, RESULTS, ROOT, cpu_name, require
 
 from ragmed.embed.onnx import BACKENDS
-from ragmed.embed.sentence import Embedder
+from ragmed.embed.sentence import BATCH_SIZE, Embedder
 from ragmed.eval.beir import load_beir
 from ragmed.eval.retrieval import Run, build_collection, evaluate
 from ragmed.retrieve.hybrid import RetrievalConfig
@@ -52,7 +54,7 @@ def real_chunks(ds, emb: Embedder, n: int, tokens: int = 190) -> list[str]:
 LOAD = """
 import sys, time
 t = time.perf_counter()
-from ragmed.embed.sentence import Embedder
+from ragmed.embed.sentence import BATCH_SIZE, Embedder
 Embedder("all-MiniLM-L6-v2", sys.argv[1]).embed(["warm up"] * 4)
 hwm = [int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM")][0]  # not ru_maxrss: it
 print(time.perf_counter() - t, hwm / 1024)  # keeps the forking parent's peak across exec
@@ -76,6 +78,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--chunks", type=int, default=600)
+    ap.add_argument("--batch-sizes", default="4,8,16,32", help="texts per forward pass to sweep (comma-separated)")
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--quality-from", default=None, metavar="JSON",
                     help="take the quality columns from an earlier results file (re-time throughput only)")
@@ -87,21 +90,32 @@ def main() -> None:
     n_tokens = sum(embs["torch"].count_tokens(chunks))
     for e in embs.values():  # load (and export, once) outside the timings
         e.embed(chunks[:8])
-    times: dict[str, list[float]] = {b: [] for b in BACKENDS}
+    sizes = [int(x) for x in args.batch_sizes.split(",")]
+    times: dict[tuple[str, int], list[float]] = {(b, n): [] for b in BACKENDS for n in sizes}
     vecs = {}
     for rep in range(args.reps):
         for b, e in embs.items():
-            t0 = time.perf_counter()
-            vecs[b] = e.embed(chunks, batch_size=32)
-            times[b].append(time.perf_counter() - t0)
-            print(f"rep {rep + 1} {b}: {times[b][-1]:.1f} s", file=sys.stderr)
+            for n in sizes:
+                t0 = time.perf_counter()
+                v = e.embed(chunks, batch_size=n)
+                times[b, n].append(time.perf_counter() - t0)
+                if n == BATCH_SIZE[b]:
+                    vecs[b] = v
+                print(f"rep {rep + 1} {b} batch {n}: {times[b, n][-1]:.1f} s", file=sys.stderr)
     rows = {}
     for b in BACKENDS:
-        med = statistics.median(times[b])
+        sweep = {n: round(n_tokens / statistics.median(times[b, n])) for n in sizes}
+        best = max(sweep, key=sweep.get)
+        med = statistics.median(times[b, best])
         cos = (vecs[b] * vecs["torch"]).sum(1)
-        rows[b] = {"seconds_median": round(med, 2), "seconds": [round(t, 2) for t in times[b]],
-                   "tokens_per_s": round(n_tokens / med), "speedup_vs_torch": None,
+        rows[b] = {"batch_size_best": best, "batch_size_default": BATCH_SIZE[b],
+                   "tokens_per_s_by_batch": sweep, "seconds_median": round(med, 2),
+                   "seconds": [round(t, 2) for t in times[b, best]],
+                   "tokens_per_s": sweep[best], "speedup_vs_torch": None,
                    "cosine_to_torch_mean": round(float(cos.mean()), 5), "cosine_to_torch_min": round(float(cos.min()), 5)}
+        if best != BATCH_SIZE[b]:
+            print(f"NOTE: {b} is fastest at batch {best}, but BATCH_SIZE (embed/sentence.py) says "
+                  f"{BATCH_SIZE[b]}", file=sys.stderr)
     for b in BACKENDS:
         load_s, rss = load_cost(b, args.reps)
         rows[b]["start_to_first_embedding_s"] = round(load_s, 2)
@@ -111,7 +125,8 @@ def main() -> None:
     if args.quality_from:
         old = json.loads(open(args.quality_from).read())["backends"]
         for b in BACKENDS:
-            rows[b].update({k: v for k, v in old[b].items() if k.startswith(("ndcg10", "recall10", "dev_", "index_build", "eligible"))})
+            rows[b].update({k: v for k, v in old[b].items()
+                            if k.startswith(("ndcg10", "recall10", "dev_", "test_", "index_build", "eligible"))})
     elif not args.skip_quality:
         runs = [Run("dense", "dense", RetrievalConfig()), Run("hybrid", "hybrid", RetrievalConfig())]
         for b, e in embs.items():
@@ -123,6 +138,10 @@ def main() -> None:
                 rows[b][f"ndcg10_{r.run}"] = round(r.ndcg10, 4)
                 rows[b][f"recall10_{r.run}"] = round(r.recall10, 4)
             rows[b]["dev_queries"] = ev.queries
+            test = evaluate(ds, index, e, split="test", runs=runs)  # reported only, never used to choose
+            for r in test.results:
+                rows[b][f"test_ndcg10_{r.run}"] = round(r.ndcg10, 4)
+            rows[b]["test_queries"] = test.queries
             rows[b]["index_build_s"] = round(built, 1)
             print(f"{b}: {rows[b]}", file=sys.stderr)
         for b in BACKENDS:
@@ -142,18 +161,29 @@ def main() -> None:
             "quality_from_earlier_run": bool(args.quality_from)}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "embedder_backends.json").write_text(json.dumps(data, indent=1) + "\n")
+    sweep_lines = ["| backend | " + " | ".join(f"batch {n}" for n in sizes) + " |",
+                   "|---|" + "---:|" * len(sizes)]
+    for b, r in rows.items():
+        sweep_lines.append(f"| {b} | " + " | ".join(
+            (f"**{r['tokens_per_s_by_batch'][n]:,}**" if n == r["batch_size_best"] else f"{r['tokens_per_s_by_batch'][n]:,}")
+            for n in sizes) + " |")
     lines = ["| backend | tokens/s | vs torch | start to first embedding s | peak RSS MB | cosine to torch (mean / min) | "
-             "dev nDCG@10 dense | dev nDCG@10 hybrid | drop (points) |", "|---|---:|---:|---:|---:|---|---:|---:|---:|"]
+             "dev nDCG@10 dense | dev nDCG@10 hybrid | drop (points) | test nDCG@10 dense | test nDCG@10 hybrid |",
+             "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
     for b, r in rows.items():
         lines.append(f"| {b} | {r['tokens_per_s']:,} | {r['speedup_vs_torch']}x | {r['start_to_first_embedding_s']} | "
                      f"{r['start_peak_rss_mb']} | {r['cosine_to_torch_mean']} / "
                      f"{r['cosine_to_torch_min']} | {r.get('ndcg10_dense', '-')} | {r.get('ndcg10_hybrid', '-')} | "
-                     f"{r.get('ndcg10_drop_points', '-')} |")
+                     f"{r.get('ndcg10_drop_points', '-')} | {r.get('test_ndcg10_dense', '-')} | "
+                     f"{r.get('test_ndcg10_hybrid', '-')} |")
     md = (f"# Embedder backends (all-MiniLM-L6-v2)\n\n{len(chunks)} real-text chunks, {n_tokens:,} tokens, "
           f"{args.reps} alternating repetitions (medians); quality on the BioASQ dev split "
           f"({rows['torch'].get('dev_queries', '-')} queries). Machine: {data['machine']['cpu']}, "
-          f"{data['machine']['cpus']} vCPUs.\n\n" + "\n".join(lines) +
+          f"{data['machine']['cpus']} vCPUs. Each backend at its fastest batch size:\n\n" + "\n".join(lines) +
+          "\n\nTokens/s by batch size (texts per forward pass; bold: fastest):\n\n" + "\n".join(sweep_lines) +
           f"\n\nDefault chosen: **{choice}** ({data['rule']})."
+          + f"\n\nThe test split ({rows['torch'].get('test_queries', '-')} queries) is reported only; the choice "
+            "uses the dev split."
           + ("\n\nThroughput and start-up re-timed on a quiet machine (`--quality-from` the full run's "
              "results); the quality columns are that run's." if args.quality_from else "")
           + f"\n\nRerun: `{data['command']}`\n")

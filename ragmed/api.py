@@ -81,8 +81,10 @@ class RagMed:
                     name = manifest.build["embedder"] if manifest else self.settings.embedder
                 if not backend:  # the collection's own backend; indexes made before backends: torch
                     backend = manifest.build.get("embedder_backend", "torch") if manifest else DEFAULT_EMBEDDER_BACKEND
-                elif manifest:  # queries embedded by another family would not match the index
-                    manifest.check_build({**manifest.build, "embedder_backend": backend})
+            if manifest := self.index.manifest():  # queries embedded by another family would not match
+                from .embed.onnx import FAMILY
+
+                manifest.check_build({**manifest.build, "embedder_backend": backend, "embedder_family": FAMILY[backend]})
             self._embedder = Embedder(name, backend)
         return self._embedder
 

@@ -94,7 +94,7 @@ class Settings:
     kv_type: str = "f16"
     mlock: bool = False
     chunk_tokens: int = 200
-    embed_batch_size: int = 32
+    embed_batch_size: int | None = None  # None: the embedder backend's measured best
     abstain: bool = True
     verifier: str = ""
     log_content: bool = False

@@ -103,3 +103,34 @@ def test_onnx_refuses_a_folder_it_cannot_mirror(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(ConfigError, match="--embedder-backend torch"):
         OnnxModel(tmp_path, "onnx")
+
+
+def test_export_is_fused_and_recorded():
+    """The fp32 graph is ONNX Runtime's fused one (one Attention kernel per layer), kept because its
+    vectors equal the plain export's (test_onnx_fp32_equals_torch checks them against torch)."""
+    import onnx
+
+    folder = ensure_export(Embedder("all-MiniLM-L6-v2", "onnx").path)
+    assert json.loads((folder / "export.json").read_text())["fused"] is True
+    ops = [n.op_type for n in onnx.load(str(folder / "model.onnx"), load_external_data=False).graph.node]
+    assert ops.count("Attention") == 6 and "SkipLayerNormalization" in ops
+
+
+def test_batch_size_does_not_change_vectors():
+    emb = Embedder("all-MiniLM-L6-v2", "onnx")
+    texts = TEXTS * 3  # mixed lengths: padding differs with the batch size
+    a, b, c = emb.embed(texts, batch_size=1), emb.embed(texts), emb.embed(texts, batch_size=32)
+    assert (a * b).sum(1).min() > 0.99999 and (a * c).sum(1).min() > 0.99999
+
+
+def test_collection_of_an_older_int8_scheme_is_refused(tmp_path):
+    rag = RagMed(collection="old8", index_dir=tmp_path, embedder_backend="onnx-int8")
+    assert rag.ingest([SAMPLE_PDF]).ok
+    path = tmp_path / "collections" / "old8" / "manifest.json"
+    data = json.loads(path.read_text())
+    del data["build"]["embedder_family"]  # as written before families were recorded (int8 v1)
+    path.write_text(json.dumps(data))
+    with pytest.raises(IndexMismatchError, match="vectors 'int8'.*not interchangeable"):
+        RagMed(collection="old8", index_dir=tmp_path).search("follow-up")
+    with pytest.raises(IndexMismatchError, match="--rebuild"):
+        RagMed(collection="old8", index_dir=tmp_path).ingest([SAMPLE_PDF])

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .. import __version__
+from ..embed.onnx import EXPORT_VERSION, FAMILY
 from ..retrieve.hybrid import MODES, RetrievalConfig, Retriever
 from ..retrieve.lexical import LexicalIndex
 from ..store.chroma import Index
@@ -81,13 +82,15 @@ class RetrievalEval:
 
 def collection_name(ds: BeirDataset, embedder_id: str, backend: str = "torch") -> str:
     ident = embedder_id if backend == "torch" else f"{embedder_id}|{backend}"
+    if backend != "torch":  # a new export (or quantisation scheme) gets a collection of its own
+        ident += f"|{FAMILY[backend]}|export{EXPORT_VERSION}"
     key = hashlib.sha1(f"{ds.sha256['corpus.jsonl']}|{ident}".encode()).hexdigest()[:10]
     safe = "".join(c if c.isalnum() else "-" for c in ds.name.lower()).strip("-")[:40] or "beir"
     return f"beir-{safe}-{key}"
 
 
 def build_collection(ds: BeirDataset, index_dir: Path, embedder, progress: bool = False,
-                     batch_size: int = 64, name: str | None = None) -> Index:
+                     batch_size: int | None = None, name: str | None = None) -> Index:
     """The corpus as a collection (reused when it already exists for this corpus and embedder).
     `name`: the collection's name (default: derived from the corpus and embedder)."""
     backend = getattr(embedder, "backend", "torch")
@@ -102,6 +105,7 @@ def build_collection(ds: BeirDataset, index_dir: Path, embedder, progress: bool 
         lexical = LexicalIndex(index.dir)
         lexical.drop()
         build = {"ragmed_version": __version__, "embedder": embedder.id, "embedder_backend": backend,
+                 "embedder_family": FAMILY[backend],
                  "dimension": embedder.dimension, "distance": "cosine", "chunker": {"version": "beir-passages"}}
         manifest = Manifest(index.manifest_path, index.name, build)
         manifest.pending["beir"] = {"op": "write", "sha256": sha, "source": key}

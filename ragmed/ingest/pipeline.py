@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .. import __version__
+from ..embed.onnx import FAMILY
 from ..errors import DiskFullError, DocumentError
 from ..failpoints import failpoint
 from ..retrieve.lexical import LexicalIndex
@@ -78,7 +79,7 @@ class Ingestor:
 
     REBUILD_EVERY_S = 300.0  # during long runs, refresh the on-disk BM25 index this often
 
-    def __init__(self, index: Index, embedder, chunk_tokens: int, batch_size: int = 32):
+    def __init__(self, index: Index, embedder, chunk_tokens: int, batch_size: int | None = None):
         self.index = index
         self.lexical = LexicalIndex(index.dir)
         self.embedder = embedder
@@ -98,6 +99,7 @@ class Ingestor:
             "ragmed_version": __version__,
             "embedder": self.embedder.id,
             "embedder_backend": getattr(self.embedder, "backend", "torch"),
+            "embedder_family": FAMILY[getattr(self.embedder, "backend", "torch")],
             "dimension": self.embedder.dimension,
             "distance": "cosine",
             "chunker": {"version": CHUNKER_VERSION, "max_tokens": self.chunk_tokens},

@@ -166,13 +166,14 @@ class Manifest:
             problems.append(f"embedder {mine.get('embedder')!r} (requested {theirs.get('embedder')!r})")
         elif mine.get("dimension") != theirs.get("dimension"):
             problems.append(f"dimension {mine.get('dimension')} (requested {theirs.get('dimension')})")
-        else:  # torch and onnx give the same vectors; int8 quantised ones are a family of their own
-            from ..embed.onnx import FAMILY
+        else:  # torch and onnx give the same vectors; each int8 scheme is a family of its own
+            from ..embed.onnx import vector_family
 
-            b_mine, b_theirs = mine.get("embedder_backend", "torch"), theirs.get("embedder_backend", "torch")
-            if FAMILY.get(b_mine) != FAMILY.get(b_theirs):
-                problems.append(f"embedder backend {b_mine!r} (requested {b_theirs!r}; their vectors "
-                                "are not interchangeable)")
+            f_mine, f_theirs = vector_family(mine), vector_family(theirs)
+            if f_mine != f_theirs:
+                problems.append(
+                    f"embedder backend {mine.get('embedder_backend', 'torch')!r}, vectors {f_mine!r} (requested "
+                    f"{theirs.get('embedder_backend', 'torch')!r}, vectors {f_theirs!r}; not interchangeable)")
         if mine.get("chunker") != theirs.get("chunker") and theirs.get("chunker") is not None:
             problems.append(f"chunker settings {mine.get('chunker')} (requested {theirs.get('chunker')})")
         if problems:
