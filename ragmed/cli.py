@@ -15,6 +15,9 @@ from pathlib import Path
 
 import click
 
+from .config import DEFAULT_EMBEDDER_BACKEND
+from .embed.onnx import BACKENDS
+
 
 def _env_defaults() -> None:
     # numpy's BLAS and torch fight over the few cores of a laptop; one BLAS thread is faster here.
@@ -98,8 +101,8 @@ def cli(verbose: int) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @collection_options
 @click.option("--embedder", default=None, help="Embedder name or model folder (new collections only).")
-@click.option("--embedder-backend", type=click.Choice(["torch", "onnx", "onnx-int8"]), default=None,
-              help="How the embedder runs (new collections; default onnx, see README Performance).")
+@click.option("--embedder-backend", type=click.Choice(BACKENDS), default=None,
+              help=f"How the embedder runs (new collections; default {DEFAULT_EMBEDDER_BACKEND}, see README Performance).")
 @click.option("--chunk-tokens", type=int, default=None, help="Chunk size in embedder tokens (default 200).")
 @click.option("--prune", is_flag=True, help="Also remove documents whose files no longer exist.")
 @click.option("--rebuild", is_flag=True, help="Drop the collection and index everything again.")
@@ -616,8 +619,8 @@ def _cache_dir() -> Path:
 @click.option("--limit", type=int, default=None, help="Only the first N queries of the split.")
 @click.option("--reranker", default=None, metavar="DIR", help="Rerank with a local cross-encoder folder.")
 @click.option("--embedder", default=None, help="Embedder name or folder (default: bundled MiniLM).")
-@click.option("--embedder-backend", type=click.Choice(["torch", "onnx", "onnx-int8"]), default=None,
-              help="How the embedder runs (default onnx, see README Performance).")
+@click.option("--embedder-backend", type=click.Choice(BACKENDS), default=None,
+              help=f"How the embedder runs (default {DEFAULT_EMBEDDER_BACKEND}, see README Performance).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write per_query_<split>.jsonl and summary_<split>.{json,md} here.")
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -26,9 +26,10 @@ _ALIASES = {
     "minilm": "all-MiniLM-L6-v2",
 }
 
-# Texts per forward pass, by backend (`make bench-embedders` sweeps it). Small batches are faster on
-# ONNX Runtime here: a batch's activations stay in the CPU cache.
-BATCH_SIZE = {"torch": 32, "onnx": 8, "onnx-int8": 8}
+# Texts per forward pass, by backend: the fastest of 4/8/16/32 in `make bench-embedders`
+# (benchmarks/results/embedder_backends.md). Small batches were faster on every backend there (batch 32:
+# 20% slower on torch, 14% on onnx), plausibly because a batch's activations then stay in the CPU cache.
+BATCH_SIZE = {"torch": 4, "onnx": 4, "onnx-int8": 8}
 
 _LOADED: dict[str, object] = {}
 _LOCK = threading.Lock()
