@@ -24,7 +24,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama bench-peer bench-embedders bench-ttft bench-scaling clean-venv help
+.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -73,7 +73,7 @@ browser:
 clean-venv:
 	rm -rf $(VENV)
 
-bench: bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama bench-peer bench-embedders bench-ttft bench-scaling
+bench: bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling
 
 bench-ingest: setup
 	$(PY) benchmarks/ingest_guidelines.py
@@ -105,6 +105,10 @@ bench-peer: setup
 	$(PY) benchmarks/ingest_peer.py
 
 # Embedder backends (torch, onnx, onnx-int8): throughput vs BioASQ dev nDCG@10; picks the default (~15 min).
+# Where ingestion's time goes, stage by stage, against the embedding-only floor (~4 min).
+bench-stages: setup
+	$(PY) benchmarks/ingest_stages.py
+
 bench-embedders: setup
 	$(PY) benchmarks/embedder_backends.py
 
