@@ -159,8 +159,8 @@ def _export(model_dir: Path, out: Path) -> None:
                 os.replace(plain, final)
             (out / "export.json").write_text(json.dumps({"version": EXPORT_VERSION, "fused": fused}))
             # every op ONNX Runtime quantises dynamically (matrix multiplies, the fused attention, the
-            # embedding tables), weights per channel: the fastest scheme within the quality rule
-            # (benchmarks/results/embedder_backends.md; matrix multiplies alone: 22% slower)
+            # embedding tables), weights per channel: the fastest int8 scheme; its speed and its
+            # quality cost are in benchmarks/results/embedder_backends.md
             quantize_dynamic(str(final), str(out / "model_qint8.onnx"), weight_type=QuantType.QInt8,
                              per_channel=True, extra_options={"DefaultTensorType": 1})  # FLOAT: fused ops' outputs
         finally:
