@@ -75,13 +75,13 @@ class RagMed:
             from .config import DEFAULT_EMBEDDER_BACKEND
 
             name, backend = self._explicit_embedder, self.settings.embedder_backend
+            manifest = self.index.manifest()
             if name is None or not backend:
-                manifest = self.index.manifest()
                 if name is None:
                     name = manifest.build["embedder"] if manifest else self.settings.embedder
                 if not backend:  # the collection's own backend; indexes made before backends: torch
                     backend = manifest.build.get("embedder_backend", "torch") if manifest else DEFAULT_EMBEDDER_BACKEND
-            if manifest := self.index.manifest():  # queries embedded by another family would not match
+            if manifest:  # queries embedded by another family would not match the index
                 from .embed.onnx import FAMILY
 
                 manifest.check_build({**manifest.build, "embedder_backend": backend, "embedder_family": FAMILY[backend]})

@@ -111,8 +111,8 @@ def _export(model_dir: Path, out: Path) -> None:
     """model.onnx (fp32) and model_qint8.onnx from the local weights, into the folder `out`.
 
     The export is traced with eager attention, so that ONNX Runtime's transformer optimizer can fuse
-    each layer's attention, LayerNorm and GELU into single kernels (about 1.2x faster on CPU, the same
-    vectors). The fused graph is kept only if its vectors equal the unfused ones on probe sentences;
+    each layer's attention, LayerNorm and GELU into single kernels (faster on CPU, the same vectors;
+    `make bench-embedders` measures the backend). The fused graph is kept only if its vectors equal the unfused ones on probe sentences;
     otherwise the plain export is used.
     """
     try:
