@@ -104,11 +104,12 @@ bench-fuzz: setup
 bench-peer: setup
 	$(PY) benchmarks/ingest_peer.py
 
-# Embedder backends (torch, onnx, onnx-int8): throughput vs BioASQ dev nDCG@10; picks the default (~15 min).
 # Where ingestion's time goes, stage by stage, against the embedding-only floor (~4 min).
 bench-stages: setup
 	$(PY) benchmarks/ingest_stages.py
 
+# Embedder backends (torch, onnx, onnx-int8) x batch sizes: throughput vs BioASQ dev nDCG@10; picks the
+# default (~35 min; indexes of new exports are built once and cached).
 bench-embedders: setup
 	$(PY) benchmarks/embedder_backends.py
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -62,6 +63,7 @@ class SamplingParams:
     seed: int = 0
 
 
+@functools.cache  # /proc/cpuinfo is read once per process, not per generator or settings lookup
 def physical_cores() -> int | None:
     """Physical CPU cores (SMT siblings counted once), from /proc/cpuinfo; None where unknown.
     llama.cpp runs best with one thread per physical core (a sibling thread competes for the same
