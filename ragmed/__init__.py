@@ -12,7 +12,7 @@ Importing ragmed is cheap: models, Chroma and llama.cpp load lazily on first use
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .version import __version__
 
 from .config import Settings
 from .errors import (

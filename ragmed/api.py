@@ -12,14 +12,13 @@ RagMed objects of the process.
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .config import Settings
 from .errors import InputError
-from .types import Abstention, Answer, Compression, DocumentInfo, DocumentReport, IngestReport, Passage, Timings, Usage
+from .pipeline import NOT_COVERED, WITHHELD, AnswerPipeline, AskEvent  # noqa: F401 (re-exported)
+from .types import Answer, Compression, DocumentInfo, DocumentReport, IngestReport, Passage
 
 if TYPE_CHECKING:  # pragma: no cover
     from .retrieve.filters import SearchFilter
@@ -27,19 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 4000
-NOT_COVERED = "The indexed documents do not cover this question."
-WITHHELD = ("ragmed withheld the model's answer: none of its statements is supported by the passages "
-            "it cites.")
-ANSWER_RESERVE = 64  # prompt tokens kept free beyond max_tokens, for the template's own tokens
-
-
-@dataclass(frozen=True)
-class AskEvent:
-    """One event of `RagMed.ask_stream`: kind is "reasoning", "answer" or "final"."""
-
-    kind: str
-    text: str = ""
-    answer: Answer | None = None
 
 
 class RagMed:
@@ -65,6 +51,7 @@ class RagMed:
         self._generator = None
         self._retriever = None
         self._checker = None
+        self.pipeline = AnswerPipeline(self)
 
     # -- components (lazy) -----------------------------------------------------------------
     @property
@@ -185,31 +172,7 @@ class RagMed:
     ) -> Answer:
         """Evidence mode: no model; the `limit` retrieved sentences that best answer the question,
         each cited ([n] = the passage's number). Instant, and always grounded."""
-        from .ground.citations import resolve
-        from .ground.evidence import best_sentences
-
-        question = self._check_question(question)
-        t0 = time.perf_counter()
-        from .prompt.safety import neutralise_all
-
-        passages = self.search(question, k or self.settings.k, filter=filter, dedup=self.settings.dedup)
-        decision = self.answerability(question, passages, filter=filter)
-        passages, notices = neutralise_all(passages)
-        timings = Timings(retrieve_s=time.perf_counter() - t0)
-        found = best_sentences(question, passages, self.embedder, limit=limit)
-        text = "\n".join(f"{e.text} [{e.n}]" for e in found)
-        citations, invalid = resolve(text, passages)
-        citations = self._with_currency(citations)
-        abstention = None
-        if self.settings.abstain and not decision.answerable:
-            abstention = self._gate_abstention(decision)
-            text = f"{NOT_COVERED} The nearest sentences are:\n{text}" if text else NOT_COVERED
-        timings.total_s = time.perf_counter() - t0
-        return Answer(question=question, answer=text, reasoning="", grounded=True, citations=citations,
-                      passages=passages, invalid_citations=invalid, model="evidence (no generation)",
-                      usage=Usage(0, 0, len(passages), 0), timings=timings, evidence=found,
-                      abstained=abstention is not None, abstention=abstention, gate_score=decision.score,
-                      notices=notices)
+        return self.pipeline.evidence_answer(self._check_question(question), k, filter, limit)
 
     # -- abstention ------------------------------------------------------------------------------
     @property
@@ -255,18 +218,13 @@ class RagMed:
         return cal
 
     @staticmethod
-    def _gate_abstention(decision) -> Abstention:
-        return Abstention("gate", "the retrieved passages do not match the question well enough "
-                          f"(answerability {decision.score:.2f} < threshold {decision.threshold:.2f})",
-                          decision.score, decision.threshold)
-
-    @staticmethod
-    def _nearest(passages: list[Passage]) -> str:
+    def nearest(passages: list[Passage]) -> str:
+        """One line per passage: its number, document, page and section."""
         from .prompt.grounded import describe
 
         return "\n".join(f"[{n}] {describe(p)}" for n, p in enumerate(passages, 1))
 
-    def _with_currency(self, citations: list) -> list:
+    def with_currency(self, citations: list) -> list:
         """Add each cited document's date and version (from the manifest) to its citations."""
         from dataclasses import replace
 
@@ -282,13 +240,10 @@ class RagMed:
         return out
 
     def prompt_budget(self, messages_without_passages: list[dict[str, str]]) -> int:
-        """Prompt tokens a grounded prompt may use: the model's context minus room for the answer
-        (and the thinking budget of reasoning models), and at most `passage_tokens` for passages
-        (time to first token grows about linearly with them)."""
-        s, gen = self.settings, self.generator
-        reserve = s.max_tokens + (s.reasoning_tokens if gen.chat_style == "chatml" else 0)
-        budget = gen.n_ctx - min(reserve, gen.n_ctx // 2) - ANSWER_RESERVE
-        return min(budget, gen.prompt_tokens(messages_without_passages) + s.passage_tokens)
+        """Prompt tokens a grounded prompt may use: the context budget (`AnswerPipeline.context_budget`),
+        and at most `passage_tokens` for passages beyond `messages_without_passages`."""
+        return min(self.pipeline.context_budget(),
+                   self.generator.prompt_tokens(messages_without_passages) + self.settings.passage_tokens)
 
     def compress(self, question: str, passages: list[Passage], budget: int | None = None) -> Compression:
         """Prompt compression (prompt/compress.py): the sentences of `passages` that best answer the
@@ -317,39 +272,10 @@ class RagMed:
         return question
 
     def ask_stream(self, question: str, **kwargs) -> Iterator[AskEvent]:
-        """`ask`, as events while the model writes: ("reasoning", text), ("answer", text), then one
-        ("final", answer=Answer) with the citations. Takes the same arguments as `ask`."""
-        import queue
-        import threading
-
-        from .generate.thinking import StreamSplitter
-
-        events: queue.Queue = queue.Queue()
-        splitter = StreamSplitter()
-        result: dict = {}
-
-        def on_text(piece: str) -> None:
-            for kind, text in splitter.feed(piece):
-                events.put(AskEvent(kind, text))
-
-        def work() -> None:
-            try:
-                result["answer"] = self.ask(question, on_text=on_text, **kwargs)
-            except BaseException as exc:  # re-raised in the caller's thread
-                result["error"] = exc
-            finally:
-                events.put(None)
-
-        worker = threading.Thread(target=work, name="ragmed-ask", daemon=True)
-        worker.start()
-        while (event := events.get()) is not None:
-            yield event
-        worker.join()
-        for kind, text in splitter.flush():
-            yield AskEvent(kind, text)
-        if "error" in result:
-            raise result["error"]
-        yield AskEvent("final", answer=result["answer"])
+        """`ask`, as events while the model writes (see `AskEvent`): "evidence" first, then
+        "reasoning" pieces and checked sentences ("answer": supported; "flagged": not supported,
+        with the reason), then one "final" with the `Answer`. Takes the same arguments as `ask`."""
+        return self.pipeline.stream(self._check_question(question), **kwargs)
 
     def ask(
         self,
@@ -359,78 +285,17 @@ class RagMed:
         on_text: Callable[[str], None] | None = None,
         filter: "SearchFilter | None" = None,
     ) -> Answer:
-        """Answer a question; grounded in retrieved passages unless `grounded=False`."""
-        from .generate.thinking import split_reasoning
-        from .ground.citations import resolve
-        from .prompt import grounded as prompts
+        """Answer a question; grounded in retrieved passages unless `grounded=False`.
 
-        question = self._check_question(question)
-        s = self.settings
-        timings = Timings()
-        t0 = time.perf_counter()
-        from .prompt.safety import neutralise_all
+        Grounded answers show only sentences that the checks find supported by the passages they
+        cite (pipeline.py); `on_text` receives the model's raw text (reasoning included) as it is
+        written, for callers that handle unchecked text themselves."""
+        return self.pipeline.ask(self._check_question(question), k=k, grounded=grounded, filter=filter,
+                                 on_text=on_text)
 
-        retrieved: list[Passage] = []
-        decision, notices = None, []
-        if grounded:
-            retrieved = self.search(question, k or s.k, filter=filter, dedup=s.dedup)
-            decision = self.answerability(question, retrieved, filter=filter)
-            retrieved, notices = neutralise_all(retrieved)  # document text is data (prompt/safety.py)
-        timings.retrieve_s = time.perf_counter() - t0
-        if decision is not None and s.abstain and not decision.answerable:
-            text = f"{NOT_COVERED} Nearest sources:\n{self._nearest(retrieved)}" if retrieved else NOT_COVERED
-            timings.total_s = time.perf_counter() - t0
-            return Answer(question=question, answer=text, reasoning="", grounded=True, citations=[],
-                          passages=retrieved, model="", timings=timings, abstained=True,
-                          abstention=self._gate_abstention(decision), gate_score=decision.score,
-                          notices=notices)
+    def check(self, text: str, passages: "Iterable[Passage | str]"):
+        """Check any text's sentences against passages (`Passage` objects or plain strings, cited as
+        [1], [2], ... in that order): a `Verification` with each claim's verdict and reason."""
+        from .ground.verify import check_text
 
-        gen = self.generator
-        thinking = gen.chat_style == "chatml"  # Qwen3 / MedPsy
-        compression = None
-        if grounded:
-            if s.compress_tokens:  # only the sentences that bear on the question (prompt/compress.py)
-                t1 = time.perf_counter()
-                compression = self.compress(question, retrieved)
-                retrieved = compression.passages
-                timings.compress_s = time.perf_counter() - t1
-            empty = prompts.grounded(question, [], gen.prompt_tokens, gen.n_ctx).messages
-            prompt = prompts.grounded(question, retrieved, gen.prompt_tokens, self.prompt_budget(empty))
-        else:
-            prompt = prompts.ungrounded(question)
-        params = self.sampling_params()
-        out = gen.generate(prompt.messages, params, on_text=on_text,
-                           reasoning_tokens=s.reasoning_tokens if thinking else None)
-        split = split_reasoning(out.text)
-        text, claims, support, abstention, model_answer = split.answer, [], None, None, ""
-        citations, invalid = [], []
-        if grounded:
-            from .ground.verify import verify
-
-            checked = verify(split.answer, prompt.passages, self.checker)
-            text, claims, support, invalid = checked.answer, checked.claims, checked.support, checked.removed
-            citations, _ = resolve(text, prompt.passages)
-            citations = self._with_currency(citations)
-            if prompts.says_not_found(text) and not support.supported:
-                abstention = Abstention("model", "the model found no answer in the passages")
-            elif s.abstain and split.closed and support.claims and not support.supported:
-                abstention = Abstention("verification", "no statement of the answer is supported by the passages it cites")
-                model_answer = text
-                text = f"{WITHHELD} Read the sources it was given:\n{self._nearest(prompt.passages)}"
-        timings.prompt_s = out.prompt_s
-        timings.first_token_s = out.first_token_s
-        timings.generate_s = out.total_s
-        timings.total_s = time.perf_counter() - t0
-        if s.log_content:
-            log.info("question=%r answer=%r", question, split.answer)
-        return Answer(
-            question=question, answer=text, reasoning=split.reasoning, grounded=grounded,
-            citations=citations, passages=prompt.passages, invalid_citations=invalid,
-            reasoning_closed=split.closed, reasoning_truncated=out.reasoning_truncated,
-            finish_reason=out.finish_reason, model=gen.model_id,
-            usage=Usage(out.prompt_tokens, out.completion_tokens, len(prompt.passages), prompt.dropped,
-                        out.reasoning_tokens),
-            timings=timings, claims=claims, support=support, abstained=abstention is not None,
-            abstention=abstention, model_answer=model_answer, notices=notices,
-            gate_score=decision.score if decision is not None else None, compression=compression,
-        )
+        return check_text(text, list(passages), self.checker)

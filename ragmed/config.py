@@ -39,7 +39,9 @@ it is called, and explicit arguments override them. Defaults are chosen for a la
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -140,8 +142,6 @@ class Settings:
         if self.n_batch < 1 or self.n_ubatch < 1:
             raise ConfigError("n_batch and n_ubatch must be at least 1.")
         if self.embedder_backend:
-            from .embed.onnx import check_backend
-
             check_backend(self.embedder_backend)
         if self.preset not in PRESETS:
             raise ConfigError(f"Preset {self.preset!r} is unknown: use one of {', '.join(PRESETS)}.")
@@ -181,9 +181,7 @@ class Settings:
         return self.runtime().n_threads
 
     def runtime(self):
-        """The llama.cpp runtime options (generate/llama.py `RuntimeOptions`) of these settings."""
-        from .generate.llama import RuntimeOptions
-
+        """The llama.cpp runtime options (`RuntimeOptions`, below) of these settings."""
         return RuntimeOptions(threads=self.threads, n_batch=self.n_batch, n_ubatch=self.n_ubatch,
                               flash_attn=self.flash_attn, kv_type=self.kv_type, mlock=self.mlock)
 
@@ -228,3 +226,61 @@ def _coerce(name: str, raw: str, typ: Any) -> Any:
     except ValueError as exc:
         raise ConfigError(f"RAGMED_{name.upper()}={raw!r} is not a valid {t}.") from exc
     return raw
+
+
+# -- llama.cpp runtime options and embedder backends: settings, read by generate/ and embed/ ----------
+
+@functools.cache  # /proc/cpuinfo is read once per process, not per generator or settings lookup
+def physical_cores() -> int | None:
+    """Physical CPU cores (SMT siblings counted once), from /proc/cpuinfo; None where unknown.
+    llama.cpp runs best with one thread per physical core (a sibling thread competes for the same
+    vector units)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    cores = set(re.findall(r"physical id\s*:\s*(\d+).*?core id\s*:\s*(\d+)", text, re.S))
+    return len(cores) or None
+
+
+KV_TYPES = {"f16": 1, "q8_0": 8}  # ggml type ids of the KV-cache types offered (GGML_TYPE_F16, _Q8_0)
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """llama.cpp context settings chosen for speed (a q8_0 KV cache may also change outputs slightly).
+
+    Defaults are chosen by `make bench-ttft` (benchmarks/ttft.py, "settings" table): see the README's
+    performance section. `threads` 0 = one per physical core; `n_batch` tokens are submitted per decode call,
+    `n_ubatch` per compute pass; `flash_attn` uses llama.cpp's fused attention kernel on the CPU;
+    `kv_type` q8_0 halves the KV cache's memory; `mlock` keeps the weights in RAM.
+    """
+
+    threads: int = 0  # 0: one per physical core (all CPUs where that is unknown)
+    n_batch: int = 512
+    n_ubatch: int = 512
+    flash_attn: bool = False
+    kv_type: str = "f16"
+    mlock: bool = False
+
+    @property
+    def n_threads(self) -> int:
+        """The thread count used: `threads`, else one per physical core, else one per CPU."""
+        return self.threads or physical_cores() or os.cpu_count() or 1
+
+    def llama_kwargs(self) -> dict:
+        threads = self.n_threads
+        kv = KV_TYPES[self.kv_type]
+        return {"n_threads": threads, "n_threads_batch": threads, "n_batch": self.n_batch,
+                "n_ubatch": min(self.n_ubatch, self.n_batch), "flash_attn": self.flash_attn,
+                "type_k": kv, "type_v": kv, "use_mlock": self.mlock}
+
+
+EMBEDDER_BACKENDS = ("torch", "onnx", "onnx-int8")  # embed/onnx.py implements the ONNX ones
+
+
+def check_backend(name: str) -> str:
+    """`name` if it is an embedder backend ragmed has; else a ConfigError naming them."""
+    if name not in EMBEDDER_BACKENDS:
+        raise ConfigError(f"Embedder backend {name!r} is unknown: use one of {', '.join(EMBEDDER_BACKENDS)}.")
+    return name

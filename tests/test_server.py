@@ -154,6 +154,42 @@ def test_openai_chat_completions(server):
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["citations"] == r["citations"]
 
 
+WITHHELD_Q = "What is the blood pressure target?"  # SmolLM2 answers it without citing: withheld
+
+
+def test_withheld_answer_reaches_no_http_client(server):
+    """/v1/ask (JSON and SSE) and the OpenAI route (JSON and stream): the unsupported sentences are
+    never answer text; the OpenAI response lists them apart, with their reasons."""
+    with server.client() as c:
+        plain = c.post("/v1/ask", json={"question": WITHHELD_Q}).json()
+        sse_ask = sse_events(c.post("/v1/ask", json={"question": WITHHELD_Q, "stream": True}).text)
+        body = {"messages": [{"role": "user", "content": WITHHELD_Q}]}
+        oa = c.post("/v1/chat/completions", json=body).json()
+        oa_stream = sse_events(c.post("/v1/chat/completions", json={**body, "stream": True}).text)
+    assert plain["abstained"] and plain["abstention"]["stage"] == "verification", plain
+    hidden = [cl["text"] for cl in plain["claims"] if cl["status"] != "supported" and len(cl["text"]) > 15]
+    assert hidden
+    kinds = [e for e, _ in sse_ask]
+    assert kinds[:2] == ["queued", "evidence"] and "answer" not in kinds
+    streamed_oa = "".join(d["choices"][0]["delta"].get("content", "") for _, d in oa_stream[:-1])
+    for text in (plain["answer"], sse_ask[-1][1]["answer"], oa["choices"][0]["message"]["content"], streamed_oa):
+        assert "withheld" in text
+        assert not any(h in text for h in hidden), text
+    assert [u["text"] for u in oa["unsupported"]] == hidden and all(u["status"] for u in oa["unsupported"])
+
+
+def test_check_endpoint_checks_any_text(server):
+    passage = "Give levothyroxine 25 micrograms daily to adults over 65. Do not stop it abruptly."
+    with server.client() as c:
+        r = c.post("/v1/check", json={"text": "Give levothyroxine 25 mg daily to adults over 65 [1]. "
+                                              "Give levothyroxine 25 micrograms daily to adults over 65 [1].",
+                                      "passages": [passage]})
+    assert r.status_code == 200, r.text
+    claims = r.json()["claims"]
+    assert [c["status"] for c in claims] == ["unsupported", "supported"]
+    assert claims[0]["reason"]
+
+
 def test_bad_requests_get_clear_errors(server):
     with server.client() as c:
         r = c.post("/v1/ask", json={"question": "x" * 5000})

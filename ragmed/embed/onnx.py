@@ -36,7 +36,8 @@ from ..errors import ConfigError, DependencyMissingError
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
+from ..config import EMBEDDER_BACKENDS as BACKENDS, check_backend  # noqa: E402,F401 (re-exported)
+
 # Vectors of backends in one family are interchangeable within one collection; across families not.
 # fp32: torch and the onnx export compute the same vectors. Each int8 quantisation scheme is its own
 # family (a new scheme gives other vectors); manifests written before families were recorded had "int8".
@@ -44,12 +45,6 @@ FAMILY = {"torch": "fp32", "onnx": "fp32", "onnx-int8": "int8-v2"}
 _LEGACY_FAMILY = {"torch": "fp32", "onnx": "fp32", "onnx-int8": "int8"}
 EXPORT_VERSION = 3  # 2: fused graph (eager-attention trace + ORT transformer optimizer); 3: int8 of all ops
 _EXPORT_LOCK = threading.Lock()
-
-
-def check_backend(name: str) -> str:
-    if name not in BACKENDS:
-        raise ConfigError(f"Embedder backend {name!r} is unknown: use one of {', '.join(BACKENDS)}.")
-    return name
 
 
 def vector_family(build: dict) -> str:

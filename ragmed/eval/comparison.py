@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 from ..errors import InputError
 from ..store.manifest import now
 from . import qa
@@ -151,18 +151,15 @@ def answer_item(rag, item: qa.QAItem, k: int) -> dict:
     from ..ground.citations import resolve
     from ..ground.verify import verify
     from ..prompt import qa as qa_prompts
-    from ..prompt.grounded import says_not_found
-    from ..prompt.safety import neutralise_all
+    from ..ground.claims import says_not_found
 
     gen, params = rag.generator, rag.sampling_params()
     t0 = time.perf_counter()
-    retrieved = rag.search(item.question, k, dedup=rag.settings.dedup)
+    r = rag.pipeline.retrieve(item.question, k)  # the same retrieve step as `ask` (gate included)
+    retrieved, decision, notices = r.passages, r.decision, r.notices
     retrieve_s = time.perf_counter() - t0
-    decision = rag.answerability(item.question, retrieved)
-    safe, notices = neutralise_all(retrieved)
-    empty = qa_prompts.grounded(item.question, item.kind, item.options, [], gen.prompt_tokens, gen.n_ctx)
-    prompt = qa_prompts.grounded(item.question, item.kind, item.options, safe, gen.prompt_tokens,
-                                 rag.prompt_budget(empty.messages))
+    prompt = qa_prompts.grounded(item.question, item.kind, item.options, retrieved, gen.prompt_tokens,
+                                 rag.pipeline.context_budget(), passage_tokens=rag.settings.passage_tokens)
     g = _arm(rag, gen, prompt, item, params)
     g["retrieve_s"] = round(retrieve_s, 4)
     checked = verify(g["answer"], prompt.passages, rag.checker)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .. import __version__
+from ..version import __version__
 from ..embed.onnx import EXPORT_VERSION, FAMILY
 from ..retrieve.hybrid import MODES, RetrievalConfig, Retriever
 from ..retrieve.lexical import LexicalIndex

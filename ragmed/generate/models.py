@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from ..errors import ModelNotFoundError
-
-
-def package_file(package: str, name: str) -> Path | None:
-    spec = importlib.util.find_spec(package)  # locate without importing (the package has heavy imports)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / name
-    return path if path.is_file() else None
+from ..files import package_file  # noqa: F401 (re-exported)
 
 
 def resolve_model(name_or_path: str) -> tuple[str, Path]:

@@ -16,7 +16,7 @@ from typing import Callable
 
 from ..errors import ConfigError, RagmedError
 from .chat import Message, Rendered
-from .llama import Generation, SamplingParams
+from .base import Generation, SamplingParams
 
 CHARS_PER_TOKEN = 4
 TOKENS_PER_MESSAGE = 8

@@ -15,6 +15,17 @@ from ..ingest.sentences import split_sentences
 from ..retrieve.tokenize import tokenize
 from .citations import _MARK, cited_numbers
 
+# The sentence the grounded prompt (prompt/grounded.py) asks the model to write when the passages
+# do not answer; `says_not_found` also accepts close variants.
+NOT_FOUND = "The provided documents do not answer this question."
+
+def says_not_found(answer: str) -> bool:
+    """Whether the answer is the model declaring that the passages do not answer."""
+    text = " ".join(answer.lower().split())
+    return NOT_FOUND.lower().rstrip(".") in text or bool(re.search(
+        r"(?:do|does) not (?:answer|contain the answer|contain an answer|provide an answer)", text))
+
+
 # Words that carry no claim content in an answer ("According to passage [2], ...").
 FILLER = frozenset(tokenize("according passage passages document documents provided state states stated "
                             "say says mention mentions mentioned answer question"))
@@ -75,8 +86,6 @@ def sentences(answer: str) -> list[Sentence]:
 
 
 def is_claim(sentence: Sentence) -> bool:
-    from ..prompt.grounded import says_not_found
-
     text = _MARK.sub(" ", sentence.text).strip()
     if not text or text.endswith("?") or says_not_found(text):
         return False

@@ -7,11 +7,11 @@ empty and non-PDF files raise `DocumentError` with one clear line.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from pathlib import Path
 
+from ..files import file_sha256  # noqa: F401 (re-exported: ingest.extract.file_sha256)
 from ..errors import DocumentError
 from ..types import ExtractedDocument, Heading, Page
 from .structure import detect_headings, locate_title, markdown_headings
@@ -23,14 +23,6 @@ SUPPORTED_SUFFIXES = {".pdf", ".txt", ".md", ".markdown"}
 PAGE_SEPARATOR = "\n\n"
 MIN_PAGE_CHARS = 10  # fewer alphanumerics than this after clean-up: "no extractable text"
 MAX_OUTLINE_ENTRIES = 10_000
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def extract(path: Path, sha256: str | None = None) -> ExtractedDocument:

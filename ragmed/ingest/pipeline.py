@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from .. import __version__
+from ..version import __version__
 from ..embed.onnx import FAMILY
 from ..errors import DiskFullError, DocumentError
 from ..failpoints import failpoint

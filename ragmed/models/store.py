@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelNotFoundError, RagmedError
-from ..ingest.extract import file_sha256
-from ..store.manifest import atomic_write_json, now
+from ..files import atomic_write_json, file_sha256, now, package_file
 from .registry import REGISTRY, ModelSpec, lookup
 
 RECORD = "ragmed-model.json"
@@ -97,8 +96,6 @@ class ModelStore:
 
     def local_path(self, spec: ModelSpec) -> Path | None:
         if spec.package:
-            from ..generate.models import package_file
-
             return package_file(spec.package, spec.filename or "")
         rec = self.record(spec)
         if rec:

@@ -16,13 +16,7 @@ from typing import Callable
 from ..errors import InputError
 from ..types import Passage
 
-NOT_FOUND = "The provided documents do not answer this question."
-
-def says_not_found(answer: str) -> bool:
-    """Whether the answer is the model declaring that the passages do not answer."""
-    text = " ".join(answer.lower().split())
-    return NOT_FOUND.lower().rstrip(".") in text or bool(re.search(
-        r"(?:do|does) not (?:answer|contain the answer|contain an answer|provide an answer)", text))
+from ..ground.claims import NOT_FOUND, says_not_found  # noqa: F401 (re-exported; the prompt asks for NOT_FOUND)
 
 
 # Passages sit between these two lines. Measured on the bundled SmolLM2-135M: a plain-words pair
@@ -96,13 +90,20 @@ def fit(
     messages: Callable[[list[Passage]], list[dict[str, str]]],
     prompt_tokens: Callable[[list[dict[str, str]]], int],
     budget: int,
+    passage_tokens: int | None = None,
 ) -> Prompt:
-    """As many passages as the budget (prompt tokens) allows, in rank order, never cut."""
-    if prompt_tokens(messages([])) > budget:
+    """As many passages as the budget (prompt tokens) allows, in rank order, never cut.
+
+    `passage_tokens`: at most this many prompt tokens for the passages themselves (time to first
+    token grows about linearly with them); None: only `budget` limits them."""
+    fixed = prompt_tokens(messages([]))
+    if fixed > budget:
         raise InputError(
             f"The question is too long for the model's context ({budget} prompt tokens available). "
             "Shorten it, or use a larger --n-ctx."
         )
+    if passage_tokens is not None:
+        budget = min(budget, fixed + passage_tokens)
     chosen: list[Passage] = []
     for p in passages:
         if prompt_tokens(messages([*chosen, p])) <= budget:
@@ -117,8 +118,9 @@ def grounded(
     passages: list[Passage],
     prompt_tokens: Callable[[list[dict[str, str]]], int],
     budget: int,
+    passage_tokens: int | None = None,
 ) -> Prompt:
-    """The grounded prompt with as many passages as the budget allows."""
+    """The grounded prompt with as many passages as the budget (and `passage_tokens`) allows."""
     def messages(ps: list[Passage]) -> list[dict[str, str]]:
         blocks = [passage_block(i, p) for i, p in enumerate(ps, start=1)]
         return [
@@ -128,4 +130,4 @@ def grounded(
             {"role": "user", "content": user_grounded(question, blocks)},
         ]
 
-    return fit(passages, messages, prompt_tokens, budget)
+    return fit(passages, messages, prompt_tokens, budget, passage_tokens)

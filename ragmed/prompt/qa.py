@@ -60,11 +60,12 @@ def ungrounded(question: str, kind: str, options: dict[str, str] | None = None) 
 
 
 def grounded(question: str, kind: str, options: dict[str, str] | None, passages: list[Passage],
-             prompt_tokens: Callable[[list[dict[str, str]]], int], budget: int) -> Prompt:
+             prompt_tokens: Callable[[list[dict[str, str]]], int], budget: int,
+             passage_tokens: int | None = None) -> Prompt:
     def messages(ps: list[Passage]) -> list[dict[str, str]]:
         blocks = "\n\n".join(passage_block(i, p) for i, p in enumerate(ps, start=1))
         user = f"{BEGIN}\n\n{blocks}\n\n{END}\n\n{_question_block(question, kind, options or {})}"
         return [{"role": "system", "content": SYSTEM_GROUNDED}, *_example(kind, True),
                 {"role": "user", "content": user}]
 
-    return fit(passages, messages, prompt_tokens, budget)
+    return fit(passages, messages, prompt_tokens, budget, passage_tokens)

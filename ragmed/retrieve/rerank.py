@@ -12,21 +12,15 @@ import logging
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Sequence
 
 from ..errors import DependencyMissingError, ModelNotFoundError
+from ..interfaces import Reranker
 from ..types import Passage, chunk_embed_text
 
 log = logging.getLogger(__name__)
 _LOADED: dict[str, object] = {}
 _LOCK = threading.Lock()
-
-
-class Reranker(Protocol):
-    id: str
-
-    def scores(self, query: str, texts: Sequence[str]) -> list[float]:
-        """One relevance score per text (higher is more relevant)."""
 
 
 def rerank(reranker: Reranker, query: str, passages: Sequence[Passage], depth: int) -> list[Passage]:

@@ -12,6 +12,7 @@ Routes (all JSON; the OpenAPI schema is at /openapi.json):
     GET  /v1/collections/{c}/documents/{id}/file   the PDF (citations link to it with #page=N)
     POST /v1/search                             passages
     POST /v1/ask                                the same JSON as `ragmed ask --json`; stream: SSE
+    POST /v1/check                              check any text against passages (claims, verdicts, reasons)
     GET  /v1/models, POST /v1/chat/completions  OpenAI-compatible, with citations added
 """
 
@@ -27,13 +28,13 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from .. import __version__
+from ..version import __version__
 from ..errors import RagmedError
 from ..retrieve.filters import parse_tags
 from . import openai_compat
 from .jobs import QueueFull
 from .middleware import Guard
-from .schemas import AskRequest, SearchRequest, SessionRequest
+from .schemas import AskRequest, CheckRequest, SearchRequest, SessionRequest
 from .security import COOKIE
 from .service import STATUS, ServerConfig, Service, UploadTooLarge, error_body, sse
 
@@ -171,6 +172,14 @@ def create_app(config: ServerConfig) -> FastAPI:
             return StreamingResponse(encoded(), media_type="text/event-stream", headers=SSE_HEADERS)
         answer = await service.models.run(lambda: rag.ask(body.question, **kwargs))
         return answer.to_dict()
+
+    @app.post("/v1/check", tags=["answers"])
+    async def check(body: CheckRequest):
+        """Check a text's sentences against the given passages: each claim with its verdict
+        (supported, unsupported, uncited) and, when not supported, the reason in plain words."""
+        rag = service.rag(body.collection)
+        v = await run_in_threadpool(rag.check, body.text, body.passages)
+        return v.to_dict()
 
     openai_compat.add_routes(app, service)
 

@@ -3,11 +3,14 @@
 Any OpenAI client can talk to ragmed; the response is OpenAI's, plus:
 - `citations`: the resolved [n] citations (document, page, section, quote, date/version);
 - `ragmed`: the whole `ragmed ask --json` answer (claims and their support, abstention, passages).
-Streaming sends `chat.completion.chunk` deltas (the thinking trace as `reasoning_content`), and a
-last chunk carrying `citations` and `ragmed`. The streamed text is the model's; if verification then
-withholds the answer, a final delta says so (a client that only concatenates deltas still shows it);
-citations to passages that were never given are dropped from `citations` and listed in
-`ragmed.invalid_citations`.
+- `unsupported`: the answer's sentences that the checks did not find supported, each with its
+  status and reason. They are never part of `content`.
+`content` holds only checked, supported sentences (OpenAI's format has no place for a mark, and
+streamed deltas cannot be taken back), or ragmed's own text when it refuses or withholds the answer
+(why, and the passages' best sentences). Streaming sends `chat.completion.chunk` deltas: the
+thinking trace as `reasoning_content`, each supported sentence once checked as `content`, and a last
+chunk carrying `citations`, `unsupported` and `ragmed`. Citations to passages that were never given
+are dropped from `citations` and listed in `ragmed.invalid_citations`.
 """
 
 from __future__ import annotations
@@ -39,8 +42,15 @@ def completion(answer: dict[str, Any], model: str, cid: str) -> dict[str, Any]:
         "choices": [{"index": 0, "finish_reason": _finish(answer), "message": {
             "role": "assistant", "content": answer["answer"],
             **({"reasoning_content": answer["reasoning"]} if answer.get("reasoning") else {})}}],
-        "usage": _usage(answer), "citations": answer["citations"], "ragmed": answer,
+        "usage": _usage(answer), "citations": answer["citations"], "unsupported": unsupported(answer),
+        "ragmed": answer,
     }
+
+
+def unsupported(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The checked sentences left out of `content`, with why (grounded answers only)."""
+    return [{"text": c["text"], "status": c["status"], "reason": c.get("reason", "")}
+            for c in answer.get("claims", []) if c["status"] != "supported"]
 
 
 def _chunk(cid: str, model: str, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
@@ -88,10 +98,10 @@ async def _openai_stream(events: AsyncIterator[tuple[str, dict]], cid: str, mode
             yield f"data: {json.dumps(data)}\n\n".encode()
         elif kind == "final":
             sent = "".join(streamed).strip()
-            if not sent or (data.get("abstained") and data["answer"].strip() != sent):
-                yield _chunk(cid, model, {"content": ("\n\n" if sent else "") + data["answer"]})
+            if not sent and data["answer"].strip():  # ragmed's refusal or withheld notice (its own text)
+                yield _chunk(cid, model, {"content": data["answer"]})
             yield _chunk(cid, model, {}, _finish(data), usage=_usage(data), citations=data["citations"],
-                         ragmed=data)
+                         unsupported=unsupported(data), ragmed=data)
     yield b"data: [DONE]\n\n"
 
 

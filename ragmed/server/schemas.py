@@ -46,6 +46,15 @@ class SearchRequest(BaseModel):
     filter: Filter | None = None
 
 
+class CheckRequest(BaseModel):
+    """`POST /v1/check`: check any text's sentences against passages cited as [1], [2], ..."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(..., min_length=1, max_length=20000, description="the text to check, with [n] citations")
+    passages: list[str] = Field(..., min_length=1, max_length=50, description="passage n is passages[n-1]")
+    collection: str | None = Field(None, description="whose embedder the checks use (default: the server's)")
+
+
 class SessionRequest(BaseModel):
     token: str = Field(..., max_length=512)
 

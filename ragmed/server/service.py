@@ -168,29 +168,26 @@ class Service:
     # -- answers -------------------------------------------------------------------------------
     def ask_events(self, rag: RagMed, question: str, **kwargs: Any) -> AsyncIterator[tuple[str, dict]]:
         """Submit a streamed ask to the model queue now (so a full queue fails before the response
-        starts) and return its events as (kind, data): queued, reasoning/answer text, final or error.
-        `/v1/ask` sends them as server-sent events (`sse`), `/v1/chat/completions` as OpenAI chunks."""
-        from ..generate.thinking import StreamSplitter
-
+        starts) and return `RagMed.ask_stream`'s events as (kind, data): queued, evidence, reasoning
+        text, answer (a checked, supported sentence) and flagged (a checked sentence that is not
+        supported: its claim, not answer text), then final or error. `/v1/ask` sends them as
+        server-sent events (`sse`), `/v1/chat/completions` as OpenAI chunks."""
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
         gone = threading.Event()
-        splitter = StreamSplitter()
 
         def put(item) -> None:
             loop.call_soon_threadsafe(events.put_nowait, item)
 
-        def on_text(piece: str) -> None:
+        def stop_if_gone(_piece: str) -> None:
             if gone.is_set():
                 raise ClientGone()
-            for kind, text in splitter.feed(piece):
-                put((kind, text))
 
         def job():
-            answer = rag.ask(question, on_text=on_text, **kwargs)
-            for kind, text in splitter.flush():
-                put((kind, text))
-            return answer
+            for event in rag.ask_stream(question, on_text=stop_if_gone, **kwargs):
+                if event.kind == "final":
+                    return event.answer
+                put((event.kind, event_data(event)))
 
         future = self.models.submit(job)
         position = self.models.pending
@@ -200,10 +197,10 @@ class Service:
             try:
                 yield "queued", {"position": position}
                 while True:
-                    kind, text = await events.get()
+                    kind, data = await events.get()
                     if kind == "done":
                         break
-                    yield kind, {"text": text}
+                    yield kind, data
                 exc = future.exception()
                 if exc is not None:
                     yield "error", error_body(exc)
@@ -243,6 +240,16 @@ def error_body(exc: BaseException) -> dict[str, Any]:
                       "code": STATUS.get(kind, 500)}}
 
 
+def event_data(event) -> dict[str, Any]:
+    """The JSON of one `AskEvent` (not "final"): its text, its checked claim, its data."""
+    d: dict[str, Any] = dict(event.data)
+    if event.kind in ("reasoning", "answer", "evidence"):
+        d["text"] = event.text
+    if event.claim is not None:
+        d["claim"] = event.claim.to_dict()
+    return d
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:24]}"
 
@@ -251,4 +258,4 @@ def now() -> int:
     return int(time.time())
 
 
-__all__ = ["ServerConfig", "Service", "sse", "error_body", "UploadTooLarge", "ClientGone"]
+__all__ = ["ServerConfig", "Service", "sse", "error_body", "event_data", "UploadTooLarge", "ClientGone"]

@@ -146,8 +146,7 @@ async function* sseEvents(resp) {
 }
 
 // Answer text with each [n] turned into a link to the cited PDF page.
-function renderAnswer(text, answer) {
-  const box = $("answer");
+function renderAnswer(text, answer, box = $("answer")) {
   box.replaceChildren();
   const byN = new Map((answer ? answer.citations : []).map((c) => [c.n, c]));
   const docOf = new Map((answer ? answer.passages : []).map((p) => [p.id, p.doc_id]));
@@ -168,8 +167,34 @@ function renderAnswer(text, answer) {
 
 const MARKS = { supported: "✓", unsupported: "✗", uncited: "?" };
 
+// The best sentences of the retrieved passages, each cited: shown first, before the model answers.
+function renderEvidence(evidence, answer) {
+  const list = $("evidence");
+  list.replaceChildren();
+  for (const e of evidence || []) {
+    const item = el("li", {});
+    renderAnswer(`${e.text} [${e.n}]`, answer, item);
+    list.append(item);
+  }
+  $("evidence-box").hidden = !(evidence && evidence.length);
+}
+
+// Why a checked sentence was left out, in words (its text is not shown as an answer).
+function claimReason(c) {
+  if (c.status === "uncited") return "a sentence without a citation was left out" + (c.suggested ? ` (passage [${c.suggested}] does support it)` : "");
+  const why = c.reason || (c.missing_numbers && c.missing_numbers.length ? `numbers not in the source: ${c.missing_numbers.join(", ")}` : "not supported by its citation");
+  return `a sentence was left out: ${why}` + (c.suggested ? ` (passage [${c.suggested}] does support it)` : "");
+}
+
+function addClaim(c) {
+  $("claims").append(el("li", { class: c.status }, el("span", { class: "mark", text: MARKS[c.status] || "" }),
+    document.createTextNode(claimReason(c))));
+}
+
 function renderFinal(answer) {
   renderAnswer(answer.answer, answer);
+  $("answer-title").hidden = !(answer.grounded && answer.model && !answer.abstained && answer.answer);
+  if (answer.evidence && answer.evidence.length && !(answer.abstention && answer.abstention.stage === "verification")) renderEvidence(answer.evidence, answer);
   const abst = $("abstained");
   abst.hidden = !answer.abstained;
   if (answer.abstained) {
@@ -184,10 +209,7 @@ function renderFinal(answer) {
   const claims = $("claims");
   claims.replaceChildren();
   for (const c of answer.claims || []) {
-    if (c.status === "supported") continue;
-    const why = c.status === "uncited" ? "no citation" : (c.missing_numbers.length ? `numbers not in the source: ${c.missing_numbers.join(", ")}` : "not supported by its citation");
-    claims.append(el("li", { class: c.status }, el("span", { class: "mark", text: MARKS[c.status] || "" }),
-      document.createTextNode(`${c.text} (${why})`)));
+    if (c.status !== "supported") addClaim(c);
   }
   const notices = $("notices");
   notices.replaceChildren(...(answer.notices || []).map((n) => el("li", { text: n })));
@@ -222,9 +244,12 @@ $("ask-form").addEventListener("submit", async (ev) => {
   delete $("result").dataset.done;
   $("abstained").hidden = true;
   for (const id of ["support", "answer"]) $(id).textContent = "";
-  for (const id of ["claims", "sources", "notices"]) $(id).replaceChildren();
+  for (const id of ["claims", "sources", "notices", "evidence"]) $(id).replaceChildren();
+  $("evidence-box").hidden = true;
+  $("answer-title").hidden = true;
   $("status").textContent = "Finding the relevant passages...";
   let text = "";
+  let evidenceRefs = null;
   try {
     const resp = await api("/v1/ask", {
       method: "POST", headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
@@ -233,7 +258,9 @@ $("ask-form").addEventListener("submit", async (ev) => {
     for await (const { event, data } of sseEvents(resp)) {
       if (event === "queued" && data.position > 1) $("status").textContent = `Waiting for the model (${data.position - 1} question(s) ahead)...`;
       else if (event === "reasoning") $("status").textContent = "The model is thinking...";
-      else if (event === "answer") { text += data.text; $("status").textContent = "Writing..."; renderAnswer(text, null); }
+      else if (event === "evidence") { evidenceRefs = data; renderEvidence(data.evidence, data); $("status").textContent = "The model is answering; each sentence appears once it is checked against its source..."; }
+      else if (event === "answer") { text += data.text; $("answer-title").hidden = false; renderAnswer(text, evidenceRefs); }
+      else if (event === "flagged") addClaim(data.claim);
       else if (event === "final") {
         renderFinal(data);
         const t = data.timings || {};

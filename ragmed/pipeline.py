@@ -1,0 +1,423 @@
+"""The answer recipe, written once: retrieve -> gate -> evidence -> prompt -> generate -> check -> cite.
+
+Every front end (`RagMed.ask`, `ask_stream`, `evidence`, `ragmed compare`, the HTTP server, the
+OpenAI-compatible route, LangChain) goes through `AnswerPipeline`, so a behaviour changes in one place.
+
+Trust rules this module enforces (docs/trust.md):
+- **Evidence first.** As soon as retrieval is done, the best evidence sentences of the passages are
+  sent (`evidence` event), each cited; the model's answer follows.
+- **Nothing unchecked is shown as an answer.** Model text leaves the pipeline only as checked
+  sentences: each sentence of the answer is released once it is complete and checked against the
+  passages it cites. A supported sentence (✓) is released as answer text (`answer` event); any
+  other sentence is released as a `flagged` event with its verdict and reason, never as answer text.
+  The final `Answer.answer` holds only the supported sentences; when none is supported the answer is
+  withheld and the evidence sentences are shown instead. The model's own text stays available for
+  research in `Answer.model_answer` and `Answer.claims` (JSON), never as the answer.
+- Ungrounded answers (`grounded=False`, research) cannot be checked: they are passed through,
+  labelled ungrounded by every front end.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from .types import Abstention, Answer, Claim, Passage, Timings, Usage
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .api import RagMed
+    from .retrieve.filters import SearchFilter
+
+log = logging.getLogger(__name__)
+
+NOT_COVERED = "The indexed documents do not cover this question."
+WITHHELD = ("ragmed withheld the model's answer: none of its statements is supported by the passages "
+            "it cites.")
+EVIDENCE_LIMIT = 5  # evidence sentences shown before (and instead of a withheld) answer
+ANSWER_RESERVE = 64  # prompt tokens kept free beyond max_tokens, for the template's own tokens
+
+
+@dataclass(frozen=True)
+class AskEvent:
+    """One event of `RagMed.ask_stream`, in this order:
+
+    - "evidence": the best evidence sentences, cited (`data["evidence"]`, `data["citations"]`),
+      sent as soon as retrieval is done (not sent when the gate refuses: the final answer says why);
+    - "reasoning": a piece of the model's thinking trace (`text`), never part of the answer;
+    - "answer": one checked, supported sentence of the answer (`text`, with its separator; `claim`);
+    - "flagged": one checked sentence that is not supported (`claim` with its status and reason);
+      its text is not answer text: front ends show the reason, not the sentence;
+    - "final": the `Answer` (`answer`).
+    """
+
+    kind: str
+    text: str = ""
+    answer: Answer | None = None
+    claim: Claim | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Retrieval:
+    """What the retrieve step found for a question."""
+
+    question: str
+    passages: list[Passage]  # rank order, instruction-like text neutralised (prompt/safety.py)
+    decision: Any = None  # ground.gate.GateDecision; None when ungrounded
+    notices: list[str] = field(default_factory=list)
+    retrieve_s: float = 0.0
+
+    def refused(self, abstain: bool) -> bool:
+        return abstain and self.decision is not None and not self.decision.answerable
+
+
+class CheckedStream:
+    """Releases an answer being generated one checked sentence at a time.
+
+    `feed(piece)` takes answer text (reasoning already split off) and returns the events of the
+    sentences that became complete: a sentence is complete once text with letters follows it (so a
+    citation marker after its full stop, "... 6 hours. [2]", still belongs to it). `flush()` checks
+    the last sentence. Every released sentence was checked by `check_one` (the same checks as the
+    final verification, sentence by sentence, so the verdicts agree).
+    """
+
+    def __init__(self, check_one: Callable[[str], list[Claim]]):
+        self.check_one = check_one
+        self.text = ""
+        self.released = 0  # sentences released so far
+        self.last_end: int | None = None  # end offset of the last released supported sentence
+
+    def feed(self, piece: str) -> list[AskEvent]:
+        from .ground.claims import sentences
+
+        self.text += piece
+        sents = sentences(self.text)
+        if len(sents) < 2 or not _has_words(sents[-1].text):
+            return []
+        return self._release(sents[:-1])
+
+    def flush(self) -> list[AskEvent]:
+        from .ground.claims import sentences
+
+        return self._release(sentences(self.text))
+
+    def _release(self, sents) -> list[AskEvent]:
+        out: list[AskEvent] = []
+        for s in sents[self.released:]:
+            for claim in self.check_one(s.text):
+                if claim.status == "supported":
+                    sep = "" if self.last_end is None else ("\n" if "\n" in self.text[self.last_end:s.start] else " ")
+                    out.append(AskEvent("answer", sep + claim.text, claim=claim))
+                    self.last_end = s.end
+                else:
+                    out.append(AskEvent("flagged", claim=claim))
+        self.released = len(sents)
+        return out
+
+
+def _has_words(text: str) -> bool:
+    from .ground.citations import _MARK
+
+    return any(c.isalpha() for c in _MARK.sub(" ", text))
+
+
+def supported_text(text: str, claims: list[Claim]) -> str:
+    """The answer reduced to its supported sentences, in order, with the model's own separators
+    (a newline between two kept sentences when one stood between them in the answer)."""
+    from .ground.claims import sentences
+
+    keep = {c.text for c in claims if c.status == "supported"}
+    out, last = "", None
+    for s in sentences(text):
+        if s.text in keep:
+            if last is not None:
+                out += "\n" if "\n" in text[last:s.start] else " "
+            out += s.text
+            last = s.end
+    return out
+
+
+class AnswerPipeline:
+    """The answer recipe over a `RagMed`'s components (its settings, retriever, embedder, checker
+    and generator, all loaded lazily by `RagMed`)."""
+
+    def __init__(self, rag: "RagMed"):
+        self.rag = rag
+
+    @property
+    def settings(self):
+        return self.rag.settings
+
+    # -- 1. retrieve and gate --------------------------------------------------------------------
+    def retrieve(self, question: str, k: int | None = None, filter: "SearchFilter | None" = None,  # noqa: A002
+                 grounded: bool = True) -> Retrieval:
+        """Passages for the question and the gate's decision (`grounded=False`: none)."""
+        from .prompt.safety import neutralise_all
+
+        t0 = time.perf_counter()
+        if not grounded:
+            return Retrieval(question, [])
+        s = self.settings
+        passages = self.rag.search(question, k or s.k, filter=filter, dedup=s.dedup)
+        decision = self.rag.answerability(question, passages, filter=filter)
+        passages, notices = neutralise_all(passages)  # document text is data (prompt/safety.py)
+        return Retrieval(question, passages, decision, notices, time.perf_counter() - t0)
+
+    # -- 2. evidence -----------------------------------------------------------------------------
+    def evidence(self, r: Retrieval, limit: int = EVIDENCE_LIMIT):
+        """(evidence sentences best first, their text with [n] markers, citations)."""
+        from .ground.citations import resolve
+        from .ground.evidence import best_sentences
+
+        found = best_sentences(r.question, r.passages, self.rag.embedder, limit=limit)
+        text = "\n".join(f"{e.text} [{e.n}]" for e in found)
+        citations, _ = resolve(text, r.passages)
+        return found, text, self.rag.with_currency(citations)
+
+    def evidence_answer(self, question: str, k: int | None = None, filter=None,  # noqa: A002
+                        limit: int = EVIDENCE_LIMIT) -> Answer:
+        """Evidence mode: no model; the `limit` retrieved sentences that best answer the question."""
+        from .ground.citations import resolve
+
+        t0 = time.perf_counter()
+        r = self.retrieve(question, k, filter)
+        found, text, _ = self.evidence(r, limit)
+        citations, invalid = resolve(text, r.passages)
+        citations = self.rag.with_currency(citations)
+        abstention = None
+        if r.refused(self.settings.abstain):
+            abstention = self.gate_abstention(r)
+            head = self.refusal_text(r)
+            text = f"{head} The nearest sentences are:\n{text}" if text else head
+        timings = Timings(retrieve_s=r.retrieve_s, total_s=time.perf_counter() - t0)
+        return Answer(question=question, answer=text, reasoning="", grounded=True, citations=citations,
+                      passages=r.passages, invalid_citations=invalid, model="evidence (no generation)",
+                      usage=Usage(0, 0, len(r.passages), 0), timings=timings, evidence=found,
+                      abstained=abstention is not None, abstention=abstention,
+                      gate_score=r.decision.score, notices=r.notices)
+
+    # -- refusals --------------------------------------------------------------------------------
+    def gate_abstention(self, r: Retrieval) -> Abstention:
+        d = r.decision
+        reason = getattr(d, "explanation", "") or "the retrieved passages do not match the question well enough"
+        return Abstention("gate", reason, d.score, d.threshold)
+
+    def refusal_text(self, r: Retrieval) -> str:
+        """What a clinician reads when the gate refuses: why, in words, and unreadable pages nearby."""
+        d = r.decision
+        head = NOT_COVERED
+        if getattr(d, "reason", "") == "language":
+            head = getattr(d, "explanation", "") or head
+        pages = self.unreadable_pages(r.passages)
+        return f"{head} {pages}" if pages else head
+
+    def unreadable_pages(self, passages: list[Passage], limit: int = 3) -> str:
+        """A sentence naming pages without extractable text that may hold the answer: those of the
+        retrieved documents first, then any in the collection (a small collection's scan is likely
+        the page asked about)."""
+        from pathlib import Path
+
+        m = self.rag.index.manifest(cached=True)
+        if m is None:
+            return ""
+        near = list(dict.fromkeys(p.source for p in passages))
+        docs = [(src, m.documents[src]) for src in near if src in m.documents]
+        docs += [(src, d) for src, d in sorted(m.documents.items()) if src not in near]
+        found = [(src, d["pages_without_text"]) for src, d in docs if d.get("pages_without_text")]
+        if not found:
+            return ""
+        parts = []
+        for src, pages in found[:limit]:
+            labels = d_labels = m.documents[src].get("page_labels", {}) or {}
+            shown = [str(d_labels.get(str(p), p)) for p in pages[:5]] if labels else [str(p) for p in pages[:5]]
+            more = f" and {len(pages) - 5} more" if len(pages) > 5 else ""
+            word = "page" if len(pages) == 1 else "pages"
+            parts.append(f"{word} {', '.join(shown)}{more} of {Path(src).name}")
+        verb = "has" if len(found) == 1 and len(found[0][1]) == 1 else "have"
+        return (f"Note: {'; '.join(parts)} {verb} no readable text (a scan or image) and may hold the "
+                "answer; ask your administrator to re-index them with OCR, or read them in the document.")
+
+    # -- 3. prompt -------------------------------------------------------------------------------
+    def context_budget(self) -> int:
+        """Prompt tokens available: the model's context minus room for the answer (and the thinking
+        budget of reasoning models) and the template's own tokens."""
+        s, gen = self.settings, self.rag.generator
+        reserve = s.max_tokens + (s.reasoning_tokens if gen.chat_style == "chatml" else 0)
+        return gen.n_ctx - min(reserve, gen.n_ctx // 2) - ANSWER_RESERVE
+
+    def prompt(self, question: str, passages: list[Passage], grounded: bool = True):
+        """(Prompt, Compression or None, seconds spent compressing)."""
+        from .prompt import grounded as prompts
+
+        if not grounded:
+            return prompts.ungrounded(question), None, 0.0
+        gen, s = self.rag.generator, self.settings
+        compression, compress_s = None, 0.0
+        if s.compress_tokens:  # only the sentences that bear on the question (prompt/compress.py)
+            t1 = time.perf_counter()
+            compression = self.rag.compress(question, passages)
+            passages = compression.passages
+            compress_s = time.perf_counter() - t1
+        prompt = prompts.grounded(question, passages, gen.prompt_tokens, self.context_budget(),
+                                  passage_tokens=s.passage_tokens)
+        return prompt, compression, compress_s
+
+    # -- 4. answer -------------------------------------------------------------------------------
+    def ask(self, question: str, k: int | None = None, grounded: bool = True,
+            filter: "SearchFilter | None" = None,  # noqa: A002
+            emit: Callable[[AskEvent], None] | None = None, on_text: Callable[[str], None] | None = None,
+            ) -> Answer:
+        """The whole recipe; `emit` receives the events of `AskEvent` (except "final") as they happen;
+        `on_text` (low level) receives every raw piece the model writes, reasoning included."""
+        from .generate.thinking import StreamSplitter, split_reasoning
+        from .ground.citations import resolve
+        from .ground.verify import verify
+
+        s = self.settings
+        emit = emit or (lambda e: None)
+        t0 = time.perf_counter()
+        r = self.retrieve(question, k, filter, grounded)
+        timings = Timings(retrieve_s=r.retrieve_s)
+        gate_score = r.decision.score if r.decision is not None else None
+        if r.refused(s.abstain):
+            head = self.refusal_text(r)
+            text = f"{head} Nearest sources:\n{self.rag.nearest(r.passages)}" if r.passages else head
+            timings.total_s = time.perf_counter() - t0
+            return Answer(question=question, answer=text, reasoning="", grounded=True, citations=[],
+                          passages=r.passages, model="", timings=timings, abstained=True,
+                          abstention=self.gate_abstention(r), gate_score=gate_score, notices=r.notices)
+        found, ev_text, ev_citations = [], "", []
+        if grounded:
+            found, ev_text, ev_citations = self.evidence(r)
+            emit(AskEvent("evidence", ev_text, data={
+                "evidence": [e.to_dict() for e in found], "citations": [c.to_dict() for c in ev_citations],
+                "passages": [{"n": i, **p.to_dict()} for i, p in enumerate(r.passages, 1)],
+                "notices": list(r.notices)}))
+        prompt, compression, timings.compress_s = self.prompt(question, r.passages, grounded)
+        gen = self.rag.generator
+        thinking = gen.chat_style == "chatml"  # Qwen3 / MedPsy
+
+        splitter = StreamSplitter()
+        checked = CheckedStream(lambda sent: verify(sent, prompt.passages, self.rag.checker).claims)
+
+        def on_piece(piece: str) -> None:
+            if on_text is not None:
+                on_text(piece)
+            self._route(splitter.feed(piece), checked, emit, grounded)
+
+        out = gen.generate(prompt.messages, self.rag.sampling_params(), on_text=on_piece,
+                           reasoning_tokens=s.reasoning_tokens if thinking else None)
+        self._route(splitter.flush(), checked, emit, grounded)
+        split = split_reasoning(out.text)
+        if grounded and split.closed:
+            for e in checked.flush():
+                emit(e)
+        text, claims, support, abstention, model_answer = split.answer, [], None, None, ""
+        citations, invalid = [], []
+        if grounded:
+            v = verify(split.answer, prompt.passages, self.rag.checker)
+            claims, support, invalid = v.claims, v.support, v.removed
+            text, abstention, model_answer = self.shown_answer(v, split.closed, ev_text, prompt.passages)
+            citations, _ = resolve(text, prompt.passages)
+            citations = self.rag.with_currency(citations)
+        timings.prompt_s = out.prompt_s
+        timings.first_token_s = out.first_token_s
+        timings.generate_s = out.total_s
+        timings.total_s = time.perf_counter() - t0
+        if s.log_content:
+            log.info("question=%r answer=%r", question, split.answer)
+        return Answer(
+            question=question, answer=text, reasoning=split.reasoning, grounded=grounded,
+            citations=citations, passages=prompt.passages, invalid_citations=invalid,
+            reasoning_closed=split.closed, reasoning_truncated=out.reasoning_truncated,
+            finish_reason=out.finish_reason, model=gen.model_id,
+            usage=Usage(out.prompt_tokens, out.completion_tokens, len(prompt.passages), prompt.dropped,
+                        out.reasoning_tokens),
+            timings=timings, evidence=found, claims=claims, support=support,
+            abstained=abstention is not None, abstention=abstention, model_answer=model_answer,
+            notices=r.notices, gate_score=gate_score, compression=compression,
+        )
+
+    def shown_answer(self, v, closed: bool, evidence_text: str, passages: list[Passage]):
+        """(the answer text shown, Abstention or None, the model's own text kept for research).
+
+        Only supported sentences are shown. No supported sentence: the answer is withheld and the
+        evidence sentences are shown instead (the model's "not in the passages" reply is kept: it
+        states nothing). A trace that never closed produced no answer: nothing is shown."""
+        from .ground.claims import says_not_found
+
+        if not closed:
+            return "", None, v.answer
+        if says_not_found(v.answer) and not v.support.supported:
+            return v.answer, Abstention("model", "the model found no answer in the passages"), ""
+        if not v.support.supported:
+            if not v.answer.strip():
+                return "", None, ""
+            why = ("no statement of the answer is supported by the passages it cites" if v.support.claims
+                   else "the answer states nothing that could be checked against the passages")
+            shown = (f"{WITHHELD} The passages' best sentences are:\n{evidence_text}" if evidence_text else
+                     f"{WITHHELD} Read the sources it was given:\n{self.rag.nearest(passages)}")
+            return shown, Abstention("verification", why), v.answer
+        text = supported_text(v.answer, v.claims)
+        return text, None, ("" if text == v.answer else v.answer)
+
+    @staticmethod
+    def _route(parts, checked: CheckedStream, emit, grounded: bool) -> None:
+        for kind, text in parts:
+            if kind == "reasoning":
+                emit(AskEvent("reasoning", text))
+            elif grounded:
+                for e in checked.feed(text):
+                    emit(e)
+            else:  # ungrounded (research): nothing to check against; labelled by every front end
+                emit(AskEvent("answer", text))
+
+    def stream(self, question: str, **kwargs) -> Iterator[AskEvent]:
+        """`ask` as an iterator of events, the last one "final" (the model runs in a worker thread;
+        an exception there is re-raised here). Closing the iterator early stops the model at its
+        next piece of text."""
+        events: queue.Queue = queue.Queue()
+        result: dict = {}
+        gone = threading.Event()
+
+        def emit(e: AskEvent) -> None:
+            if gone.is_set():
+                raise StreamClosed()
+            events.put(e)
+
+        def work() -> None:
+            try:
+                result["answer"] = self.ask(question, emit=emit, **kwargs)
+            except BaseException as exc:  # re-raised in the caller's thread
+                result["error"] = exc
+            finally:
+                events.put(None)
+
+        worker = threading.Thread(target=work, name="ragmed-ask", daemon=True)
+        worker.start()
+        try:
+            while (event := events.get()) is not None:
+                yield event
+        finally:
+            gone.set()
+        worker.join()
+        if "error" in result:
+            raise result["error"]
+        yield AskEvent("final", answer=result["answer"])
+
+
+class StreamClosed(Exception):
+    """Raised inside generation when the consumer of `stream` went away (stops the model)."""
+
+
+def released_claims(events: list[AskEvent]) -> list[Claim]:
+    """The claims of "answer" and "flagged" events (tests and front ends)."""
+    return [e.claim for e in events if e.kind in ("answer", "flagged") and e.claim is not None]
+
+
+__all__ = ["AnswerPipeline", "AskEvent", "CheckedStream", "Retrieval", "StreamClosed", "supported_text",
+           "NOT_COVERED", "WITHHELD", "released_claims", "replace"]
