@@ -117,7 +117,7 @@ def _export(model_dir: Path, out: Path) -> None:
     except ImportError as exc:  # pragma: no cover
         raise DependencyMissingError("The ONNX backends need onnx and onnxruntime: run `make setup`.") from exc
 
-    from .sentence import _quiet_transformers
+    from .offline import quiet_transformers as _quiet_transformers
 
     _quiet_transformers()  # no weight-loading progress bar
     try:

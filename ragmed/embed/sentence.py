@@ -1,15 +1,25 @@
-"""sentence-transformers embedders, loaded offline and lazily (once per process)."""
+"""Embedders: one sentence-transformers model, two implementations of `ragmed.interfaces.Embedder`.
+
+- `TorchEmbedder`: sentence-transformers on PyTorch (the reference);
+- `OnnxEmbedder`: the same model exported once to ONNX and run by ONNX Runtime (`embed/onnx.py`:
+  fp32 "onnx", the default, and quantised "onnx-int8").
+
+`Embedder(name, backend)` returns the implementation of that backend. Both share everything but
+loading the model (tokenising, length-sorted batching, normalisation); models load offline, lazily,
+once per process.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from ..config import check_backend
 from ..errors import DependencyMissingError, ModelNotFoundError
 from ..files import package_dir
+from .offline import force_offline, quiet_transformers as _quiet_transformers  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -35,14 +45,6 @@ _LOADED: dict[str, object] = {}
 _LOCK = threading.Lock()
 
 
-def force_offline() -> None:
-    """Make Hugging Face libraries work from local files only (no network, no telemetry)."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
 def resolve_embedder(name_or_path: str) -> tuple[str, Path]:
     """Return (embedder id, local model directory) for a bundled name or a path."""
     name = _ALIASES.get(name_or_path.lower(), name_or_path)
@@ -64,27 +66,21 @@ def resolve_embedder(name_or_path: str) -> tuple[str, Path]:
     )
 
 
-def _quiet_transformers() -> None:
-    """No weight-loading progress bars or max-length warnings on the user's terminal."""
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
-    except Exception:  # pragma: no cover - transformers internals moved
-        pass
-
-
 class Embedder:
     """A sentence-transformers model: tokenizer-exact token counts and normalised embeddings.
 
-    Construction is cheap; the model loads on first use and is shared within the process.
-    `embedded` counts the texts embedded by this instance (tests use it to prove no re-work).
+    `Embedder(name, backend)` gives a `TorchEmbedder` or an `OnnxEmbedder` (they differ only in how
+    the model is loaded and run). Construction is cheap; the model loads on first use and is shared
+    within the process. `embedded` counts the texts embedded by this instance (tests use it to prove
+    no re-work). Raises ConfigError for an unknown backend, ModelNotFoundError for a missing model.
     """
 
-    def __init__(self, name_or_path: str = "all-MiniLM-L6-v2", backend: str = "torch"):
-        from .onnx import check_backend
+    def __new__(cls, name_or_path: str = "all-MiniLM-L6-v2", backend: str = "torch"):
+        if cls is Embedder:
+            cls = TorchEmbedder if check_backend(backend) == "torch" else OnnxEmbedder
+        return super().__new__(cls)
 
+    def __init__(self, name_or_path: str = "all-MiniLM-L6-v2", backend: str = "torch"):
         self.id, self.path = resolve_embedder(name_or_path)
         self.backend = check_backend(backend)  # torch | onnx | onnx-int8 (embed/onnx.py)
         self.embedded = 0
@@ -102,19 +98,8 @@ class Embedder:
                 self._model = _LOADED[key]
         return self._model
 
-    def _load(self):
-        _quiet_transformers()
-        if self.backend != "torch":
-            from .onnx import OnnxModel
-
-            log.info("loading embedder %s (%s)", self.id, self.backend)
-            return OnnxModel(self.path, self.backend)
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:  # pragma: no cover
-            raise DependencyMissingError("sentence-transformers is not installed: run `make setup`.") from exc
-        log.info("loading embedder %s", self.id)
-        return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+    def _load(self):  # pragma: no cover - each implementation loads its own model
+        raise NotImplementedError
 
     @property
     def dimension(self) -> int:
@@ -204,3 +189,27 @@ class Embedder:
 
     def embed_query(self, text: str) -> "np.ndarray":
         return self.embed([text])[0]
+
+
+class TorchEmbedder(Embedder):
+    """sentence-transformers on PyTorch (CPU)."""
+
+    def _load(self):
+        _quiet_transformers()
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover
+            raise DependencyMissingError("sentence-transformers is not installed: run `make setup`.") from exc
+        log.info("loading embedder %s", self.id)
+        return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+
+
+class OnnxEmbedder(Embedder):
+    """The same model exported to ONNX (`embed/onnx.py`), run by ONNX Runtime."""
+
+    def _load(self):
+        from .onnx import OnnxModel
+
+        _quiet_transformers()
+        log.info("loading embedder %s (%s)", self.id, self.backend)
+        return OnnxModel(self.path, self.backend)

@@ -62,7 +62,7 @@ class CrossEncoderReranker:
         key = str(self.path)
         with _LOCK:
             if key not in _LOADED:
-                from ..embed.sentence import force_offline
+                from ..embed.offline import force_offline
 
                 force_offline()
                 try:
