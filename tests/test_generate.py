@@ -114,7 +114,8 @@ def test_ask_stream_events_add_up_to_the_answer(demo_rag):
     assert final.kind == "final" and final.answer.citations
     streamed = "".join(e.text for e in events if e.kind == "answer")
     assert streamed.strip() == final.answer.answer
-    assert all(e.kind in ("reasoning", "answer") for e in events[:-1])
+    assert events[0].kind == "evidence"  # evidence first, before the model writes
+    assert all(e.kind in ("reasoning", "answer", "flagged") for e in events[1:-1])
 
 
 def test_cli_streams_the_answer_then_the_sources(demo_rag):
