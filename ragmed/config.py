@@ -228,3 +228,17 @@ def _coerce(name: str, raw: str, typ: Any) -> Any:
     except ValueError as exc:
         raise ConfigError(f"RAGMED_{name.upper()}={raw!r} is not a valid {t}.") from exc
     return raw
+
+
+def new_collection_backend(settings: Settings) -> str:
+    """The embedder backend a new collection is built with: the setting, else DEFAULT_EMBEDDER_BACKEND."""
+    return settings.embedder_backend or DEFAULT_EMBEDDER_BACKEND
+
+
+def eval_cache_dir() -> Path:
+    """Where `ragmed eval retrieval` builds and reuses corpus collections:
+    $RAGMED_HOME/cache/eval-indexes, else $XDG_CACHE_HOME/ragmed/eval-indexes (~/.cache/ragmed/...)."""
+    base = os.environ.get("RAGMED_HOME")
+    if base:
+        return Path(base) / "cache" / "eval-indexes"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ragmed" / "eval-indexes"
