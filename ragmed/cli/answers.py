@@ -19,12 +19,12 @@ from .options import collection_options, handle_errors, json_option, make_rag, r
 @click.option("--dedup", is_flag=True, help="Drop passages that repeat a higher-ranked one (as `ask` does).")
 @json_option()
 @handle_errors
-def search(query, collection, index_dir, k, mode, docs_, sections, tags, after, before, neighbours, reranker,
+def search(query, collection, index_dir, chroma_url, k, mode, docs_, sections, tags, after, before, neighbours, reranker,
            dedup, as_json):
     """Show the passages that best match QUERY."""
     if mode == "evidence":
         raise click.UsageError("--mode evidence is for `ask`; search with dense, lexical or hybrid.")
-    rag = make_rag(collection, index_dir, retrieval=mode, neighbours=neighbours, reranker=reranker)
+    rag = make_rag(collection, index_dir, chroma_url, retrieval=mode, neighbours=neighbours, reranker=reranker)
     passages = rag.search(query, k, filter=search_filter(docs_, sections, tags, after, before),
                           dedup=rag.settings.dedup if dedup else None)
     render.emit_json([p.to_dict() for p in passages]) if as_json else render.passages(passages)
@@ -61,7 +61,7 @@ def search(query, collection, index_dir, k, mode, docs_, sections, tags, after, 
 @retrieval_options
 @json_option("Print the answer, abstention, per-claim support, citations and passages as JSON.")
 @handle_errors
-def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, temperature, seed, n_ctx,
+def ask(question, collection, index_dir, chroma_url, k, no_retrieval, model, max_tokens, temperature, seed, n_ctx,
         generator_url, show_reasoning, reasoning_tokens, preset, stream, evidence, no_abstain, verifier,
         compress_tokens, mode, docs_, sections, tags, after, before, neighbours, reranker, as_json):
     """Answer QUESTION from the collection's documents, with numbered, checked citations.
@@ -72,7 +72,7 @@ def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, tem
         evidence, mode = True, None
     if evidence and no_retrieval:
         raise click.UsageError("--evidence quotes your documents; it cannot be combined with --no-retrieval.")
-    rag = make_rag(collection, index_dir, model=model, max_tokens=max_tokens, temperature=temperature,
+    rag = make_rag(collection, index_dir, chroma_url, model=model, max_tokens=max_tokens, temperature=temperature,
                    seed=seed, n_ctx=n_ctx, retrieval=mode, neighbours=neighbours, reranker=reranker,
                    reasoning_tokens=reasoning_tokens, preset=preset, generator_url=generator_url,
                    abstain=False if no_abstain else None, verifier=verifier, compress_tokens=compress_tokens)
@@ -107,7 +107,7 @@ def ask(question, collection, index_dir, k, no_retrieval, model, max_tokens, tem
 @click.option("--dry-run", is_flag=True, help="Report the fit without storing it with the collection.")
 @json_option()
 @handle_errors
-def calibrate(collection, index_dir, answerable, unanswerable, dry_run, as_json):
+def calibrate(collection, index_dir, chroma_url, answerable, unanswerable, dry_run, as_json):
     """Fit the abstention gate to this collection and store it with the collection.
 
     The gate scores each question's retrieval evidence (similarity, term coverage, agreement of
@@ -115,7 +115,7 @@ def calibrate(collection, index_dir, answerable, unanswerable, dry_run, as_json)
     Only retrieval runs: no model is needed."""
     from ..eval.calibration import calibrate_files
 
-    run = calibrate_files(make_rag(collection, index_dir), answerable, unanswerable, save=not dry_run)
+    run = calibrate_files(make_rag(collection, index_dir, chroma_url), answerable, unanswerable, save=not dry_run)
     render.emit_json(run.to_dict()) if as_json else render.calibration(run)
 
 

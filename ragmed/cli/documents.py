@@ -28,14 +28,14 @@ from .options import chroma_url_option, collection_options, handle_errors, json_
 @json_option("Print the report as JSON.")
 @quiet_option()
 @handle_errors
-def ingest(paths, collection, index_dir, embedder, embedder_backend, chunk_tokens, prune, rebuild, tags, as_json, quiet):
+def ingest(paths, collection, index_dir, chroma_url, embedder, embedder_backend, chunk_tokens, prune, rebuild, tags, as_json, quiet):
     """Index PDF, .txt and .md files (folders are searched recursively).
 
     Unchanged files are skipped, changed files replaced; the exit code is 1 if any file failed.
     """
     from ..retrieve.filters import parse_tags
 
-    rag = make_rag(collection, index_dir, embedder, chunk_tokens=chunk_tokens, embedder_backend=embedder_backend)
+    rag = make_rag(collection, index_dir, chroma_url, embedder, chunk_tokens=chunk_tokens, embedder_backend=embedder_backend)
     report = rag.ingest(paths, prune=prune, rebuild=rebuild, tags=parse_tags(tags) if tags else None,
                         progress=progress_shown(quiet, as_json))
     render.emit_json(report.to_dict()) if as_json else render.ingest_report(report)
@@ -48,9 +48,9 @@ def ingest(paths, collection, index_dir, embedder, embedder_backend, chunk_token
 @json_option("Print the report as JSON.")
 @quiet_option()
 @handle_errors
-def sync(paths, collection, index_dir, as_json, quiet):
+def sync(paths, collection, index_dir, chroma_url, as_json, quiet):
     """Make the collection match PATHS: ingest new and changed files, drop vanished ones."""
-    report = make_rag(collection, index_dir).ingest(paths, prune=True, progress=progress_shown(quiet, as_json))
+    report = make_rag(collection, index_dir, chroma_url).ingest(paths, prune=True, progress=progress_shown(quiet, as_json))
     render.emit_json(report.to_dict()) if as_json else render.ingest_report(report)
     sys.exit(0 if report.ok else 1)
 
@@ -64,9 +64,9 @@ def docs() -> None:
 @collection_options
 @json_option()
 @handle_errors
-def docs_list(collection, index_dir, as_json):
+def docs_list(collection, index_dir, chroma_url, as_json):
     """List the documents in a collection."""
-    infos = make_rag(collection, index_dir).documents()
+    infos = make_rag(collection, index_dir, chroma_url).documents()
     render.emit_json([i.to_dict() for i in infos]) if as_json else render.documents(infos)
 
 
@@ -75,9 +75,9 @@ def docs_list(collection, index_dir, as_json):
 @collection_options
 @json_option()
 @handle_errors
-def docs_remove(paths, collection, index_dir, as_json):
+def docs_remove(paths, collection, index_dir, chroma_url, as_json):
     """Remove documents from a collection (the files are not touched)."""
-    reports = make_rag(collection, index_dir).remove(paths)
+    reports = make_rag(collection, index_dir, chroma_url).remove(paths)
     render.emit_json([r.to_dict() for r in reports]) if as_json else render.removals(reports)
     sys.exit(1 if any(r.failed for r in reports) else 0)
 
@@ -87,12 +87,12 @@ def docs_remove(paths, collection, index_dir, as_json):
 @chroma_url_option
 @json_option()
 @handle_errors
-def collections(index_dir, as_json):
+def collections(index_dir, chroma_url, as_json):
     """List the collections in the index directory (or on the Chroma server, --chroma-url)."""
     from ..config import Settings
     from ..store.chroma import Index
 
-    settings = Settings.from_env()
+    settings = Settings.from_env(chroma_url=chroma_url)
     d = index_dir or settings.index_dir
     names = Index.list_names(d, settings.chroma_url)
     if as_json:

@@ -31,11 +31,12 @@ def setup_logging(verbose: int) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
-def make_rag(collection, index_dir, embedder=None, **overrides):
-    """A `RagMed` for this command's collection and options."""
+def make_rag(collection, index_dir, chroma_url=None, embedder=None, **overrides):
+    """A `RagMed` for this command's collection and options (None: the setting's default)."""
     from ..api import RagMed
 
-    return RagMed(collection=collection, index_dir=index_dir, embedder=embedder, **overrides)
+    return RagMed(collection=collection, index_dir=index_dir, embedder=embedder, chroma_url=chroma_url,
+                  **overrides)
 
 
 def progress_shown(quiet: bool, as_json: bool) -> bool:
@@ -61,19 +62,9 @@ def handle_errors(fn):
     return wrapper
 
 
-def _use_chroma_url(ctx, _param, value):
-    """--chroma-url reaches Settings as RAGMED_CHROMA_URL for this command only (so every command
-    that opens a collection gets it without another parameter)."""
-    if value is None:
-        return
-    old = os.environ.get("RAGMED_CHROMA_URL")
-    os.environ["RAGMED_CHROMA_URL"] = value
-    ctx.call_on_close(lambda: os.environ.pop("RAGMED_CHROMA_URL", None) if old is None
-                      else os.environ.__setitem__("RAGMED_CHROMA_URL", old))
-
-
 def chroma_url_option(fn):
-    return click.option("--chroma-url", default=None, metavar="URL", expose_value=False, callback=_use_chroma_url,
+    """--chroma-url URL: the `chroma_url` setting for this command (an override like any other)."""
+    return click.option("--chroma-url", default=None, metavar="URL",
                         help="Use the shared index on the Chroma server at URL (http://HOST:PORT) instead of "
                              "the embedded one (default: $RAGMED_CHROMA_URL).")(fn)
 

@@ -70,7 +70,7 @@ def eval_retrieval(dataset, split, modes, qrels, limit, reranker, embedder, embe
 @json_option("Print the summary as JSON.")
 @quiet_option()
 @handle_errors
-def compare(dataset, collection, index_dir, model, k, limit, split, seed, max_tokens, n_ctx, data_dir, out,
+def compare(dataset, collection, index_dir, chroma_url, model, k, limit, split, seed, max_tokens, n_ctx, data_dir, out,
             as_json, quiet):
     """Answer benchmark questions with and without retrieved evidence (same model, decoding, seed).
 
@@ -79,9 +79,9 @@ def compare(dataset, collection, index_dir, model, k, limit, split, seed, max_to
     latency. Resumable: rerun the same command to continue."""
     from ..eval.comparison import compare as run
 
-    result = run(dataset, collection=collection, index_dir=index_dir, model=model, k=k, limit=limit, split=split,
-                 seed=seed, out=out, data_dir=data_dir, max_tokens=max_tokens, n_ctx=n_ctx,
-                 progress=progress_shown(quiet, as_json))
+    result = run(dataset, collection=collection, index_dir=index_dir, chroma_url=chroma_url, model=model, k=k,
+                 limit=limit, split=split, seed=seed, out=out, data_dir=data_dir, max_tokens=max_tokens,
+                 n_ctx=n_ctx, progress=progress_shown(quiet, as_json))
     render.emit_json(result.to_dict()) if as_json else render.comparison(result.summary, out)
 
 

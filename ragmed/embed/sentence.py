@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from ..config import package_dir
 from ..errors import DependencyMissingError, ModelNotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,19 +43,12 @@ def force_offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def _package_dir(package: str) -> Path | None:
-    spec = importlib.util.find_spec(package)  # does not import (and run) the package
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0])
-
-
 def resolve_embedder(name_or_path: str) -> tuple[str, Path]:
     """Return (embedder id, local model directory) for a bundled name or a path."""
     name = _ALIASES.get(name_or_path.lower(), name_or_path)
     if name in BUNDLED_EMBEDDERS:
         package, sub = BUNDLED_EMBEDDERS[name]
-        base = _package_dir(package)
+        base = package_dir(package)
         if base is None or not (base / sub).is_dir():
             raise ModelNotFoundError(
                 f"The bundled embedder {name} is not installed: run `make setup` "

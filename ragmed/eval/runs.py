@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..config import Settings, eval_cache_dir, new_collection_backend
+from ..config import Settings, eval_cache_dir, resolve_embedder
 
 
 def corpus_embedder(settings: Settings, name: str | None = None, backend: str | None = None):
     """The `Embedder` a new corpus collection is built with: `name` / `backend` when given, else the
-    settings' embedder and backend (a new collection: `config.new_collection_backend`)."""
+    settings' (`config.resolve_embedder` for a new collection)."""
     from ..embed.sentence import Embedder
 
-    return Embedder(name or settings.embedder, backend or new_collection_backend(settings))
+    return Embedder(*resolve_embedder(settings.with_(embedder_backend=backend), name))
 
 
 def retrieval_eval(dataset: Path, split: str = "test", modes: Sequence[str] = (), qrels: str | None = None,

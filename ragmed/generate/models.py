@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
+from ..config import package_dir
 from ..errors import ModelNotFoundError
 
 
 def package_file(package: str, name: str) -> Path | None:
-    spec = importlib.util.find_spec(package)  # locate without importing (the package has heavy imports)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / name
-    return path if path.is_file() else None
+    """File `name` of an installed package (`config.package_dir`), or None."""
+    base = package_dir(package)
+    path = base / name if base is not None else None
+    return path if path is not None and path.is_file() else None
 
 
 def resolve_model(name_or_path: str) -> tuple[str, Path]:
