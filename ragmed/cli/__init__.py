@@ -2,8 +2,9 @@
 
 Commands by topic: documents.py (ingest, sync, docs, collections), answers.py (search, ask,
 calibrate), models.py (models, doctor), research.py (eval, compare, datasets), server.py (serve).
-options.py holds what they share; render.py prints every human-readable line. Most commands print
-JSON with `--json`. Errors are one line on stderr that says what to do, with a non-zero exit code.
+options.py holds what they share; render.py prints every human-readable line. Every command but
+`serve` prints JSON with `--json`. Errors are one line on stderr that says what to do, with a
+non-zero exit code.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from .options import env_defaults, setup_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug). Question text is never logged.")
+@click.option("-v", "--verbose", count=True, help="More logging (-vv for debug). Question text is logged only with RAGMED_LOG_CONTENT=1.")
 @click.version_option(package_name="ragmed")
 def cli(verbose: int) -> None:
     """ragmed: grounded, cited answers from your own medical documents, fully on this device."""

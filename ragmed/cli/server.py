@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -25,25 +24,22 @@ from .options import collection_options, handle_errors
 @click.option("--upload-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where uploaded PDFs are kept (default: INDEX_DIR/uploads/COLLECTION/).")
 @handle_errors
-def serve(host, port, collection, index_dir, model, token_file, queue_size, max_upload_mb, upload_dir, **extra):
+def serve(host, port, collection, index_dir, chroma_url, model, token_file, queue_size, max_upload_mb, upload_dir):
     """Serve the HTTP API and the web page for staff (http://127.0.0.1:8000/ by default).
 
     Binds to this machine only unless --host is given with a token. OpenAPI schema at
     /openapi.json; OpenAI-compatible /v1/chat/completions with citations."""
-    from ..config import Settings
+    from ..config import Settings, server_token
     from ..server import serve as run_server
-    from ..server.security import check_bind, check_token_strength
+    from ..server.security import check_token_strength
     from ..server.service import ServerConfig
 
-    token = token_file.read_text(encoding="utf-8").strip() if token_file else os.environ.get("RAGMED_SERVER_TOKEN", "")
+    token = token_file.read_text(encoding="utf-8").strip() if token_file else server_token()
     token = check_token_strength(token) if token else None
-    settings = Settings.from_env(collection=collection, index_dir=index_dir, model=model,
-                                 **{k: v for k, v in extra.items() if v is not None})
+    settings = Settings.from_env(collection=collection, index_dir=index_dir, model=model, chroma_url=chroma_url)
     config = ServerConfig(settings=settings, host=host, port=port, token=token, queue_size=queue_size,
                           max_upload_mb=max_upload_mb, upload_dir=upload_dir)
-    check_bind(host, token)
-    render.serving(host, port, settings.collection, settings.model, bool(token))
-    run_server(config)
+    run_server(config, announce=lambda: render.serving(host, port, settings.collection, settings.model, bool(token)))
 
 
 COMMANDS = [serve]
