@@ -163,10 +163,10 @@ def main() -> None:
     args = ap.parse_args()
     q4 = shape_model(args.small, args.threads)
 
-    from ragmed.generate.llama import LlamaGenerator, SamplingParams
+    from ragmed.generate.llama import LlamaGenerator, RuntimeOptions, SamplingParams
     from ragmed.prompt import grounded as prompts
 
-    gen = LlamaGenerator(q4, "medpsy-1.7b-shape", n_ctx=8192, threads=args.threads)
+    gen = LlamaGenerator(q4, "medpsy-1.7b-shape", n_ctx=8192, runtime=RuntimeOptions(threads=args.threads))
     rows = []
     for budget in [int(b) for b in args.budgets.split(",")]:
         ps = passages_for(budget, gen.count_tokens)

@@ -158,13 +158,18 @@ class RagMed:
     # -- retrieval and answers -----------------------------------------------------------------
     def search(
         self, query: str, k: int | None = None, mode: str | None = None,
-        filter: "SearchFilter | None" = None, dedup: float | None = None,  # noqa: A002
+        filter: "SearchFilter | dict | None" = None, dedup: float | None = None,  # noqa: A002
     ) -> list[Passage]:
         """The k best passages; `mode` is dense, lexical or hybrid (default: the settings' mode).
 
-        `dedup` (0-1, default off for search) drops passages that repeat a higher-ranked one.
+        `filter`: a `SearchFilter` or a dict of its fields, as in the HTTP API ({"documents": [...],
+        "tags": {...}, "after": "2024"}; `SearchFilter.of`). `dedup` (0-1, default off for search)
+        drops passages that repeat a higher-ranked one.
         """
-        return self.retriever.search(query, k or self.settings.k, mode=mode, filter=filter, dedup=dedup)
+        from .retrieve.filters import SearchFilter
+
+        return self.retriever.search(query, k or self.settings.k, mode=mode, filter=SearchFilter.of(filter),
+                                     dedup=dedup)
 
     def evidence(
         self, question: str, k: int | None = None, filter: "SearchFilter | None" = None,  # noqa: A002

@@ -1,11 +1,18 @@
-"""Settings, in one place.
+"""Settings, in one place: every `RAGMED_*` and `XDG_*` variable ragmed reads is read here.
 
 Nothing is read at import time: `Settings.from_env()` reads the `RAGMED_*` environment variables when
-it is called, and explicit arguments override them. Defaults are chosen for a laptop-class CPU.
+it is called, and explicit arguments override them (the CLI's options are such overrides). Defaults
+are chosen for a laptop-class CPU.
+
+Where state lives (functions below, not `Settings` fields): with `RAGMED_HOME` set, everything ragmed
+writes is under it: `$RAGMED_HOME/indexes` (unless RAGMED_INDEX_DIR), `$RAGMED_HOME/models` (pulled
+models), `$RAGMED_HOME/cache` (ONNX exports of read-only model folders, eval collections, file
+hashes). Unset: ./indexes, `$XDG_DATA_HOME/ragmed` (~/.local/share/ragmed) and `$XDG_CACHE_HOME/ragmed`
+(~/.cache/ragmed). Also read here: RAGMED_EVAL_DIR (`eval_data_dir`), RAGMED_SERVER_TOKEN
+(`server_token`), RAGMED_FAILPOINT (`failpoint_spec`, crash tests only).
 
 | setting            | env var                  | default                                  |
 |--------------------|--------------------------|------------------------------------------|
-| home               | RAGMED_HOME              | unset                                    |
 | index_dir          | RAGMED_INDEX_DIR         | $RAGMED_HOME/indexes, else ./indexes     |
 | collection         | RAGMED_COLLECTION        | default                                  |
 | embedder           | RAGMED_EMBEDDER          | all-MiniLM-L6-v2 (bundled)               |
@@ -33,8 +40,11 @@ it is called, and explicit arguments override them. Defaults are chosen for a la
 | chunk_tokens       | RAGMED_CHUNK_TOKENS      | 200 (embedder tokens, header included)   |
 | abstain            | RAGMED_ABSTAIN           | 1 (abstention gate and verification on)  |
 | verifier           | RAGMED_VERIFIER          | unset (a local NLI / cross-encoder folder for claim checks) |
-| log_content        | RAGMED_LOG_CONTENT       | 0 (question/document text never logged)  |
+| log_content        | RAGMED_LOG_CONTENT       | 0 (question/answer text not logged; 1: logged at INFO by `ask`) |
 | chroma_url         | RAGMED_CHROMA_URL        | unset: embedded Chroma in index_dir; else a Chroma server `http://HOST:PORT` shared by several workstations |
+| isolate            | RAGMED_ISOLATE           | 1 (parse each document in a limited worker process; 0 in-process, for debugging) |
+| doc_time_limit_s   | RAGMED_DOC_TIME_LIMIT_S  | 120 (seconds per document in the parser worker) |
+| doc_memory_limit_mb | RAGMED_DOC_MEMORY_LIMIT_MB | 2048 (address space of the parser worker) |
 """
 
 from __future__ import annotations
@@ -47,12 +57,18 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .files import package_dir  # noqa: F401 (re-exported: config.package_dir)
 
 DEFAULT_COLLECTION = "default"
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 # Chosen by `make bench-embedders` (benchmarks/embedder_backends.py): see README, "Performance".
 DEFAULT_EMBEDDER_BACKEND = "onnx"
+EMBEDDER_BACKENDS = ("torch", "onnx", "onnx-int8")  # what each runs: embed/onnx.py
 DEFAULT_MODEL = "smollm2-135m"
+# Per-document limits of the parser worker (ingest/isolate.py): a parser loop or a decompression
+# bomb is stopped; the document is reported as failed with the setting to raise.
+DEFAULT_DOC_TIME_LIMIT_S = 120.0
+DEFAULT_DOC_MEMORY_LIMIT_MB = 2048
 # Prompt compression (prompt/compress.py): the smallest passage budget that kept gold evidence in the
 # prompt for >= 95% of BioASQ dev questions (`make bench-ttft`, benchmarks/results/ttft.md).
 DEFAULT_COMPRESS_TOKENS = 200
@@ -101,16 +117,18 @@ class Settings:
     verifier: str = ""
     log_content: bool = False
     chroma_url: str = ""  # "": embedded Chroma; else a Chroma server (store/chroma.py, server mode)
+    isolate: bool = True  # parse each document in a limited worker process (ingest/isolate.py)
+    doc_time_limit_s: float = DEFAULT_DOC_TIME_LIMIT_S
+    doc_memory_limit_mb: int = DEFAULT_DOC_MEMORY_LIMIT_MB
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Settings":
         env = os.environ
         values: dict[str, Any] = {}
-        home = env.get("RAGMED_HOME")
         if env.get("RAGMED_INDEX_DIR"):
             values["index_dir"] = Path(env["RAGMED_INDEX_DIR"])
-        elif home:
-            values["index_dir"] = Path(home) / "indexes"
+        elif home() is not None:
+            values["index_dir"] = home() / "indexes"
         for f in fields(cls):
             if f.name == "index_dir":
                 continue
@@ -160,6 +178,9 @@ class Settings:
             raise ConfigError("n_ctx must be at least 512 tokens.")
         if self.chroma_url:
             parse_chroma_url(self.chroma_url)
+        if self.doc_time_limit_s <= 0 or self.doc_memory_limit_mb < 64:
+            raise ConfigError("doc_time_limit_s must be above 0 and doc_memory_limit_mb at least 64 "
+                              "(RAGMED_DOC_TIME_LIMIT_S, RAGMED_DOC_MEMORY_LIMIT_MB).")
         return self
 
     def with_(self, **changes: Any) -> "Settings":
@@ -276,11 +297,80 @@ class RuntimeOptions:
                 "type_k": kv, "type_v": kv, "use_mlock": self.mlock}
 
 
-EMBEDDER_BACKENDS = ("torch", "onnx", "onnx-int8")  # embed/onnx.py implements the ONNX ones
-
-
 def check_backend(name: str) -> str:
     """`name` if it is an embedder backend ragmed has; else a ConfigError naming them."""
     if name not in EMBEDDER_BACKENDS:
         raise ConfigError(f"Embedder backend {name!r} is unknown: use one of {', '.join(EMBEDDER_BACKENDS)}.")
     return name
+
+# -- where state lives ---------------------------------------------------------------------------
+# Every path ragmed writes to comes from these functions. With RAGMED_HOME set, all of it (indexes,
+# pulled models, ONNX exports made at run time, caches) is under that one folder.
+
+def _env(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+def home() -> Path | None:
+    """$RAGMED_HOME (expanded), or None when it is unset."""
+    raw = _env("RAGMED_HOME")
+    return Path(raw).expanduser() if raw else None
+
+
+def data_dir() -> Path:
+    """Long-lived state other than indexes (pulled models): $RAGMED_HOME, else
+    $XDG_DATA_HOME/ragmed, else ~/.local/share/ragmed."""
+    h = home()
+    if h is not None:
+        return h
+    return Path(_env("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "ragmed"
+
+
+def cache_dir() -> Path:
+    """Rebuildable state (ONNX exports of read-only models, eval collections, file hashes):
+    $RAGMED_HOME/cache, else $XDG_CACHE_HOME/ragmed, else ~/.cache/ragmed."""
+    h = home()
+    if h is not None:
+        return h / "cache"
+    return Path(_env("XDG_CACHE_HOME") or Path.home() / ".cache") / "ragmed"
+
+
+def models_dir() -> Path:
+    """Where `ragmed models pull` stores models (models/store.py): `data_dir()/models`."""
+    return data_dir() / "models"
+
+
+def eval_cache_dir() -> Path:
+    """Where `ragmed eval retrieval` builds and reuses corpus collections: `cache_dir()/eval-indexes`."""
+    return cache_dir() / "eval-indexes"
+
+
+def eval_data_dir() -> Path:
+    """The evaluation datasets (`ragmed compare --data-dir` default): $RAGMED_EVAL_DIR, else ../shared/eval."""
+    return Path(_env("RAGMED_EVAL_DIR") or "../shared/eval").expanduser()
+
+
+def server_token() -> str:
+    """$RAGMED_SERVER_TOKEN (the bearer token of `ragmed serve` when no --token-file is given), or ""."""
+    return _env("RAGMED_SERVER_TOKEN")
+
+
+def failpoint_spec() -> str:
+    """$RAGMED_FAILPOINT, the crash tests' hook (failpoints.py); "" in normal use."""
+    return _env("RAGMED_FAILPOINT")
+
+
+def resolve_embedder(settings: Settings, name: str | None = None, build: dict | None = None) -> tuple[str, str]:
+    """The (embedder name, backend) a collection is embedded with: the one rule, for new and
+    existing collections.
+
+    `name`: an explicitly requested embedder (argument or --embedder), else the collection's
+    (`build`, its manifest's build record), else the settings' embedder. Backend: the settings'
+    (--embedder-backend, RAGMED_EMBEDDER_BACKEND) when set, else the collection's own (collections
+    built before backends existed: torch), else DEFAULT_EMBEDDER_BACKEND for a new collection."""
+    if name is None:
+        name = build["embedder"] if build else settings.embedder
+    backend = settings.embedder_backend
+    if not backend:
+        backend = build.get("embedder_backend", "torch") if build else DEFAULT_EMBEDDER_BACKEND
+    return name, backend

@@ -43,5 +43,14 @@ class InputError(RagmedError):
     """A question or argument is unusable as given."""
 
 
-class ChromaServerError(RagmedError):
+class UpstreamError(RagmedError):
+    """A service ragmed calls (the Chroma server, a remote generator) failed: its answer was unusable
+    (HTTP API: 502 Bad Gateway)."""
+
+
+class UpstreamUnavailableError(UpstreamError):
+    """A service ragmed calls cannot be reached (HTTP API: 503 Service Unavailable)."""
+
+
+class ChromaServerError(UpstreamUnavailableError):
     """Server mode: the Chroma server cannot be reached (the message names the URL)."""

@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import signal
 
+from .config import failpoint_spec
+
 _hits: dict[str, int] = {}
 
 
 def failpoint(name: str) -> None:
-    spec = os.environ.get("RAGMED_FAILPOINT")
+    spec = failpoint_spec()
     if not spec:
         return
     target, _, nth = spec.partition(":")

@@ -7,11 +7,19 @@ other programs that call ragmed's Python API.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 
 def _dict(obj: Any) -> dict[str, Any]:
     return asdict(obj)
+
+
+def document_date(record: Mapping[str, Any]) -> str:
+    """A document's date from its manifest record: its `date` tag (`ragmed ingest --tag date=...`),
+    else the date ingestion recorded (the PDF's creation date, else the file's modification date);
+    "" when neither is known. The one rule for filters, citations and listings."""
+    tags = record.get("tags") or {}
+    return str(tags.get("date") or record.get("date") or "")
 
 
 @dataclass(frozen=True)

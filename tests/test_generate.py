@@ -8,6 +8,7 @@ thinking trace the way the Qwen3-Thinking template does.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -78,16 +79,19 @@ def test_gguf_template_rendering_is_exact(gen):
     assert r.prompt == "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
 
 
-def test_reasoning_budget_closes_the_trace_and_the_model_answers(gen):
+def test_reasoning_budget_closes_the_trace_and_the_model_answers(gen, monkeypatch):
+    # a chat template that opens the trace itself (as thinking models' templates do)
+    plain = gen.render
+    monkeypatch.setattr(gen, "render", lambda messages: replace(plain(messages), prompt=plain(messages).prompt + "<think>\n"))
     msgs = [{"role": "user", "content": "How often are stable patients seen? Think first."}]
     params = SamplingParams(max_tokens=12)
-    out = gen.generate(msgs, params, reasoning_tokens=10, prefill="<think>\n")
+    out = gen.generate(msgs, params, reasoning_tokens=10)
     assert out.reasoning_truncated and out.reasoning_tokens == 10
     split = split_reasoning(out.text)
     assert split.closed and split.reasoning and split.answer
     assert 1 <= len(gen.llm.tokenize(split.answer.encode(), add_bos=False)) <= 12 + 2
     # Without a budget the same trace runs on into the answer budget and never closes.
-    out2 = gen.generate(msgs, params, prefill="<think>\n")
+    out2 = gen.generate(msgs, params)
     assert not out2.reasoning_truncated
 
 

@@ -11,8 +11,8 @@ Backends (`--embedder-backend`, `RAGMED_EMBEDDER_BACKEND`):
 The export is made from the model's local weights with `torch.onnx.export` (no hub, no optimum),
 fused by ONNX Runtime's transformer optimizer (attention, LayerNorm and GELU as single kernels; kept
 only when its vectors equal the plain export's), quantised with ONNX Runtime's `quantize_dynamic`,
-and cached beside the model in `<model>/onnx/`
-(or in `~/.cache/ragmed/onnx/<model>` when that folder is read-only). It is written to a temporary
+and cached beside the model in `<model>/onnx/` (or, when that folder is read-only or RAGMED_HOME is
+set, in `config.cache_dir()/onnx/<model>`: `$RAGMED_HOME/cache/onnx/...` or `~/.cache/ragmed/onnx/...`). It is written to a temporary
 folder and renamed into place, so an interrupted export is redone, never half-used.
 
 Inference mirrors the model's sentence-transformers pipeline (Transformer -> Pooling -> Normalize):
@@ -32,11 +32,12 @@ import threading
 import warnings
 from pathlib import Path
 
+from ..config import EMBEDDER_BACKENDS, cache_dir, check_backend, home  # noqa: F401 (check_backend re-exported)
 from ..errors import ConfigError, DependencyMissingError
 
 log = logging.getLogger(__name__)
 
-from ..config import EMBEDDER_BACKENDS as BACKENDS, check_backend  # noqa: E402,F401 (re-exported)
+BACKENDS = EMBEDDER_BACKENDS  # defined in config.py, which validates the setting (check_backend)
 
 # Vectors of backends in one family are interchangeable within one collection; across families not.
 # fp32: torch and the onnx export compute the same vectors. Each int8 quantisation scheme is its own
@@ -89,10 +90,13 @@ def _weights_key(model_dir: Path) -> str:
 
 
 def export_dir(model_dir: Path) -> Path:
+    """Where this model's exports are written: beside the model (`<model>/onnx/`) when that folder is
+    writable and RAGMED_HOME is unset; else `config.cache_dir()/onnx/<hash of the model folder>`
+    ($RAGMED_HOME/cache/onnx/..., or ~/.cache/ragmed/onnx/...)."""
     beside = model_dir / "onnx"
-    if os.access(model_dir, os.W_OK) or os.access(beside, os.W_OK):
+    if home() is None and (os.access(model_dir, os.W_OK) or os.access(beside, os.W_OK)):
         return beside
-    return Path.home() / ".cache" / "ragmed" / "onnx" / hashlib.sha1(str(model_dir).encode()).hexdigest()[:12]
+    return cache_dir() / "onnx" / hashlib.sha1(str(model_dir).encode()).hexdigest()[:12]
 
 
 # Families of encoders ONNX Runtime's transformer optimizer fuses as BERT (attention, LayerNorm, GELU).
@@ -187,9 +191,16 @@ def _fuse(plain: Path, fused: Path, model_dir: Path, config) -> bool:
 
 
 def ensure_export(model_dir: Path) -> Path:
-    """The folder holding this model's ONNX files, exporting them first if needed (once, atomic)."""
+    """The folder holding this model's ONNX files, exporting them first if needed (once, atomic).
+
+    An export already beside the model (made by `make setup`) is used as it is, also with
+    RAGMED_HOME set; a new one is written to `export_dir(model_dir)`."""
+    key = _weights_key(model_dir)
+    installed = model_dir / "onnx" / key
+    if (installed / "model_qint8.onnx").exists():
+        return installed
     base = export_dir(model_dir)
-    final = base / _weights_key(model_dir)
+    final = base / key
     if (final / "model_qint8.onnx").exists():
         return final
     with _EXPORT_LOCK:

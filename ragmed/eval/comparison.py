@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..version import __version__
+from ..config import cache_dir
 from ..errors import InputError
 from ..store.manifest import now
 from . import qa
@@ -51,7 +52,7 @@ class CompareResult:
 def _sha256_file(path: Path) -> str:
     """sha256 of a file, cached by (path, size, mtime): model files are large."""
     st = path.stat()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ragmed" / "sha256.json"
+    cache = cache_dir() / "sha256.json"
     key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
     try:
         known = json.loads(cache.read_text())
@@ -187,12 +188,13 @@ def compare(
     dataset: str, collection: str | None = None, index_dir: str | Path | None = None, model: str | None = None,
     k: int = 3, limit: int | None = None, split: str = "dev", seed: int = 0, out: str | Path | None = None,
     data_dir: str | Path | None = None, max_tokens: int = 64, n_ctx: int | None = None, rag=None,
-    progress: bool = False, report: bool = True,
+    progress: bool = False, report: bool = True, chroma_url: str | None = None,
 ) -> CompareResult:
     """Answer every selected question grounded and ungrounded; see the module docstring.
 
     `rag`: an existing `RagMed` to use (its collection and model); otherwise one is made from
-    `collection`, `index_dir`, `model`, `max_tokens`, `n_ctx` and `seed` (deterministic preset)."""
+    `collection`, `index_dir`, `chroma_url`, `model`, `max_tokens`, `n_ctx` and `seed` (deterministic
+    preset)."""
     from ..api import RagMed
 
     if k < 1:
@@ -203,7 +205,7 @@ def compare(
         raise InputError(f"No {split} questions in {dataset}.")
     if rag is None:
         rag = RagMed(collection=collection, index_dir=index_dir, model=model, max_tokens=max_tokens,
-                     n_ctx=n_ctx, seed=seed, preset="deterministic", abstain=False)
+                     n_ctx=n_ctx, seed=seed, preset="deterministic", abstain=False, chroma_url=chroma_url)
     rag.index.require_manifest()
     gen = rag.generator
     if hasattr(gen, "prefix_cache"):

@@ -24,10 +24,10 @@ grounded arm it has to be retrieved from the collection.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..config import eval_data_dir
 from ..errors import InputError
 from ..ingest.extract import file_sha256
 from .beir import jsonl_rows, split_of
@@ -64,7 +64,8 @@ class QADataset:
 
 
 def default_eval_dir() -> Path:
-    return Path(os.environ.get("RAGMED_EVAL_DIR", "../shared/eval")).expanduser()
+    """`config.eval_data_dir()`: $RAGMED_EVAL_DIR, else ../shared/eval."""
+    return eval_data_dir()
 
 
 def _need(path: Path) -> Path:

@@ -13,7 +13,6 @@ import logging
 import os
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -59,7 +58,7 @@ def _quiet_stderr():
 
 
 class LlamaGenerator:
-    def __init__(self, model_path: Path, model_id: str, n_ctx: int = 4096, threads: int = 0,
+    def __init__(self, model_path: Path, model_id: str, n_ctx: int = 4096,
                  prefix_cache: bool = True, runtime: RuntimeOptions | None = None):
         # Prefix cache: llama.cpp keeps the KV state of the last prompt, and llama-cpp-python
         # re-evaluates only the tokens after the longest common prefix with the new prompt. ragmed's
@@ -69,9 +68,7 @@ class LlamaGenerator:
         self.model_path = Path(model_path)
         self.model_id = model_id
         self.n_ctx_requested = n_ctx
-        self.runtime = runtime or RuntimeOptions()
-        if threads:  # the explicit argument wins over the runtime's own
-            self.runtime = replace(self.runtime, threads=threads)
+        self.runtime = runtime or RuntimeOptions()  # threads, batch sizes, attention, KV type
         self.threads = self.runtime.n_threads
         self._llm = None
         self._lock = threading.Lock()
@@ -132,12 +129,12 @@ class LlamaGenerator:
     def generate(
         self, messages: list[Message], params: SamplingParams,
         on_text: Callable[[str], None] | None = None,
-        reasoning_tokens: int | None = None, prefill: str = "",
+        reasoning_tokens: int | None = None,
     ) -> Generation:
         """Generate a reply; `params.max_tokens` bounds the answer.
 
-        Reasoning (`<think>...</think>`, or a trace the prompt opened with `prefill="<think>\n"`)
-        has its own budget, `reasoning_tokens`: when it is spent ragmed writes the closing tag
+        Reasoning (`<think>...</think>`, or a trace the chat template opened: a rendered prompt
+        ending in `<think>`) has its own budget, `reasoning_tokens`: when it is spent ragmed writes the closing tag
         itself and lets the model answer, instead of losing the answer to an endless trace.
         `on_text` receives the raw text as it is generated, tags included.
         """
@@ -145,7 +142,7 @@ class LlamaGenerator:
 
         rendered = self.render(messages)
         llm = self.llm
-        prompt = rendered.prompt + prefill
+        prompt = rendered.prompt
         n_prompt = len(llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
         room = self.n_ctx - n_prompt
         if room < min(16, params.max_tokens):
@@ -154,7 +151,7 @@ class LlamaGenerator:
                 f"{self.n_ctx}-token context. Use a smaller -k or a larger --n-ctx."
             )
         budget = reasoning_tokens if reasoning_tokens is not None else 0
-        splitter = StreamSplitter(in_reasoning=OPEN in prefill)
+        splitter = StreamSplitter(in_reasoning=prompt.rstrip().endswith(OPEN))
         t0 = time.perf_counter()
         first = None
         pieces: list[str] = []

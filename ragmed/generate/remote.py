@@ -14,7 +14,7 @@ import json
 import time
 from typing import Callable
 
-from ..errors import ConfigError, RagmedError
+from ..errors import ConfigError, UpstreamError, UpstreamUnavailableError
 from .chat import Message, Rendered
 from .base import Generation, SamplingParams
 
@@ -56,7 +56,7 @@ class RemoteGenerator:
     def generate(
         self, messages: list[Message], params: SamplingParams,
         on_text: Callable[[str], None] | None = None,
-        reasoning_tokens: int | None = None, prefill: str = "",
+        reasoning_tokens: int | None = None,
     ) -> Generation:
         import httpx
 
@@ -77,7 +77,7 @@ class RemoteGenerator:
                               timeout=self.timeout_s) as resp:
                 if resp.status_code != 200:
                     resp.read()
-                    raise RagmedError(f"The generator at {self.base} answered HTTP {resp.status_code}: "
+                    raise UpstreamError(f"The generator at {self.base} answered HTTP {resp.status_code}: "
                                       f"{resp.text[:300]}")
                 for line in resp.iter_lines():
                     if not line.startswith("data:"):
@@ -98,7 +98,7 @@ class RemoteGenerator:
                         if choice.get("finish_reason"):
                             finish = choice["finish_reason"]
         except httpx.HTTPError as exc:
-            raise RagmedError(
+            raise UpstreamUnavailableError(
                 f"Cannot reach the generator at {self.base} ({type(exc).__name__}: {exc}). Is the server "
                 "running? Check --generator-url."
             ) from exc

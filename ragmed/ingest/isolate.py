@@ -9,6 +9,7 @@ hang, exhaust or crash the ingestion of the others. Each document is parsed in a
 - crash: a worker that dies (segfault, OOM kill) is replaced, and only that document fails.
 
 It also pipelines: while the parent embeds document i, the worker already parses document i+1.
+Limits and the switch are settings (config.py): RAGMED_DOC_TIME_LIMIT_S, RAGMED_DOC_MEMORY_LIMIT_MB;
 `RAGMED_ISOLATE=0` parses in-process (no limits), for debugging.
 """
 
@@ -24,14 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..config import DEFAULT_DOC_MEMORY_LIMIT_MB, DEFAULT_DOC_TIME_LIMIT_S, Settings
 from ..errors import DocumentError
 from ..failpoints import failpoint
 from ..types import ExtractedDocument
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIME_LIMIT_S = 120.0
-DEFAULT_MEMORY_LIMIT_MB = 2048
+DEFAULT_TIME_LIMIT_S = DEFAULT_DOC_TIME_LIMIT_S
+DEFAULT_MEMORY_LIMIT_MB = DEFAULT_DOC_MEMORY_LIMIT_MB
 GRACE_S = 10.0  # beyond the worker's own timer, before the parent kills it
 
 
@@ -41,9 +43,9 @@ class Limits:
     memory_mb: int = DEFAULT_MEMORY_LIMIT_MB
 
     @classmethod
-    def from_env(cls) -> "Limits":
-        return cls(float(os.environ.get("RAGMED_DOC_TIME_LIMIT_S") or DEFAULT_TIME_LIMIT_S),
-                   int(os.environ.get("RAGMED_DOC_MEMORY_LIMIT_MB") or DEFAULT_MEMORY_LIMIT_MB))
+    def from_settings(cls, settings: Settings) -> "Limits":
+        """The limits of `settings` (doc_time_limit_s, doc_memory_limit_mb; config.py)."""
+        return cls(settings.doc_time_limit_s, settings.doc_memory_limit_mb)
 
 
 class _Timeout(BaseException):
@@ -102,7 +104,7 @@ class IsolatedExtractor:
     """Extract files in order in a limited worker process, one file ahead."""
 
     def __init__(self, limits: Limits | None = None):
-        self.limits = limits or Limits.from_env()
+        self.limits = limits or Limits.from_settings(Settings.from_env())
         self._proc: subprocess.Popen | None = None
         self._to = self._from = None
 
@@ -195,10 +197,13 @@ class InProcessExtractor:
                 yield path, exc
 
 
-def extractor():
-    if os.environ.get("RAGMED_ISOLATE", "1").strip().lower() in {"0", "false", "no", "off"}:
+def extractor(settings: Settings | None = None):
+    """The extractor `settings` ask for (default: `Settings.from_env()`): isolated with its limits,
+    or in-process when `isolate` is off (RAGMED_ISOLATE=0)."""
+    settings = settings or Settings.from_env()
+    if not settings.isolate:
         return InProcessExtractor()
-    return IsolatedExtractor()
+    return IsolatedExtractor(Limits.from_settings(settings))
 
 
 __all__ = ["IsolatedExtractor", "InProcessExtractor", "Limits", "extractor"]

@@ -24,7 +24,7 @@ from typing import Any, Iterator, Literal, Mapping, Optional, Union
 from ..api import RagMed
 from ..errors import DependencyMissingError, InputError
 from ..retrieve.filters import SearchFilter
-from ..types import Passage
+from ..types import Passage, document_date
 
 try:
     from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -48,23 +48,7 @@ ASK_ARGS = ("k", "grounded", "filter")
 SEARCH_ARGS = ("k", "mode", "filter", "dedup")
 
 
-def _as_filter(value: Any) -> SearchFilter | None:
-    """A SearchFilter from a SearchFilter, a dict of its fields, or None."""
-    if value is None or isinstance(value, SearchFilter):
-        return value
-    if isinstance(value, Mapping):
-        unknown = set(value) - {"documents", "sections", "tags", "after", "before"}
-        if unknown:
-            raise InputError(f"Unknown filter field(s) {', '.join(sorted(unknown))}: use documents, "
-                             "sections, tags, after, before.")
-        d = dict(value)
-        for key in ("documents", "sections"):
-            if isinstance(d.get(key), str):
-                d[key] = (d[key],)
-            elif key in d:
-                d[key] = tuple(d[key])
-        return SearchFilter(**d)
-    raise InputError(f"filter must be a SearchFilter or a dict, not {type(value).__name__}.")
+_as_filter = SearchFilter.of  # a SearchFilter, a dict of its fields, or None
 
 
 def passage_to_document(passage: Passage, document: Mapping[str, Any] | None = None) -> Document:
@@ -103,7 +87,7 @@ def passage_to_document(passage: Passage, document: Mapping[str, Any] | None = N
         meta["context_after"] = str(p.context_after)
     if document is not None:
         tags = document.get("tags", {}) or {}
-        meta["date"] = str(tags.get("date") or document.get("date", "") or "")
+        meta["date"] = document_date(document)
         if tags.get("version"):
             meta["version"] = str(tags["version"])
     return Document(page_content=p.text, id=p.id, metadata=meta)

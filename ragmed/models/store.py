@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import models_dir
 from ..errors import ModelNotFoundError, RagmedError
 from ..files import atomic_write_json, file_sha256, now, package_file
 from .registry import REGISTRY, ModelSpec, lookup
@@ -37,11 +38,8 @@ class ModelIntegrityError(RagmedError):
 
 
 def models_home() -> Path:
-    home = os.environ.get("RAGMED_HOME")
-    if home:
-        return Path(home).expanduser() / "models"
-    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data) / "ragmed" / "models"
+    """The store's folder: `config.models_dir()` ($RAGMED_HOME/models, else the XDG data folder)."""
+    return models_dir()
 
 
 @dataclass

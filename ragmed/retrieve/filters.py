@@ -15,8 +15,12 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import InputError
 from ..store.manifest import Manifest
+from ..types import document_date
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+_KEYS = ("documents", "sections", "tags", "after", "before")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,27 @@ class SearchFilter:
     tags: Mapping[str, str] = field(default_factory=dict)
     after: str | None = None
     before: str | None = None
+
+    @classmethod
+    def of(cls, value: "SearchFilter | Mapping[str, Any] | None") -> "SearchFilter | None":
+        """A filter from what callers pass: a `SearchFilter`, None, or a plain dict with the same keys
+        as the HTTP API's `filter` ({"documents": [...], "sections": [...], "tags": {...}, "after":
+        "YYYY[-MM[-DD]]", "before": ...}; a single string is one value). Raises `InputError` for any
+        other type, an unknown key or a malformed date."""
+        if value is None or isinstance(value, cls):
+            return value
+        if not isinstance(value, Mapping):
+            raise InputError(f"filter must be a SearchFilter or a dict with keys {', '.join(_KEYS)}, "
+                             f"not {type(value).__name__}.")
+        unknown = sorted(set(value) - set(_KEYS))
+        if unknown:
+            raise InputError(f"Unknown filter field(s) {', '.join(map(str, unknown))}: use {', '.join(_KEYS)}.")
+
+        def many(v: Any) -> tuple[str, ...]:
+            return (v,) if isinstance(v, str) else tuple(v or ())
+
+        return cls(documents=many(value.get("documents")), sections=many(value.get("sections")),
+                   tags=dict(value.get("tags") or {}), after=value.get("after"), before=value.get("before"))
 
     def __post_init__(self) -> None:
         for name in ("after", "before"):
@@ -66,7 +91,7 @@ class SearchFilter:
         tags = d.get("tags", {})
         if any(tags.get(k) != v for k, v in self.tags.items()):
             return False
-        date = str(tags.get("date") or d.get("date") or "")
+        date = document_date(d)
         if self.after and (not date or date[: len(self.after)] < self.after):
             return False
         if self.before and (not date or date[: len(self.before)] > self.before):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:  # pragma: no cover
     from .service import ServerConfig
 
 
-def serve(config: "ServerConfig", log_level: str = "warning", access_log: bool = False) -> None:
-    """Run the server until interrupted. Refuses a non-loopback address without a token."""
+def serve(config: "ServerConfig", log_level: str = "warning", access_log: bool = False,
+          announce: "Callable[[], None] | None" = None) -> None:
+    """Run the server until interrupted. Refuses a non-loopback address without a token (`ConfigError`,
+    before anything else); then calls `announce` (the CLI prints where it serves) and serves."""
     from .security import check_bind
 
     check_bind(config.host, config.token)
@@ -22,6 +24,8 @@ def serve(config: "ServerConfig", log_level: str = "warning", access_log: bool =
 
         raise DependencyMissingError(
             f"`ragmed serve` needs {exc.name}: pip install 'ragmed[server]'.") from exc
+    if announce is not None:
+        announce()
     uvicorn.run(create_app(config), host=config.host, port=config.port, log_level=log_level,
                 access_log=access_log, timeout_graceful_shutdown=5)
 

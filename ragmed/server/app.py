@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -32,11 +33,12 @@ from ..version import __version__
 from ..errors import RagmedError
 from ..retrieve.filters import parse_tags
 from . import openai_compat
+from .errors import error_body, error_payload, status_of
 from .jobs import QueueFull
 from .middleware import Guard
 from .schemas import AskRequest, CheckRequest, SearchRequest, SessionRequest
 from .security import COOKIE
-from .service import STATUS, ServerConfig, Service, UploadTooLarge, error_body, sse
+from .service import ServerConfig, Service, UploadTooLarge, sse
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -62,7 +64,20 @@ def create_app(config: ServerConfig) -> FastAPI:
     @app.exception_handler(RagmedError)
     @app.exception_handler(UploadTooLarge)
     async def known_error(request: Request, exc: Exception):
-        return JSONResponse(error_body(exc), status_code=STATUS.get(type(exc).__name__, 400))
+        return JSONResponse(error_body(exc), status_code=status_of(exc))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception):
+        """Anything unexpected: 500 in the same shape, the details only in the server log."""
+        return JSONResponse(error_body(exc), status_code=500)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        """FastAPI's 422 for a malformed request, in the same shape as every other error."""
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'request'}: "
+                             f"{e.get('msg', 'invalid')}" for e in exc.errors())
+        return JSONResponse(error_payload(f"Invalid request: {problems}.", "ValidationError", 422),
+                            status_code=422)
 
     @app.exception_handler(QueueFull)
     async def queue_full(request: Request, exc: QueueFull):
@@ -81,8 +96,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         if not service.auth.enabled:
             return {"auth": False}
         if not service.auth.token_ok(body.token):
-            return JSONResponse({"error": {"message": "Wrong token.", "type": "Unauthorized", "code": 401}},
-                                status_code=401)
+            return JSONResponse(error_payload("Wrong token.", "Unauthorized", 401), status_code=401)
         resp = JSONResponse({"auth": True})
         resp.set_cookie(COOKIE, service.auth.session or "", httponly=True, samesite="strict", path="/")
         return resp
@@ -121,8 +135,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def job(job_id: str):
         found = service.ingests.get(job_id)
         if found is None:
-            return JSONResponse({"error": {"message": f"No job {job_id!r}.", "type": "NotFound", "code": 404}},
-                                status_code=404)
+            return JSONResponse(error_payload(f"No job {job_id!r}.", "NotFound", 404), status_code=404)
         return found.to_dict()
 
     @app.delete("/v1/collections/{collection}/documents/{doc_id}", tags=["documents"])
@@ -133,8 +146,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def document_file(collection: str, doc_id: str):
         path = await run_in_threadpool(service.document_path, collection, doc_id)
         if not path.is_file():
-            return JSONResponse({"error": {"message": f"{path.name} is indexed but its file is not on this "
-                                           "machine any more.", "type": "Gone", "code": 410}}, status_code=410)
+            return JSONResponse(error_payload(f"{path.name} is indexed but its file is not on this machine any more.",
+                                              "Gone", 410), status_code=410)
         return FileResponse(path, media_type="application/pdf", filename=path.name,
                             content_disposition_type="inline")
 

@@ -19,6 +19,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
+from .errors import error_payload
 from .security import COOKIE, is_loopback
 
 UPLOAD_PATH = re.compile(r"^/v1/collections/[^/]+/documents/?$")
@@ -88,7 +89,7 @@ class Guard:
 
 
 async def _reply(send, status: int, message: str, extra: dict[str, str]) -> None:
-    body = json.dumps({"error": {"message": message, "type": "Refused", "code": status}}).encode()
+    body = json.dumps(error_payload(message, "Refused", status)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(k.encode(), v.encode()) for k, v in extra.items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import ipaddress
 import re
-import secrets
 import unicodedata
 from pathlib import Path
 
@@ -53,10 +52,6 @@ def check_token_strength(token: str) -> str:
     if len(token) < MIN_TOKEN_CHARS:
         raise ConfigError(f"The server token is too short ({len(token)} characters); use at least {MIN_TOKEN_CHARS}.")
     return token
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 class TokenCheck:

@@ -23,6 +23,7 @@ from ..config import Settings
 from ..errors import CollectionNotFoundError, InputError
 from ..ingest.pipeline import doc_id_for
 from ..store.paths import private_dir
+from .errors import STATUS, error_body, error_payload, status_of  # noqa: F401 - re-exported
 from .jobs import IngestJob, IngestJobs, ModelQueue
 from .security import TokenCheck, inside, safe_upload_name
 
@@ -222,24 +223,6 @@ class UploadTooLarge(Exception):
                          "(ragmed serve --max-upload-mb).")
 
 
-STATUS = {
-    "InputError": 400, "ConfigError": 400, "DocumentError": 422, "CollectionNotFoundError": 404,
-    "IndexBusyError": 409, "IndexMismatchError": 409, "ModelNotFoundError": 503, "DiskFullError": 507,
-    "DependencyMissingError": 501, "UploadTooLarge": 413, "QueueFull": 503,
-}
-
-
-def error_body(exc: BaseException) -> dict[str, Any]:
-    """The JSON error body (OpenAI's shape: {"error": {"message", "type", "code"}})."""
-    from ..errors import RagmedError
-
-    kind = type(exc).__name__
-    known = isinstance(exc, RagmedError) or kind in STATUS
-    message = str(exc) if known else "Internal error; the server log has the details."
-    return {"error": {"message": message, "type": kind if known else "InternalError",
-                      "code": STATUS.get(kind, 500)}}
-
-
 def event_data(event) -> dict[str, Any]:
     """The JSON of one `AskEvent` (not "final"): its text, its checked claim, its data."""
     d: dict[str, Any] = dict(event.data)
@@ -258,4 +241,5 @@ def now() -> int:
     return int(time.time())
 
 
-__all__ = ["ServerConfig", "Service", "sse", "error_body", "event_data", "UploadTooLarge", "ClientGone"]
+__all__ = ["ServerConfig", "Service", "sse", "error_body", "error_payload", "status_of", "event_data",
+           "UploadTooLarge", "ClientGone"]

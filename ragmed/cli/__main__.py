@@ -1,0 +1,5 @@
+"""`python -m ragmed.cli` runs the `ragmed` command."""
+
+from . import main
+
+main()

@@ -1,0 +1,122 @@
+"""`ragmed search`, `ask` and `calibrate`: passages, cited answers, and the abstention gate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import render
+from .options import collection_options, handle_errors, json_option, make_rag, retrieval_options, search_filter
+
+
+@click.command()
+@click.argument("query")
+@collection_options
+@click.option("-k", type=int, default=None, help="How many passages (default 3).")
+@retrieval_options
+@click.option("--dedup", is_flag=True, help="Drop passages that repeat a higher-ranked one (as `ask` does).")
+@json_option()
+@handle_errors
+def search(query, collection, index_dir, chroma_url, k, mode, docs_, sections, tags, after, before, neighbours, reranker,
+           dedup, as_json):
+    """Show the passages that best match QUERY."""
+    if mode == "evidence":
+        raise click.UsageError("--mode evidence is for `ask`; search with dense, lexical or hybrid.")
+    rag = make_rag(collection, index_dir, chroma_url, retrieval=mode, neighbours=neighbours, reranker=reranker)
+    passages = rag.search(query, k, filter=search_filter(docs_, sections, tags, after, before),
+                          dedup=rag.settings.dedup if dedup else None)
+    render.emit_json([p.to_dict() for p in passages]) if as_json else render.passages(passages)
+
+
+@click.command()
+@click.argument("question")
+@collection_options
+@click.option("-k", type=int, default=None, help="Passages to retrieve (default 3).")
+@click.option("--no-retrieval", is_flag=True, help="Answer without documents (same model and settings).")
+@click.option("--model", "-m", default=None, help="Bundled model name or path to a .gguf file.")
+@click.option("--max-tokens", type=int, default=None, help="Longest answer in tokens (default 512).")
+@click.option("--temperature", type=float, default=None, help="0 = greedy, reproducible (default).")
+@click.option("--seed", type=int, default=None)
+@click.option("--n-ctx", type=int, default=None, help="Model context size in tokens (default 4096).")
+@click.option("--generator-url", default=None, metavar="URL",
+              help="Generate on an OpenAI-compatible server (llama.cpp, vLLM) instead of in-process.")
+@click.option("--show-reasoning", is_flag=True, help="Also print the model's reasoning trace.")
+@click.option("--reasoning-tokens", type=int, default=None,
+              help="Thinking budget of reasoning models (default 1024); then ragmed closes the trace.")
+@click.option("--preset", type=click.Choice(["deterministic", "medpsy"]), default=None,
+              help="Sampling preset (default deterministic: greedy, seeded; medpsy: the model card's).")
+@click.option("--stream/--no-stream", default=None, help="Print the answer as it is written (default: on a terminal).")
+@click.option("--evidence", is_flag=True,
+              help="Evidence mode: no model; the retrieved sentences that best answer, each cited "
+                   "(also: --mode evidence).")
+@click.option("--no-abstain", is_flag=True,
+              help="Always generate: no abstention gate, and keep answers whose statements are unsupported.")
+@click.option("--verifier", default=None, metavar="DIR",
+              help="Check claims with a local NLI or cross-encoder folder (default: the built-in checker).")
+@click.option("--compress-tokens", type=int, default=None, metavar="N",
+              help="Prompt compression: give the model only the retrieved sentences that best answer, "
+                   "within N passage tokens (faster first token; default 200 or $RAGMED_COMPRESS_TOKENS; 0 = off).")
+@retrieval_options
+@json_option("Print the answer, abstention, per-claim support, citations and passages as JSON.")
+@handle_errors
+def ask(question, collection, index_dir, chroma_url, k, no_retrieval, model, max_tokens, temperature, seed, n_ctx,
+        generator_url, show_reasoning, reasoning_tokens, preset, stream, evidence, no_abstain, verifier,
+        compress_tokens, mode, docs_, sections, tags, after, before, neighbours, reranker, as_json):
+    """Answer QUESTION from the collection's documents, with numbered, checked citations.
+
+    Each statement of the answer is checked against the passages it cites. If the documents do
+    not cover the question, ragmed says so and lists the nearest sources instead of answering."""
+    if mode == "evidence":
+        evidence, mode = True, None
+    if evidence and no_retrieval:
+        raise click.UsageError("--evidence quotes your documents; it cannot be combined with --no-retrieval.")
+    rag = make_rag(collection, index_dir, chroma_url, model=model, max_tokens=max_tokens, temperature=temperature,
+                   seed=seed, n_ctx=n_ctx, retrieval=mode, neighbours=neighbours, reranker=reranker,
+                   reasoning_tokens=reasoning_tokens, preset=preset, generator_url=generator_url,
+                   abstain=False if no_abstain else None, verifier=verifier, compress_tokens=compress_tokens)
+    where = search_filter(docs_, sections, tags, after, before)
+    if stream is None:
+        stream = sys.stdout.isatty()
+    streamed = False
+    if evidence:
+        answer = rag.evidence(question, k=k, filter=where)
+        if as_json:
+            render.emit_json(answer.to_dict())
+            return
+        render.evidence_text(answer)
+    elif as_json:
+        render.emit_json(rag.ask(question, k=k, grounded=not no_retrieval, filter=where).to_dict())
+        return
+    elif stream:
+        answer, streamed = render.stream_answer(
+            rag.ask_stream(question, k=k, grounded=not no_retrieval, filter=where), show_reasoning)
+    else:
+        answer = rag.ask(question, k=k, grounded=not no_retrieval, filter=where)
+        render.answer_text(answer, show_reasoning)
+    render.answer_footer(answer, streamed, evidence)
+
+
+@click.command()
+@collection_options
+@click.option("--answerable", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Questions your documents answer: one per line, or JSONL with a \"question\" field.")
+@click.option("--unanswerable", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Questions they do not answer (same format).")
+@click.option("--dry-run", is_flag=True, help="Report the fit without storing it with the collection.")
+@json_option()
+@handle_errors
+def calibrate(collection, index_dir, chroma_url, answerable, unanswerable, dry_run, as_json):
+    """Fit the abstention gate to this collection and store it with the collection.
+
+    The gate scores each question's retrieval evidence (similarity, term coverage, agreement of
+    the dense and lexical rankings); the threshold that best separates the two files is kept.
+    Only retrieval runs: no model is needed."""
+    from ..eval.calibration import calibrate_files
+
+    run = calibrate_files(make_rag(collection, index_dir, chroma_url), answerable, unanswerable, save=not dry_run)
+    render.emit_json(run.to_dict()) if as_json else render.calibration(run)
+
+
+COMMANDS = [search, ask, calibrate]

@@ -1,0 +1,104 @@
+"""`ragmed ingest`, `sync`, `docs list|remove`, `collections`: what a collection holds."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..config import DEFAULT_EMBEDDER_BACKEND
+from ..embed.onnx import BACKENDS
+from . import render
+from .options import chroma_url_option, collection_options, handle_errors, json_option, make_rag, progress_shown, quiet_option
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@collection_options
+@click.option("--embedder", default=None, help="Embedder name or model folder (new collections only).")
+@click.option("--embedder-backend", type=click.Choice(BACKENDS), default=None,
+              help=f"How the embedder runs (new collections; default {DEFAULT_EMBEDDER_BACKEND}, see README Performance).")
+@click.option("--chunk-tokens", type=int, default=None, help="Chunk size in embedder tokens (default 200).")
+@click.option("--prune", is_flag=True, help="Also remove documents whose files no longer exist.")
+@click.option("--rebuild", is_flag=True, help="Drop the collection and index everything again.")
+@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
+              help="Tag the documents of this run (repeatable); replaces their previous tags. "
+                   "Search with --tag KEY=VALUE; a 'date' tag (YYYY-MM-DD) sets the document date.")
+@json_option("Print the report as JSON.")
+@quiet_option()
+@handle_errors
+def ingest(paths, collection, index_dir, chroma_url, embedder, embedder_backend, chunk_tokens, prune, rebuild, tags, as_json, quiet):
+    """Index PDF, .txt and .md files (folders are searched recursively).
+
+    Unchanged files are skipped, changed files replaced; the exit code is 1 if any file failed.
+    """
+    from ..retrieve.filters import parse_tags
+
+    rag = make_rag(collection, index_dir, chroma_url, embedder, chunk_tokens=chunk_tokens, embedder_backend=embedder_backend)
+    report = rag.ingest(paths, prune=prune, rebuild=rebuild, tags=parse_tags(tags) if tags else None,
+                        progress=progress_shown(quiet, as_json))
+    render.emit_json(report.to_dict()) if as_json else render.ingest_report(report)
+    sys.exit(0 if report.ok else 1)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@collection_options
+@json_option("Print the report as JSON.")
+@quiet_option()
+@handle_errors
+def sync(paths, collection, index_dir, chroma_url, as_json, quiet):
+    """Make the collection match PATHS: ingest new and changed files, drop vanished ones."""
+    report = make_rag(collection, index_dir, chroma_url).ingest(paths, prune=True, progress=progress_shown(quiet, as_json))
+    render.emit_json(report.to_dict()) if as_json else render.ingest_report(report)
+    sys.exit(0 if report.ok else 1)
+
+
+@click.group()
+def docs() -> None:
+    """List or remove the documents of a collection."""
+
+
+@docs.command("list")
+@collection_options
+@json_option()
+@handle_errors
+def docs_list(collection, index_dir, chroma_url, as_json):
+    """List the documents in a collection."""
+    infos = make_rag(collection, index_dir, chroma_url).documents()
+    render.emit_json([i.to_dict() for i in infos]) if as_json else render.documents(infos)
+
+
+@docs.command("remove")
+@click.argument("paths", nargs=-1, required=True)
+@collection_options
+@json_option()
+@handle_errors
+def docs_remove(paths, collection, index_dir, chroma_url, as_json):
+    """Remove documents from a collection (the files are not touched)."""
+    reports = make_rag(collection, index_dir, chroma_url).remove(paths)
+    render.emit_json([r.to_dict() for r in reports]) if as_json else render.removals(reports)
+    sys.exit(1 if any(r.failed for r in reports) else 0)
+
+
+@click.command("collections")
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@chroma_url_option
+@json_option()
+@handle_errors
+def collections(index_dir, chroma_url, as_json):
+    """List the collections in the index directory (or on the Chroma server, --chroma-url)."""
+    from ..config import Settings
+    from ..store.chroma import Index
+
+    settings = Settings.from_env(chroma_url=chroma_url)
+    d = index_dir or settings.index_dir
+    names = Index.list_names(d, settings.chroma_url)
+    if as_json:
+        render.emit_json(names)
+    else:
+        render.collection_names(names, f"on {settings.chroma_url}" if settings.chroma_url else f"in {d}")
+
+
+COMMANDS = [ingest, sync, docs, collections]

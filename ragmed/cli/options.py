@@ -1,0 +1,115 @@
+"""What the commands share: process defaults, logging, error handling, common options, `RagMed`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from . import render
+
+
+def env_defaults() -> None:
+    """Process-wide library switches, set once when the command line starts: one BLAS thread
+    (numpy's BLAS and torch fight over a laptop's few cores), no tokenizer threads, no hub access,
+    no progress bars from the hub, no Chroma telemetry."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+
+def setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("bm25s", "chromadb", "httpx", "sentence_transformers", "transformers", "urllib3"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def make_rag(collection, index_dir, chroma_url=None, embedder=None, **overrides):
+    """A `RagMed` for this command's collection and options (None: the setting's default)."""
+    from ..api import RagMed
+
+    return RagMed(collection=collection, index_dir=index_dir, embedder=embedder, chroma_url=chroma_url,
+                  **overrides)
+
+
+def progress_shown(quiet: bool, as_json: bool) -> bool:
+    """Progress bars only for a person watching stderr."""
+    return not quiet and not as_json and sys.stderr.isatty()
+
+
+def handle_errors(fn):
+    """A `RagmedError` becomes one line on stderr and exit code 1; Ctrl+C exit code 130."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        from ..errors import RagmedError
+
+        try:
+            return fn(*args, **kwargs)
+        except RagmedError as exc:
+            render.error(str(exc))
+            sys.exit(1)
+        except KeyboardInterrupt:
+            render.error("Interrupted. Re-run the same command to finish; nothing is left half-done.", prefix="")
+            sys.exit(130)
+
+    return wrapper
+
+
+def chroma_url_option(fn):
+    """--chroma-url URL: the `chroma_url` setting for this command (an override like any other)."""
+    return click.option("--chroma-url", default=None, metavar="URL",
+                        help="Use the shared index on the Chroma server at URL (http://HOST:PORT) instead of "
+                             "the embedded one (default: $RAGMED_CHROMA_URL).")(fn)
+
+
+def json_option(help_text: str | None = None):
+    return click.option("--json", "as_json", is_flag=True, help=help_text or "Print the result as JSON.")
+
+
+def quiet_option(help_text: str = "No progress bar."):
+    return click.option("--quiet", "-q", is_flag=True, help=help_text)
+
+
+def collection_options(fn):
+    fn = click.option("--collection", "-c", default=None, help="Collection name (default: 'default' or $RAGMED_COLLECTION).")(fn)
+    fn = click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                      help="Index directory (default: $RAGMED_INDEX_DIR, $RAGMED_HOME/indexes, or ./indexes).")(fn)
+    return chroma_url_option(fn)
+
+
+def retrieval_options(fn):
+    """Options shared by `search` and `ask`: mode, filters, reranker, neighbour context."""
+    opts = [
+        click.option("--mode", type=click.Choice(["dense", "lexical", "hybrid", "evidence"]), default=None,
+                     help="Retrieval mode (default hybrid, or $RAGMED_RETRIEVAL); for `ask`, evidence = "
+                          "evidence mode with the default retrieval."),
+        click.option("--doc", "docs_", multiple=True, metavar="TEXT",
+                     help="Only documents whose path, file name or title contains TEXT (repeatable: any)."),
+        click.option("--section", "sections", multiple=True, metavar="TEXT",
+                     help="Only passages whose section path contains TEXT (repeatable: any)."),
+        click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
+                     help="Only documents ingested with this tag (repeatable: all must hold)."),
+        click.option("--after", default=None, metavar="DATE", help="Only documents dated on/after DATE (YYYY[-MM[-DD]])."),
+        click.option("--before", default=None, metavar="DATE", help="Only documents dated on/before DATE."),
+        click.option("--neighbours", type=int, default=None,
+                     help="Add the N adjacent chunks on each side as context (default 0)."),
+        click.option("--reranker", default=None, metavar="DIR",
+                     help="Rerank with a local cross-encoder folder (default: $RAGMED_RERANKER, else off)."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def search_filter(docs_, sections, tags, after, before):
+    from ..retrieve.filters import SearchFilter, parse_tags
+
+    return SearchFilter(documents=tuple(docs_), sections=tuple(sections), tags=parse_tags(tags),
+                        after=after, before=before)

@@ -1,0 +1,287 @@
+"""Every line the `ragmed` command prints for a person, and its JSON output.
+
+Commands compute with the library and hand the result here; nothing else in the CLI echoes.
+Human text goes to stdout, warnings and errors to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+import click
+
+MARKS = {"supported": "\u2713", "unsupported": "\u2717", "uncited": "?"}
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def error(message: str, prefix: str = "Error: ") -> None:
+    click.echo(f"{prefix}{message}", err=True)
+
+
+def lines(text: str) -> None:
+    click.echo(text)
+
+
+# -- documents ----------------------------------------------------------------------------------
+
+def ingest_report(report) -> None:
+    for d in report.documents:
+        name = d.path
+        if d.status == "failed":
+            click.echo(f"FAILED     {name}: {d.error}", err=False)
+        else:
+            click.echo(f"{d.status:<10} {name} ({d.pages} pages, {d.chunks} chunks)")
+        for issue in d.page_issues:
+            click.echo(f"  page {issue.page} (label {issue.label}): {issue.problem}")
+        for w in d.warnings:
+            click.echo(f"  warning: {w}")
+    counts = ", ".join(
+        f"{report.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed", "failed") if report.count(s)
+    )
+    click.echo(f"Collection '{report.collection}': {counts or 'nothing to do'}; "
+               f"{report.embedded} chunks embedded in {report.seconds:.1f}s.")
+
+
+def documents(infos) -> None:
+    if not infos:
+        click.echo("No documents.")
+    for i in infos:
+        extra = f"; pages without text: {list(i.pages_without_text)}" if i.pages_without_text else ""
+        tags = " | " + ", ".join(f"{k}={v}" for k, v in sorted(i.tags.items())) if i.tags else ""
+        click.echo(f"{i.path}\n  {i.title} | {i.pages} pages, {i.chunks} chunks | dated {i.date or '?'} | "
+                   f"sha256 {i.sha256[:12]} | ingested {i.ingested_at}{tags}{extra}")
+
+
+def removals(reports) -> None:
+    for r in reports:
+        click.echo(f"FAILED  {r.path}: {r.error}" if r.failed else f"removed {r.path} ({r.chunks} chunks)")
+
+
+def collection_names(names: list[str], where: str) -> None:
+    click.echo("\n".join(names) if names else f"No collections {where}.")
+
+
+# -- search and ask -----------------------------------------------------------------------------
+
+def passages(found) -> None:
+    from ..prompt.grounded import describe
+
+    if not found:
+        click.echo("No matching passages.")
+    for p in found:
+        how = " ".join(f"{name} #{r}" for name, r in sorted(p.ranks.items()))
+        click.echo(f"[{p.rank}] {p.score:.3f} ({how})  {describe(p)}")
+        click.echo("    " + " ".join(p.text.split())[:300])
+
+
+def evidence_text(answer) -> None:
+    click.echo(answer.answer or "(no sentence of the retrieved passages matches the question)")
+
+
+def stream_answer(events: Iterable, show_reasoning: bool):
+    """Print `RagMed.ask_stream` events as they come; returns (final Answer, whether text streamed)."""
+    answer, shown_thinking, streamed = None, False, False
+    for event in events:
+        if event.kind == "reasoning":
+            if show_reasoning:
+                click.echo(click.style(event.text, dim=True), nl=False)
+            elif not shown_thinking:
+                click.echo(click.style("(thinking...)", dim=True))
+            shown_thinking = True
+        elif event.kind == "answer":
+            click.echo(event.text, nl=False)
+            streamed = True
+        else:
+            answer = event.answer
+    if not streamed:  # the gate abstained: nothing was generated
+        click.echo(answer.answer or "(empty answer)")
+    else:
+        click.echo("" if answer.answer else "(empty answer)")
+    return answer, streamed
+
+
+def answer_text(answer, show_reasoning: bool) -> None:
+    if show_reasoning and answer.reasoning:
+        click.echo(click.style("Reasoning:", dim=True))
+        click.echo(click.style(answer.reasoning, dim=True) + "\n")
+    click.echo(answer.answer or "(empty answer)")
+
+
+def answer_footer(answer, streamed: bool, evidence: bool) -> None:
+    """After the answer text: trust (abstention, claim support), budget notes, sources, compression."""
+    trust(answer, streamed)
+    if answer.reasoning_truncated:
+        click.echo("(The reasoning budget ran out; ragmed closed it so the model could answer. "
+                   "Raise --reasoning-tokens for harder questions.)")
+    elif not answer.reasoning_closed:
+        click.echo("(The model's reasoning did not finish within --max-tokens; no answer was produced.)")
+    withheld = answer.abstained and answer.abstention.stage == "verification"
+    gated = answer.abstained and answer.abstention.stage == "gate" and not evidence  # sources are in the text
+    if answer.grounded and not (withheld or gated):
+        sources(answer)
+    elif not answer.grounded:
+        click.echo("\n(Ungrounded: answered without your documents.)")
+    compression(answer.compression)
+
+
+def compression(c) -> None:
+    if c is not None and c.compressed:
+        dropped = f"; {c.passages_dropped} passage(s) had none kept" if c.passages_dropped else ""
+        click.echo(f"Prompt compressed: {c.tokens_before} \u2192 {c.tokens_after} passage tokens "
+                   f"({c.kept} of {c.sentences} sentences{dropped}).")
+
+
+def trust(answer, streamed: bool) -> None:
+    """Abstention, the support of each claim, and notices about the passages."""
+    for note in answer.notices:
+        click.echo(click.style(f"Warning: {note}", fg="yellow"), err=True)
+    if answer.abstained:
+        a = answer.abstention
+        if a.stage == "gate":
+            click.echo(f"\n(ragmed abstained: {a.reason}. `ragmed calibrate` fits this threshold to your "
+                       "documents; --no-abstain answers anyway.)")
+        if a.stage != "verification":
+            return
+        if streamed:
+            click.echo("\n" + click.style(answer.answer, fg="red"))
+        else:
+            click.echo(f"\nThe model's answer was:\n{answer.model_answer}")
+    s = answer.support
+    if s is None or not s.claims:
+        return
+    click.echo(f"\nChecked: {s.supported} of {s.claims} statement(s) supported by the passages they cite "
+               f"(citation precision {s.citation_precision:.2f}, recall {s.citation_recall:.2f}).")
+    for c in answer.claims:
+        if c.status == "supported":
+            continue
+        why = ""
+        if c.status == "unsupported":
+            cites = ", ".join(f"[{n}]" for n in c.cites)
+            why = f"numbers {', '.join(c.missing_numbers)} not in {cites}" if c.missing_numbers else f"not found in {cites}"
+        if c.suggested:
+            why += ("; " if why else "") + f"passage [{c.suggested}] does support it"
+        text = " ".join(c.text.split())
+        click.echo(f"  {MARKS[c.status]} {c.status}: \u201c{text[:160]}\u201d" + (f" ({why})" if why else ""))
+
+
+def sources(answer) -> None:
+    click.echo("")
+    if answer.citations:
+        click.echo("Sources:")
+        for c in answer.citations:
+            sec = f", {c.section}" if c.section else ""
+            when = ", ".join(x for x in (f"version {c.version}" if c.version else "",
+                                         f"dated {c.date}" if c.date else "") if x)
+            about = f"{c.title} ({when})" if c.title and when else c.title or when
+            click.echo(f"  [{c.n}] {Path(c.source).name}, page {c.page_label} (p. {c.page}){sec}")
+            if about:
+                click.echo(f"      {about}")
+            click.echo(f"      \u201c{c.quote}\u201d")
+    else:
+        click.echo("(The answer cites none of the passages. Retrieved passages:)")
+        from ..prompt.grounded import describe
+
+        for n, p in enumerate(answer.passages, 1):
+            click.echo(f"  [{n}] {describe(p)}")
+    if answer.invalid_citations:
+        click.echo(f"Note: citation(s) {answer.invalid_citations} named no passage given to the model and were removed.")
+    if answer.usage.passages_dropped:
+        click.echo(f"Note: {answer.usage.passages_dropped} retrieved passage(s) did not fit the context and were left out.")
+
+
+def calibration(run) -> None:
+    """A `CalibrationRun` (eval/calibration.py): the new gate's rates beside the previous gate's."""
+    m, old = run.metrics, run.previous
+    click.echo(f"{run.answerable} answerable, {run.unanswerable} unanswerable questions; "
+               f"threshold {run.calibration.threshold:.3f}.")
+    click.echo(f"  unanswerable abstained (recall): {m['abstained_unanswerable']:.1%}  "
+               f"(previous {run.previous_source} gate: {old.abstained_unanswerable:.1%})")
+    click.echo(f"  answerable abstained:            {m['abstained_answerable']:.1%}  "
+               f"(previous: {old.abstained_answerable:.1%})")
+    click.echo(f"  abstention precision:            {m['precision']:.3f}  (previous: {old.precision:.3f})")
+    click.echo("These figures are on the questions the gate was fitted on; hold some back to test it.")
+    click.echo("Not stored (--dry-run)." if not run.stored else f"Stored with collection {run.collection!r}.")
+
+
+# -- models -------------------------------------------------------------------------------------
+
+def model_status_line(st) -> str:
+    size = f"{st.size / 1e9:.2f} GB" if st.size else (f"~{st.spec['approx_size_gb']} GB" if st.spec.get("approx_size_gb") else "size ?")
+    return f"{st.name:<18} {st.state:<9} {st.spec['quantisation']:<17} {size:<10} {st.spec.get('repo_id') or 'bundled'}"
+
+
+def model_list(rows) -> None:
+    for r in rows:
+        click.echo(model_status_line(r))
+
+
+def model_pulled(st) -> None:
+    click.echo(f"{model_status_line(st)}\n  {st.path}\n  sha256 {st.sha256} ({st.sha256_source})")
+
+
+def model_verified(st) -> None:
+    click.echo(f"{st.name}: {st.state}, sha256 {st.sha256}")
+
+
+def model_removed(name: str, removed: bool) -> None:
+    click.echo(f"removed {name}" if removed else f"{name} was not on this machine")
+
+
+def doctor(report: dict) -> None:
+    cpu, mem, build = report["cpu"], report["memory"], report["llama_cpp"]
+    click.echo(f"CPU      {cpu.get('model', '?')} ({cpu.get('arch')}), {cpu.get('physical_cores', '?')} cores / "
+               f"{cpu.get('logical_cpus')} threads; features: {' '.join(cpu.get('features', [])) or '?'}")
+    if mem:
+        click.echo(f"Memory   {mem['total_mb']:,} MB, {mem['available_mb']:,} MB available")
+    if build.get("installed"):
+        click.echo(f"llama.cpp  llama-cpp-python {build['version']}; build uses: {' '.join(build['features'])}")
+    else:
+        click.echo("llama.cpp  not installed: run `make setup`")
+    click.echo(f"Threads  {report['ragmed_threads']} (RAGMED_THREADS)")
+    if "speed" in report:
+        sp, ex, em = report["speed"], report["expected"], report["embedder"]
+        rt = sp["runtime"]
+        click.echo(f"Model    {sp['model']}: prompt {sp['prompt_tokens_per_s']} tokens/s, generation "
+                   f"{sp['generation_tokens_per_s']} tokens/s (n_ctx {sp['n_ctx']}, {sp['threads']} threads, "
+                   f"n_batch {rt['n_batch']}/{rt['n_ubatch']}, flash attention {'on' if rt['flash_attn'] else 'off'}, "
+                   f"KV {rt['kv_type']})")
+        click.echo(f"Expect   time to first token of a grounded answer: about {ex['ttft_cold_s']} s cold "
+                   f"({ex['prompt_tokens_at_budget']} prompt tokens), {ex['ttft_prefix_cached_s']} s when the "
+                   f"fixed {ex['fixed_prompt_tokens']} tokens are cached (passage budget {ex['passage_tokens']}, "
+                   f"RAGMED_PASSAGE_TOKENS; compression {ex['compress_tokens'] or 'off'}, RAGMED_COMPRESS_TOKENS)")
+        click.echo(f"Embedder {em['embedder']} ({em['backend']}): {em['tokens_per_s']:,} tokens/s ({em['texts_per_s']} passages/s)")
+
+
+# -- research -----------------------------------------------------------------------------------
+
+def retrieval_eval(ds, ev, split: str, out: Path | None) -> None:
+    click.echo(f"{ds.name}: {ev.queries} {split} queries, {ev.corpus} passages, embedder {ev.embedder}")
+    click.echo(ev.table())
+    if out:
+        click.echo(f"Per-query results and summary in {out}/")
+
+
+def comparison(summary: dict, out: Path) -> None:
+    from ..eval.report import tables
+
+    click.echo("\n".join(tables(summary)))
+    click.echo(f"\nReport: {out}/report.md and {out}/report.html; records: {out}/records.jsonl")
+
+
+def dataset_built(b) -> None:
+    click.echo(f"Collection {b.collection!r}: {b.passages} passages from {b.source} "
+               f"(sha256 {b.sha256[:12]}...), embedder {b.embedder}.")
+
+
+# -- serve --------------------------------------------------------------------------------------
+
+def serving(host: str, port: int, collection: str, model: str, token: bool) -> None:
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"ragmed serving http://{shown}:{port}/ (collection {collection!r}, model "
+               f"{model}, token {'required' if token else 'off: this machine only'}). Ctrl+C stops.",
+               err=True)

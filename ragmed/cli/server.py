@@ -1,0 +1,45 @@
+"""`ragmed serve`: the HTTP API and the staff web page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import render
+from .options import collection_options, handle_errors
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback needs a token.")
+@click.option("--port", type=int, default=8000, show_default=True)
+@collection_options
+@click.option("--model", default=None, help="Chat model: registry name or .gguf path (default smollm2-135m).")
+@click.option("--token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="File holding the bearer token (or set RAGMED_SERVER_TOKEN). Required off loopback.")
+@click.option("--queue-size", type=int, default=8, show_default=True,
+              help="Requests that may wait for the model; more get HTTP 503 with Retry-After.")
+@click.option("--max-upload-mb", type=float, default=50.0, show_default=True, help="Largest PDF upload.")
+@click.option("--upload-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where uploaded PDFs are kept (default: INDEX_DIR/uploads/COLLECTION/).")
+@handle_errors
+def serve(host, port, collection, index_dir, chroma_url, model, token_file, queue_size, max_upload_mb, upload_dir):
+    """Serve the HTTP API and the web page for staff (http://127.0.0.1:8000/ by default).
+
+    Binds to this machine only unless --host is given with a token. OpenAPI schema at
+    /openapi.json; OpenAI-compatible /v1/chat/completions with citations."""
+    from ..config import Settings, server_token
+    from ..server import serve as run_server
+    from ..server.security import check_token_strength
+    from ..server.service import ServerConfig
+
+    token = token_file.read_text(encoding="utf-8").strip() if token_file else server_token()
+    token = check_token_strength(token) if token else None
+    settings = Settings.from_env(collection=collection, index_dir=index_dir, model=model, chroma_url=chroma_url)
+    config = ServerConfig(settings=settings, host=host, port=port, token=token, queue_size=queue_size,
+                          max_upload_mb=max_upload_mb, upload_dir=upload_dir)
+    run_server(config, announce=lambda: render.serving(host, port, settings.collection, settings.model, bool(token)))
+
+
+COMMANDS = [serve]

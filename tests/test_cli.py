@@ -1,0 +1,40 @@
+"""The command line's shape: what the README promises of every command, and `serve`'s start-up."""
+
+from __future__ import annotations
+
+import click
+from click.testing import CliRunner
+
+from conftest import ROOT
+from ragmed.cli import cli
+
+
+def leaf_commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
+    out = {}
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            out.update(leaf_commands(cmd, f"{prefix}{name} "))
+        else:
+            out[prefix + name] = cmd
+    return out
+
+
+def test_every_command_but_serve_takes_json():
+    commands = leaf_commands(cli)
+    assert {"ingest", "ask", "docs list", "models pull", "eval retrieval", "datasets build", "serve"} <= set(commands)
+    without = sorted(n for n, c in commands.items() if not any("--json" in p.opts for p in c.params))
+    assert without == ["serve"]
+    assert "Every command but `serve` takes `--json`" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_serve_checks_the_bind_once_and_refuses_before_announcing(monkeypatch):
+    from ragmed.server import security
+
+    calls = []
+    real = security.check_bind
+    monkeypatch.setattr(security, "check_bind", lambda host, token: (calls.append(host), real(host, token)))
+    monkeypatch.delenv("RAGMED_SERVER_TOKEN", raising=False)
+    res = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"])
+    assert res.exit_code == 1 and "Refusing to listen on 0.0.0.0" in res.output, res.output
+    assert calls == ["0.0.0.0"]
+    assert "ragmed serving" not in res.output
