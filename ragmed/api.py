@@ -57,17 +57,12 @@ class RagMed:
     @property
     def embedder(self):
         if self._embedder is None:
+            from .config import resolve_embedder
             from .embed.sentence import Embedder
 
-            from .config import DEFAULT_EMBEDDER_BACKEND
-
-            name, backend = self._explicit_embedder, self.settings.embedder_backend
             manifest = self.index.manifest()
-            if name is None or not backend:
-                if name is None:
-                    name = manifest.build["embedder"] if manifest else self.settings.embedder
-                if not backend:  # the collection's own backend; indexes made before backends: torch
-                    backend = manifest.build.get("embedder_backend", "torch") if manifest else DEFAULT_EMBEDDER_BACKEND
+            name, backend = resolve_embedder(self.settings, self._explicit_embedder,
+                                             manifest.build if manifest else None)
             if manifest:  # queries embedded by another family would not match the index
                 from .embed.onnx import FAMILY
 

