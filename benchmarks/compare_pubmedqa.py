@@ -4,7 +4,7 @@ PubMedQA* setting (MIRAGE): the 1,000 PQA-L abstracts are the collection; a ques
 abstract is not handed to the model, it has to be retrieved (hybrid, k = 3). Same model, greedy
 decoding, seed 0, both arms.
 
-    .venv/bin/python benchmarks/compare_pubmedqa.py        # or: make bench-compare
+    .venv/bin/python -m benchmarks.compare_pubmedqa        # or: make bench-compare
     # the same, by hand:
     ragmed datasets build pubmedqa --from ../shared/eval/beir/pubmedqa_pqal --index-dir IDX
     ragmed compare --dataset pubmedqa --collection pubmedqa --index-dir IDX --split dev --limit 100 \\
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 
-from _common import EVAL, EVAL_INDEXES, PUBMEDQA, RESULTS, require
+from benchmarks._common import EVAL, EVAL_INDEXES, PUBMEDQA, RESULTS, require
 
 from ragmed.embed.sentence import Embedder
 from ragmed.eval.beir import load_corpus

@@ -1,6 +1,6 @@
 """Embedder backends side by side: throughput vs retrieval quality (chooses the default backend).
 
-    python benchmarks/embedder_backends.py [--reps 3] [--chunks 600] [--batch-sizes 4,8,16,32] [--skip-quality]
+    python -m benchmarks.embedder_backends [--reps 3] [--chunks 600] [--batch-sizes 4,8,16,32] [--skip-quality]
 
 For each backend of embed/onnx.py (torch, onnx, onnx-int8), in one process:
   throughput  embedding the same real-text chunks of about 200 tokens (consecutive BioASQ snippets
@@ -25,7 +25,7 @@ import statistics
 import sys
 import time
 
-from _common import BIOASQ, EVAL_INDEXES, RESULTS, ROOT, cpu_name, require
+from benchmarks._common import BIOASQ, EVAL_INDEXES, RESULTS, ROOT, cpu_name, require
 
 from ragmed.embed.onnx import BACKENDS
 from ragmed.embed.sentence import BATCH_SIZE, Embedder
@@ -157,7 +157,7 @@ def main() -> None:
             "rule": "among backends whose dev nDCG@10 (dense and hybrid) drops < 0.5 points vs torch, the fastest "
                     "(within 5%, the one that starts faster)",
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "cpu": cpu_name()},
-            "command": "python benchmarks/embedder_backends.py",
+            "command": "python -m benchmarks.embedder_backends",
             "quality_from_earlier_run": bool(args.quality_from)}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "embedder_backends.json").write_text(json.dumps(data, indent=1) + "\n")

@@ -1,6 +1,6 @@
 """Fuzz campaign: hypothesis-driven mutations of real PDFs through ragmed's isolated extractor.
 
-    python benchmarks/fuzz_pdf.py [--cases 3000] [--seed 7]
+    python -m benchmarks.fuzz_pdf [--cases 3000] [--seed 7]
 
 Seeds: the project's sample protocol, a generated guideline PDF and, when ../shared/eval is present,
 the smallest guideline PDF. Every mutated file must come back as a document (whose invariants
@@ -19,12 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import _common  # noqa: F401
-from _common import GUIDELINES, RESULTS, ROOT
-
-sys.path.insert(0, str(ROOT / "tests"))
-import fuzzpdf  # noqa: E402
-import pdfgen  # noqa: E402
+from benchmarks import _common  # noqa: F401  (environment first)
+from benchmarks._common import GUIDELINES, RESULTS, ROOT
+from tests.support import fuzzpdf  # noqa: E402
+from tests.support import pdfgen  # noqa: E402
 
 
 def main() -> None:
@@ -76,7 +74,7 @@ def main() -> None:
         "time_per_file_s": {"p50": round(times[len(times) // 2], 4), "p95": round(times[int(len(times) * 0.95)], 4),
                             "max": round(times[-1], 3)} if times else {},
         "extract_s": round(total, 1), "generate_s": round(gen_s, 1), "limits": {"time_s": limits.time_s, "memory_mb": limits.memory_mb},
-        "command": "python benchmarks/fuzz_pdf.py " + " ".join(sys.argv[1:]), "cpus": os.cpu_count(),
+        "command": "python -m benchmarks.fuzz_pdf " + " ".join(sys.argv[1:]), "cpus": os.cpu_count(),
         "date": time.strftime("%Y-%m-%d"),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Ingest the 8 real guideline PDFs of ../shared/eval into a fresh index and record the figures.
 
-    .venv/bin/python benchmarks/ingest_guidelines.py     (or: make bench)
+    .venv/bin/python -m benchmarks.ingest_guidelines     (or: make bench)
 
 Writes benchmarks/results/ingest_guidelines.json and .md. Also re-runs the ingestion to time the
 no-change path, and measures page attribution on the CDC opioid gold set.
@@ -28,7 +28,6 @@ def main() -> int:
     if not pdfs:
         print(f"skipped: {EVAL / 'guidelines'} not found (third-party data is not present)")
         return 0
-    sys.path.insert(0, str(ROOT / "tests"))
     from ragmed import RagMed, __version__
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,7 +65,7 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "ingest_guidelines.json").write_text(json.dumps(result, indent=2) + "\n")
     md = ["# Ingestion of the 8 guideline PDFs (904 pages)", "",
-          f"Command: `.venv/bin/python benchmarks/ingest_guidelines.py` · {result['machine']} · {result['date']}", "",
+          f"Command: `.venv/bin/python -m benchmarks.ingest_guidelines` · {result['machine']} · {result['date']}", "",
           "| metric | value |", "|---|---|"]
     md += [f"| {k} | {v} |" for k, v in result.items() if k not in ("machine", "date")]
     (OUT / "ingest_guidelines.md").write_text("\n".join(md) + "\n")

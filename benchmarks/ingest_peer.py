@@ -1,6 +1,6 @@
 """ragmed ingestion vs the pipeline a LangChain tutorial builds, on the 8 guideline PDFs (904 pages).
 
-    python benchmarks/ingest_peer.py [--reps 3]        (make bench-peer)
+    python -m benchmarks.ingest_peer [--reps 3]        (make bench-peer)
 
 Per repetition, alternating: (a) LangChain: PyPDFLoader, RecursiveCharacterTextSplitter(1000, 200),
 HuggingFaceEmbeddings with the same bundled MiniLM, Chroma via langchain-chroma, run in its own venv
@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import _common  # noqa: F401
-from _common import GUIDELINES, RESULTS, ROOT, require
+from benchmarks import _common  # noqa: F401  (environment first)
+from benchmarks._common import GUIDELINES, RESULTS, ROOT, require
 
 PEER_VENV = ROOT / "benchmarks" / ".peer-venv"
 PEER_PACKAGES = ["torch==2.13.0", "langchain-community==0.4.2", "langchain-text-splitters==1.1.3",
@@ -90,7 +90,7 @@ def main() -> None:
         "speedup_ragmed_over_langchain": lc_s / rm_s, "ragmed_over_floor": rm_s / fl_s,
     }
     result = {"reps": args.reps, "runs": reps, "summary": summary, "cpus": os.cpu_count(),
-              "command": "python benchmarks/ingest_peer.py " + " ".join(sys.argv[1:]), "date": time.strftime("%Y-%m-%d")}
+              "command": "python -m benchmarks.ingest_peer " + " ".join(sys.argv[1:]), "date": time.strftime("%Y-%m-%d")}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "ingest_peer.json").write_text(json.dumps(result, indent=2) + "\n")
     lc, rm = summary["langchain"], summary["ragmed"]

@@ -1,6 +1,6 @@
 """How ingestion cost and index size grow: 1k, 10k and 100k chunks.
 
-    python benchmarks/ingest_scaling.py [--sizes 1000,10000,100000] [--full-max 10000]
+    python -m benchmarks.ingest_scaling [--sizes 1000,10000,100000] [--full-max 10000]
 
 Text: real BioASQ snippets (../shared/eval) joined into paragraphs of about 190 embedder tokens,
 written as .txt documents of 100 paragraphs each, so ragmed's own chunker makes about one chunk per
@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import BIOASQ, RESULTS, ROOT, cpu_name, require
+from benchmarks._common import BIOASQ, RESULTS, ROOT, cpu_name, require
 
 PER_DOC = 100
 
@@ -152,7 +152,7 @@ def main() -> None:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     data = {"rows": rows, "machine": {"cpus": os.cpu_count(), "cpu": cpu_name(), "platform": platform.platform()},
-            "command": " ".join(["python", "benchmarks/ingest_scaling.py",
+            "command": " ".join(["python", "-m", "benchmarks.ingest_scaling",
                                  *[a for a in sys.argv[1:] if not a.startswith("--work")]])}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "ingest_scaling.json").write_text(json.dumps(data, indent=1) + "\n")

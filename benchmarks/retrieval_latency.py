@@ -1,6 +1,6 @@
 """Retrieval latency per mode on collections of 10k and 100k chunks (p50/p95, query embedding included).
 
-    python benchmarks/retrieval_latency.py [--sizes 10000,100000] [--queries 300] [--k 10]
+    python -m benchmarks.retrieval_latency [--sizes 10000,100000] [--queries 300] [--k 10]
 
 Chunks are real text: BioASQ snippets from ../shared/eval with the vectors MiniLM gave them in the
 BioASQ eval collection (built by benchmarks/retrieval_beir.py or `ragmed eval retrieval`, reused
@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import BIOASQ, CACHE, EVAL_INDEXES, RESULTS, require
+from benchmarks._common import BIOASQ, CACHE, EVAL_INDEXES, RESULTS, require
 
 import numpy as np
 
@@ -118,7 +118,7 @@ def main() -> None:
             rows.append(row)
             print(row, file=sys.stderr)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    cmd = " ".join(["python", "benchmarks/retrieval_latency.py", *sys.argv[1:]])
+    cmd = " ".join(["python", "-m", "benchmarks.retrieval_latency", *sys.argv[1:]])
     meta = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()}, "command": cmd, "rows": rows}
     (RESULTS / "retrieval_latency.json").write_text(json.dumps(meta, indent=1) + "\n")
     lines = ["| chunks | mode | p50 ms | p95 ms | embed p50 | dense p50 | lexical p50 | fuse+fetch p50 |",

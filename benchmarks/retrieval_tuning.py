@@ -1,6 +1,6 @@
 """The dev-split sweep behind ragmed's retrieval defaults (BioASQ snippets, dev queries only).
 
-    python benchmarks/retrieval_tuning.py [--split dev]
+    python -m benchmarks.retrieval_tuning [--split dev]
 
 A fast, in-memory replica of the retrieval stages (exact cosine over the MiniLM vectors stored in
 the BioASQ eval collection, bm25s over ragmed's tokenizer, ragmed's fusion functions), so that the
@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import BIOASQ, EVAL_INDEXES, RESULTS, require
+from benchmarks._common import BIOASQ, EVAL_INDEXES, RESULTS, require
 
 import numpy as np
 
@@ -135,7 +135,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     lines = [f"# Retrieval tuning sweep, BioASQ {args.split} split ({len(qids)} queries)", "",
              "In-memory replica of the stages (exact cosine); rerun: "
-             f"`python benchmarks/retrieval_tuning.py --split {args.split}`", "",
+             f"`python -m benchmarks.retrieval_tuning --split {args.split}`", "",
              "| configuration | nDCG@10 | Recall@10 |", "|---|---:|---:|"]
     lines += [f"| {name} | {nd:.4f} | {r:.4f} |" for name, nd, r in rows]
     (RESULTS / f"retrieval_tuning_{args.split}.md").write_text("\n".join(lines) + "\n")

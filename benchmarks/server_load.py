@@ -1,6 +1,6 @@
 """Bounded load test of `ragmed serve`: 8 concurrent clients, 200 ask requests, the bundled model.
 
-    python benchmarks/server_load.py [--clients 8] [--requests 200] [--queue-size 4]
+    python -m benchmarks.server_load [--clients 8] [--requests 200] [--queue-size 4]
 
 A real server process on 127.0.0.1 answers from the demo collection (corpora/sample) with the
 bundled SmolLM2. Each client sends questions from notebooks/demo_questions.jsonl (project-written)
@@ -24,11 +24,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import _common  # noqa: F401  (environment, sys.path)
-from _common import RESULTS, ROOT
-
-sys.path.insert(0, str(ROOT / "tests"))
-from serverutil import ingest_demo, start_server  # noqa: E402
+from benchmarks import _common  # noqa: F401  (environment first)
+from benchmarks._common import RESULTS, ROOT
+from tests.support.serverutil import ingest_demo, start_server  # noqa: E402
 
 MAX_WAIT_S = 2.0
 
@@ -140,7 +138,7 @@ def report(args, runs: list[dict]) -> None:
         "runs": runs, "max_tokens": args.max_tokens, "model": "smollm2-135m (bundled, Q4_1)",
         "collection": "demo (corpora/sample)",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "command": "python benchmarks/server_load.py " + " ".join(sys.argv[1:]),
+        "command": "python -m benchmarks.server_load " + " ".join(sys.argv[1:]),
         "date": time.strftime("%Y-%m-%d"),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

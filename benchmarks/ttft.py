@@ -1,6 +1,6 @@
 """Time to first token of grounded answers: naive vs each improvement alone vs all together.
 
-    python benchmarks/ttft.py [--questions 6] [--medpsy-questions 3] [--evidence-queries 400] [--quick]
+    python -m benchmarks.ttft [--questions 6] [--medpsy-questions 3] [--evidence-queries 400] [--quick]
 
 Data: BioASQ **dev** questions (sha1 split), passages retrieved by ragmed (hybrid) from the BioASQ
 snippet collection (built by benchmarks/embedder_backends.py or on first use), gold = the qrels.
@@ -33,7 +33,7 @@ import statistics
 import sys
 import time
 
-from _common import BIOASQ, EVAL_INDEXES, RESULTS, cpu_name, require
+from benchmarks._common import BIOASQ, EVAL_INDEXES, RESULTS, cpu_name, require
 
 NAIVE_PROMPT = 1500
 BUDGETS = (100, 150, 200, 300, 400, 600)
@@ -272,7 +272,7 @@ def main() -> None:
         data["models"][name] = {"sweep": sw, "best_setting": best["setting"], "conditions": cond}
     data |= {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "cpu": cpu_name(),
                          "llama_variant": _variant()},
-             "command": " ".join(["python", "benchmarks/ttft.py", *sys.argv[1:]])}
+             "command": " ".join(["python", "-m", "benchmarks.ttft", *sys.argv[1:]])}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "ttft.json").write_text(json.dumps(data, indent=1) + "\n")
     (RESULTS / "ttft.md").write_text(report(data))

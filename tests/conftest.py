@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-sys.path.insert(0, str(TESTS))
 EVAL = Path(os.environ.get("RAGMED_EVAL_DIR", ROOT.parent / "shared" / "eval"))
 GUIDELINES = EVAL / "guidelines"
 SAMPLE_PDF = ROOT / "corpora" / "sample" / "demo-clinic-hypertension-protocol.pdf"
 
-import pdfgen  # noqa: E402
+from support import pdfgen  # noqa: E402
 
 
 def need_eval(sub: str) -> Path:

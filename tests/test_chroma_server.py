@@ -14,12 +14,12 @@ import sys
 import time
 from pathlib import Path
 
-import pdfgen
+from support import pdfgen
 import pytest
 from click.testing import CliRunner
 
 from conftest import SAMPLE_PDF
-from serverutil import free_port
+from support.serverutil import free_port
 from ragmed import RagMed
 from ragmed.errors import ChromaServerError, ConfigError, IndexBusyError
 
@@ -306,7 +306,7 @@ def test_cli_chroma_url_for_ingest_and_search(server, tmp_path):
 
 def test_http_server_on_a_chroma_server(shared, server, tmp_path):
     """`ragmed serve --chroma-url` on a workstation with an empty index directory."""
-    from serverutil import start_server
+    from support.serverutil import start_server
 
     srv = start_server(tmp_path / "ws-serve", tmp_path / "serve.log", "--chroma-url", server)
     try:

@@ -1,6 +1,6 @@
 import re
 
-import pdfgen
+from support import pdfgen
 import pytest
 
 from ragmed.ingest.chunker import chunk_document

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import pdfgen
+from support import pdfgen
 from conftest import ROOT
 
 V1 = "Version one of the fictional ward protocol: staff clean their hands before each patient contact."

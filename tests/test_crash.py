@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-import pdfgen
+from support import pdfgen
 import pytest
 
 from ragmed import RagMed

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import fuzzpdf
-import hostile
-import pdfgen
+from support import fuzzpdf
+from support import hostile
+from support import pdfgen
 from conftest import SAMPLE_PDF
 
 FUZZ_CASES = 40

@@ -4,7 +4,7 @@ import shutil
 import subprocess
 import sys
 
-import pdfgen
+from support import pdfgen
 import pytest
 
 from ragmed import IndexMismatchError, RagMed

@@ -11,7 +11,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from hubstub import Hub
+from support.hubstub import Hub
 from ragmed.cli import cli
 from ragmed.generate.models import resolve_model
 from ragmed.models.registry import REGISTRY

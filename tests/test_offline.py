@@ -4,25 +4,10 @@ import subprocess
 import sys
 
 from conftest import SAMPLE_PDF
+from support.net import socket_guard
 
-GUARD = r'''
-import socket, sys
-attempts = []
-def _blocked(kind):
-    def f(*args, **kwargs):
-        attempts.append((kind, repr(args)[:200]))
-        raise OSError("network blocked by test: " + kind)
-    return f
-_connect = socket.socket.connect
-def connect(self, address):
-    if self.family == socket.AF_UNIX:
-        return _connect(self, address)
-    return _blocked("connect")(address)
-socket.socket.connect = connect
-socket.socket.connect_ex = lambda self, address: connect(self, address)
-socket.create_connection = _blocked("create_connection")
-socket.getaddrinfo = _blocked("getaddrinfo")
-import atexit
+GUARD = socket_guard(allow_loopback=False) + r'''
+import atexit, sys
 atexit.register(lambda: print("NETWORK-ATTEMPTS:", len(attempts), attempts, file=sys.stderr))
 from ragmed.cli import main
 main(sys.argv[1:])

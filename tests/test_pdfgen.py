@@ -1,9 +1,8 @@
-"""Sanity checks for the test-PDF generators in tests/pdfgen.py."""
+"""Sanity checks for the test-PDF generators in tests/support/pdfgen.py."""
 
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,11 +11,7 @@ pytest.importorskip("fpdf")
 from pypdf import PdfReader  # noqa: E402
 from pypdf.errors import PdfReadError  # noqa: E402
 
-try:
-    import pdfgen
-except ImportError:  # tests/ not on sys.path (e.g. tests is a package)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import pdfgen
+from support import pdfgen  # noqa: E402
 
 norm = pdfgen.norm
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT, SAMPLE_PDF
+from support.net import socket_guard
 
 QUESTION = "How long should a patient rest before the first reading?"
 OFF_TOPIC = "Which antibiotics treat canine leptospirosis?"
@@ -17,26 +18,8 @@ DOC_SENTENCE = "Once the target has been met on two consecutive visits"
 
 # Runs a list of CLI invocations in one process (the models load once) with every non-loopback
 # connection and name lookup blocked and recorded.
-GUARD = r'''
-import json, socket, sys
-attempts = []
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
-def _blocked(kind, what):
-    attempts.append((kind, repr(what)[:200]))
-    raise OSError("network blocked by test: " + kind)
-_connect = socket.socket.connect
-def connect(self, address):
-    if self.family == socket.AF_UNIX or (isinstance(address, tuple) and address[0] in LOOPBACK):
-        return _connect(self, address)
-    return _blocked("connect", address)
-socket.socket.connect = connect
-socket.socket.connect_ex = lambda self, address: connect(self, address)
-_getaddrinfo = socket.getaddrinfo
-def getaddrinfo(host, *args, **kwargs):
-    if host in LOOPBACK or host is None:
-        return _getaddrinfo(host, *args, **kwargs)
-    return _blocked("getaddrinfo", host)
-socket.getaddrinfo = getaddrinfo
+GUARD = socket_guard(allow_loopback=True) + r'''
+import json, sys
 from ragmed.cli import cli
 codes = []
 for args in json.loads(sys.argv[1]):

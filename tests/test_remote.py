@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,20 +13,15 @@ import pytest
 from ragmed import RagMed
 from ragmed.errors import RagmedError
 from ragmed.generate.models import resolve_model
+from support.net import free_port
 
 QUESTION = "How often are stable patients seen for follow-up?"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server():
     pytest.importorskip("fastapi", reason="llama-cpp-python's server needs its [server] extra (make setup installs it)")
-    port = _free_port()
+    port = free_port()
     model = resolve_model("smollm2-135m")[1]
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
@@ -63,6 +57,6 @@ def test_remote_answers_and_cites_like_in_process(server, demo_rag):
 
 
 def test_unreachable_server_is_a_clear_error(demo_rag):
-    rag = RagMed(collection="demo", index_dir=demo_rag.index.index_dir, generator_url=f"http://127.0.0.1:{_free_port()}")
+    rag = RagMed(collection="demo", index_dir=demo_rag.index.index_dir, generator_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(RagmedError, match="Cannot reach the generator"):
         rag.ask(QUESTION)

@@ -27,7 +27,7 @@ def rag(tmp_path_factory, good_dir_module):
 def good_dir_module(tmp_path_factory):
     import shutil
 
-    import pdfgen
+    from support import pdfgen
     from conftest import SAMPLE_PDF
 
     d = tmp_path_factory.mktemp("rerank-docs")

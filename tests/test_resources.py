@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import pdfgen
+from support import pdfgen
 from conftest import SAMPLE_PDF
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from serverutil import SAMPLE_DIR, cli, free_port, ingest_demo, sse_events, start_server
+from support.serverutil import SAMPLE_DIR, cli, free_port, ingest_demo, sse_events, start_server
 
 pytest.importorskip("fastapi", reason="the server extra is not installed (pip install 'ragmed[server]')")
 
@@ -203,7 +203,7 @@ def test_bad_requests_get_clear_errors(server):
 # -- uploads ---------------------------------------------------------------------------------------------
 
 def test_upload_list_ask_remove(server, tmp_path):
-    import pdfgen
+    from support import pdfgen
 
     pdf = tmp_path / "Fever Protocol (v2).pdf"
     pdfgen.make_guideline_pdf(pdf, title="Fever Management Guideline")

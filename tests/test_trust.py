@@ -157,7 +157,7 @@ HOSTILE = [
 
 
 def test_instructions_inside_a_pdf_change_nothing(tmp_path):
-    import pdfgen
+    from support import pdfgen
     from ragmed.prompt import grounded as prompts
 
     docs = tmp_path / "docs"

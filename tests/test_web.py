@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from serverutil import SAMPLE_DIR, ingest_demo, start_server
+from support.serverutil import SAMPLE_DIR, ingest_demo, start_server
 
 pytest.importorskip("fastapi", reason="the server extra is not installed (pip install 'ragmed[server]')")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
@@ -113,7 +113,7 @@ def test_abstention_is_explained_without_a_model(page, server):
 
 
 def test_upload_a_pdf_and_see_it_listed(page, server, tmp_path):
-    import pdfgen
+    from support import pdfgen
 
     pdf = tmp_path / "fever-protocol.pdf"
     pdfgen.make_guideline_pdf(pdf, title="Fever Management Guideline")

@@ -10,7 +10,7 @@ import os
 import zlib
 from pathlib import Path
 
-import pdfgen
+from . import pdfgen
 
 
 def _raw_pdf(objects: list[bytes], root: int = 1, trailer_extra: bytes = b"") -> bytes:

@@ -1,8 +1,7 @@
 """Generate small, deterministic test PDFs for ragmed's ingestion tests.
 
-Plain module (no package-relative imports): import it as ``pdfgen`` when
-``tests/`` is on ``sys.path`` (pytest's default rootdir/prepend import mode does
-that when ``tests/`` has no ``__init__.py``) or as ``from tests import pdfgen``.
+Part of the ``support`` package: ``from support import pdfgen`` in the tests (pytest puts
+``tests/`` on ``sys.path``), ``from tests.support import pdfgen`` from the project root (benchmarks).
 
 Every ``make_*`` function writes one file at ``path`` and returns a dict of the
 facts a test can assert against.  Only fpdf2 and pypdf are used.  Output is
