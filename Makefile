@@ -90,7 +90,7 @@ bench-trust: setup
 
 # What clinic staff are shown, end to end with the bundled model, on the realistic answerable questions.
 bench-e2e: setup
-	$(PY) benchmarks/end_to_end_trust.py
+	$(PY) -m benchmarks.end_to_end_trust
 
 # Grounded vs ungrounded answers of the bundled model on 100 PubMedQA dev questions (about 20 min).
 bench-compare: setup

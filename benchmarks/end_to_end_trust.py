@@ -15,7 +15,7 @@ question it records:
 
 Dev split (sha1(id) 0-b) and test split (c-f) reported separately; nothing is tuned here.
 
-    .venv/bin/python benchmarks/end_to_end_trust.py [--limit N]    # or: make bench-e2e
+    .venv/bin/python -m benchmarks.end_to_end_trust [--limit N]    # or: make bench-e2e
 
 Writes benchmarks/results/end_to_end_trust.{json,md}.
 """
@@ -27,7 +27,7 @@ import json
 import time
 from pathlib import Path
 
-from _common import RESULTS, ROOT, cpu_name, guideline_rag
+from benchmarks._common import RESULTS, ROOT, cpu_name, guideline_rag
 
 from ragmed.eval.beir import split_of
 
@@ -81,7 +81,7 @@ def main() -> int:
     qs = [q for q in qs if q["kind"] == "answerable"]
     rag = guideline_rag(progress=False)
     rag.settings = rag.settings.with_(max_tokens=96)
-    out: dict = {"benchmark": "end_to_end_trust", "command": ".venv/bin/python benchmarks/end_to_end_trust.py",
+    out: dict = {"benchmark": "end_to_end_trust", "command": ".venv/bin/python -m benchmarks.end_to_end_trust",
                  "model": "smollm2-135m (bundled)", "cpu": cpu_name(), "collection": "the 8 guideline PDFs",
                  "max_tokens": 96, "splits": {}}
     records = {}

@@ -104,7 +104,7 @@ def test_withheld_answer_is_not_streamed_by_langchain(demo_rag, withheld):
 
 
 def test_gate_refusal_names_pages_without_text(tmp_path):
-    import pdfgen
+    from support import pdfgen
 
     scan = tmp_path / "docs" / "emergency-sheet.pdf"
     scan.parent.mkdir()
