@@ -98,7 +98,7 @@ class Settings:
     abstain: bool = True
     verifier: str = ""
     log_content: bool = False
-    chroma_url: str = ""  # "": embedded Chroma; else a Chroma server (store/chroma.py, server mode)
+    chroma_url: str = ""  # "": embedded Chroma; else a Chroma server (store/collection.py, shared)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Settings":

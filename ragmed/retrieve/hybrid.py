@@ -17,11 +17,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import ConfigError, IndexMismatchError, InputError
-from ..store.chroma import Index
+from ..store.collection import Collection
 from ..types import Passage
 from .filters import SearchFilter
 from .fusion import ranked, rrf, score_fusion, suppress_near_duplicates
-from .lexical import LexicalIndex
 from .tokenize import tokenize
 
 MODES = ("dense", "lexical", "hybrid")
@@ -78,12 +77,11 @@ class SearchTrace:
 
 
 class Retriever:
-    def __init__(self, index: Index, embedder, config: RetrievalConfig | None = None, reranker=None):
+    def __init__(self, index: Collection, embedder, config: RetrievalConfig | None = None, reranker=None):
         self.index = index
         self.embedder = embedder
         self.config = (config or RetrievalConfig()).validated()
         self.reranker = reranker
-        self.lexical = LexicalIndex(index.dir)
         self.last = SearchTrace()
 
     def _check_embedder(self, manifest) -> None:
@@ -121,7 +119,7 @@ class Retriever:
             return []
         # The BM25 snapshot is of exactly the committed versions: it is also how dense hits of
         # uncommitted versions (an ingestion running right now) are recognised and dropped.
-        snap = self.lexical.snapshot(manifest, self.index.collection())
+        snap = self.index.lexical_snapshot(manifest)
         sections = flt.allowed_sections(snap.sections) if flt.sections else None
         if sections == [] or not len(snap):
             return []
