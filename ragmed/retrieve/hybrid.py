@@ -1,7 +1,7 @@
 """The retriever: dense, lexical or hybrid search with filters, de-duplication, reranking, context.
 
-    query ─┬─ embed ─ Chroma (cosine, committed versions, filter) ─┐
-           └─ terms ─ BM25 (bm25s, same versions and filter) ──────┴─ fuse (score fusion + dense
+    query ─┬─ embed ─ cosine: exact, or Chroma HNSW (committed versions, filter) ─┐
+           └─ terms ─ BM25 (bm25s, same versions and filter) ─────────────────────┴─ fuse (score fusion + dense
               pseudo-relevance feedback, or weighted RRF) ─ near-duplicate suppression
               ─ [rerank top N] ─ top k ─ [neighbour context]
 
@@ -130,7 +130,7 @@ class Retriever:
         dense: dict[str, float] = {}
         lexical: dict[str, float] = {}
         vectors: dict[str, np.ndarray] = {}
-        qvec = lex_all = None
+        qvec = lex_all = exact = None
         if cfg.mode in ("dense", "hybrid"):
             self._check_embedder(manifest)
             t = time.perf_counter()
@@ -138,7 +138,11 @@ class Retriever:
             trace.embed_s = time.perf_counter() - t
             t = time.perf_counter()
             depth = cfg.depth if cfg.mode == "hybrid" else pool
-            ids, sims, vecs = self._dense(qvec, depth, snap, manifest, shas, sections, cfg.mode == "hybrid")
+            exact = self.index.exact_vectors(snap)
+            if exact is not None:  # small collection: the true top-k, the same in every process
+                ids, sims, vecs = exact.top(qvec, depth, snap.mask_for(shas=shas, sections=sections))
+            else:
+                ids, sims, vecs = self._dense(qvec, depth, snap, manifest, shas, sections, cfg.mode == "hybrid")
             trace.dense_s = time.perf_counter() - t
             rankings["dense"] = ids
             dense = dict(zip(ids, sims))
@@ -154,6 +158,8 @@ class Retriever:
 
         t = time.perf_counter()
         if cfg.mode == "hybrid" and cfg.fusion == "score":
+            if exact is not None:  # lexical-only candidates' vectors, without asking Chroma
+                vectors.update(exact.vectors(rankings.get("lexical", [])))
             fused = self._score_fusion(cfg, qvec, rankings, dense, lexical, lex_all, snap, vectors)
         elif cfg.mode == "hybrid":
             fused = rrf(rankings, {"dense": cfg.dense_weight, "lexical": 1 - cfg.dense_weight}, k=cfg.rrf_k)
@@ -195,7 +201,8 @@ class Retriever:
         return out
 
     def _dense(self, qvec, depth, snap, manifest, shas, sections, with_embeddings):
-        """Nearest committed chunks passing the filter: ids, cosine similarities, vectors.
+        """Nearest committed chunks passing the filter, by Chroma's HNSW search (collections above
+        store/exact.py's size limit): ids, cosine similarities, vectors.
 
         Unfiltered searches use the fast path (plain HNSW, then drop ids the committed snapshot does
         not hold); only when that drops hits, or a filter is set, does Chroma filter on metadata.

@@ -43,7 +43,7 @@ from ..config import parse_chroma_url
 from ..errors import CollectionNotFoundError, IndexBusyError
 from ..failpoints import failpoint
 from ..types import Chunk, Passage
-from . import server
+from . import exact, server
 from .chroma import VectorIndex
 from .lexical import LexicalIndex, LexicalSnapshot
 from .manifest import FileStore, Manifest, atomic_write_json, written_here
@@ -177,6 +177,13 @@ class Collection:
         """The BM25 index of exactly the committed versions of `manifest` (default: the current one)."""
         manifest = manifest or self.require_manifest(cached=True)
         return self.lexical.snapshot(manifest, self.chroma())
+
+    def exact_vectors(self, snapshot: LexicalSnapshot) -> exact.ExactVectors | None:
+        """The committed chunks' vectors for exact dense search (store/exact.py), or None when the
+        collection has more than `exact.EXACT_MAX_CHUNKS` chunks (Chroma's HNSW search then)."""
+        if not len(snapshot) or len(snapshot) > exact.EXACT_MAX_CHUNKS:
+            return None
+        return exact.load(str(self.dir), snapshot.stamp, [r.id for r in snapshot.refs], self.chroma())
 
     # -- write steps (inside write_lock) --------------------------------------------------------
     def create(self, build: dict[str, Any]) -> Manifest:
