@@ -133,7 +133,7 @@ def chroma_http_client(url: str):
 
 def hnsw_settings(col) -> dict[str, Any]:
     """The HNSW configuration of a Chroma collection (space, ef_construction, ef_search, ...)."""
-    conf = getattr(col, "configuration", None) or getattr(col, "configuration_json", None) or {}
+    conf = getattr(col, "configuration_json", None) or {}  # `.configuration` warns (deprecated parts)
     return dict(conf.get("hnsw") or {})
 
 

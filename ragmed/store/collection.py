@@ -83,6 +83,8 @@ class Collection:
         self.lexical = LexicalIndex(self.dir, shared=self.shared)
         self._manifests: Any = (server.ServerManifestStore(self.chroma_url, collection) if self.shared
                                 else FileStore(self.manifest_path))
+        if self.shared:  # this workstation's cache folder exists from the start (as before)
+            private_dir(self.dir)
 
     @property
     def location(self) -> str:
