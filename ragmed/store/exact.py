@@ -45,9 +45,11 @@ class ExactVectors:
         if k <= 0 or not len(self.ids):
             return [], [], []
         sims = self.matrix @ np.asarray(query, dtype=np.float32)
-        allowed = np.ones(len(self.ids), dtype=bool) if mask is None else mask[self.pos] > 0
-        cand = np.flatnonzero(allowed)
-        order = cand[np.argsort(-sims[cand], kind="stable")][:k]
+        cand = np.arange(len(self.ids)) if mask is None else np.flatnonzero(mask[self.pos] > 0)
+        s = sims[cand]
+        part = np.argpartition(-s, k - 1)[:k] if len(cand) > k else np.arange(len(cand))
+        part = part[np.lexsort((part, -s[part]))]  # best first; equal scores in snapshot order
+        order = cand[part]
         return [self.ids[i] for i in order], [float(sims[i]) for i in order], [self.matrix[i] for i in order]
 
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
