@@ -13,7 +13,8 @@ Before any generation, the retrieval evidence of the question is summarised in f
 A logistic model turns them into an answerability score in 0-1; below the threshold ragmed
 abstains. `ragmed calibrate` fits the model and the threshold on the clinic's own answerable and
 unanswerable questions and stores them with the collection (store/collection.py keeps the JSON of
-`Calibration.to_dict()`; `stored` reads it back); until then `DEFAULT` applies, fitted on the dev split of the guideline benchmark (benchmarks/abstention.py).
+`Calibration.to_dict()`; `stored` reads it back); until then `DEFAULT` applies, fitted on the dev
+split of the guideline benchmark (benchmarks/abstention.py).
 """
 
 from __future__ import annotations
