@@ -46,7 +46,7 @@ def main() -> int:
         size = sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file())
         from test_guidelines import OPIOID, _alnum, _gold_statements
 
-        col = rag.index.collection()
+        col = rag.index.chroma()
         got = col.get(where={"source": str(EVAL / "guidelines" / OPIOID)}, include=["documents", "metadatas"])
         bodies = [(_alnum(d), m["page_start"], m["page_end"]) for d, m in zip(got["documents"], got["metadatas"])]
         gold = _gold_statements()

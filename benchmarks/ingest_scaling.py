@@ -62,7 +62,7 @@ rag = RagMed(collection="scale", index_dir=sys.argv[1])
 rag.embedder.embed(["warm up"])
 t0 = time.perf_counter(); r = rag.ingest([sys.argv[2]]); s = time.perf_counter() - t0
 t0 = time.perf_counter(); again = rag.ingest([sys.argv[2]]); re_s = time.perf_counter() - t0
-metas = rag.index.collection().get(include=["metadatas"])["metadatas"]
+metas = rag.index.chroma().get(include=["metadatas"])["metadatas"]
 print(json.dumps({"seconds": s, "chunks": len(metas), "tokens": sum(int(m["n_tokens"]) for m in metas),
                   "failed": len(r.failed), "reingest_seconds": re_s, "reingest_embedded": again.embedded,
                   "backend": rag.embedder.backend,
@@ -83,32 +83,28 @@ def full(size: int, corpus: Path, idx: Path) -> dict:
 def storage_only(size: int, src_idx: Path, idx: Path, tokens_per_chunk: float, tokens_per_s: float) -> dict:
     import numpy as np
 
-    from ragmed.retrieve.lexical import LexicalIndex
-    from ragmed.store.chroma import Index
-    from ragmed.store.manifest import Manifest, now
+    from ragmed.store.collection import Collection
+    from ragmed.store.manifest import now
     from ragmed.types import Chunk
 
-    src = Index(src_idx, "scale")
-    got = src.collection().get(include=["documents", "embeddings", "metadatas"])
+    src = Collection(src_idx, "scale")
+    got = src.chroma().get(include=["documents", "embeddings", "metadatas"])
     texts, vecs = got["documents"], np.asarray(got["embeddings"], dtype=np.float32)
     build = src.manifest().build
-    index = Index(idx, "scale")
-    manifest = Manifest(index.manifest_path, "scale", build)
-    index.collection(create=True)
+    index = Collection(idx, "scale")
+    manifest = index.create(build)
     t0 = time.perf_counter()
-    lex = LexicalIndex(index.dir)
     for d in range(0, size, PER_DOC):
         sha = f"{d:064d}"
         chunks = [Chunk(id=f"c{i:07d}", doc_id=f"doc{d // PER_DOC:05d}", source=f"synthetic/{d // PER_DOC:05d}",
                         file_sha256=sha, text=texts[i % len(texts)], start=0, end=1, page_start=1, page_end=1,
                         page_labels=("1",), section=(), n_tokens=int(tokens_per_chunk), index=i - d)
                   for i in range(d, min(size, d + PER_DOC))]
-        index.upsert(chunks, vecs[[i % len(texts) for i in range(d, min(size, d + PER_DOC))]])
-        lex.write_version(chunks)
+        index.write_chunks(chunks, vecs[[i % len(texts) for i in range(d, min(size, d + PER_DOC))]])
         manifest.documents[f"synthetic/{d // PER_DOC:05d}"] = {"doc_id": chunks[0].doc_id, "sha256": sha,
                                                                "chunks": len(chunks), "ingested_at": now()}
     manifest.save()
-    lex.rebuild(manifest, index.collection())
+    index.refresh_lexical(manifest)
     store_s = time.perf_counter() - t0
     embed_s = size * tokens_per_chunk / tokens_per_s
     return {"size": size, "mode": "storage measured, embedding computed", "chunks": size,

@@ -27,8 +27,8 @@ import ragmed.ingest.isolate as isolate
 import ragmed.ingest.pipeline as pipeline
 from ragmed import RagMed
 from ragmed.embed.sentence import Embedder
-from ragmed.retrieve.lexical import LexicalIndex
-from ragmed.store.chroma import Index
+from ragmed.store.chroma import VectorIndex
+from ragmed.store.lexical import LexicalIndex
 
 SPENT: collections.Counter = collections.Counter()
 
@@ -64,7 +64,7 @@ def main() -> None:
     pdfs = sorted(GUIDELINES.glob("*.pdf"))
     for owner, name, stage in [(isolate.IsolatedExtractor, "_receive", "waiting for the parser"),
                                (pipeline, "chunk_document", "chunking"), (Embedder, "embed", "embedding"),
-                               (Index, "upsert", "Chroma upsert"), (LexicalIndex, "write_version", "BM25 write"),
+                               (VectorIndex, "upsert", "Chroma upsert"), (LexicalIndex, "write_version", "BM25 write"),
                                (pipeline.Manifest, "save", "manifest saves"), (pipeline.Ingestor, "finish", "final commit")]:
         timed(owner, name, stage)
     record_texts()  # outside the embedding timer: its cost is not counted as embedding

@@ -57,7 +57,7 @@ def peer_baselines(ds, index, emb, split: str, limit: int | None) -> list[ModeRe
     import Stemmer
 
     qids = ds.query_ids(split)[:limit] if limit else ds.query_ids(split)
-    got = index.collection().get(include=["embeddings"])
+    got = index.chroma().get(include=["embeddings"])
     ids = list(got["ids"])
     mat = np.asarray(got["embeddings"], dtype=np.float32)
     texts = [(ds.corpus[i]["title"] + " " + ds.corpus[i]["text"]).strip() for i in ids]

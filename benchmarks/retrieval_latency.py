@@ -31,33 +31,31 @@ from ragmed.eval.beir import load_beir
 from ragmed.eval.metrics import percentile
 from ragmed.eval.retrieval import build_collection
 from ragmed.retrieve.hybrid import MODES, RetrievalConfig, Retriever
-from ragmed.retrieve.lexical import LexicalIndex
-from ragmed.store.chroma import Index
-from ragmed.store.manifest import Manifest, now
+from ragmed.store.collection import Collection
+from ragmed.store.manifest import now
 from ragmed.types import Chunk
 
 
 def source_vectors(ds, emb, cache: Path) -> tuple[list[str], list[str], np.ndarray]:
     index = build_collection(ds, cache, emb, progress=sys.stderr.isatty())
-    got = index.collection().get(include=["documents", "embeddings"])
+    got = index.chroma().get(include=["documents", "embeddings"])
     order = np.argsort(got["ids"])
     ids = [got["ids"][i] for i in order]
     texts = [got["documents"][i] for i in order]
     return ids, texts, np.asarray(got["embeddings"], dtype=np.float32)[order]
 
 
-def build(size: int, texts: list[str], vecs: np.ndarray, emb, where: Path) -> Index:
+def build(size: int, texts: list[str], vecs: np.ndarray, emb, where: Path) -> Collection:
     name = f"latency-{size}"
-    index = Index(where, name)
+    index = Collection(where, name)
     m = index.manifest()
     if m is not None and m.documents and not m.pending:
         return index
     rng = random.Random(size)
     index.drop()
-    LexicalIndex(index.dir).drop()
     build_info = {"embedder": emb.id, "dimension": emb.dimension, "distance": "cosine",
                   "chunker": {"version": "synthetic"}}
-    manifest = Manifest(index.manifest_path, name, build_info)
+    manifest = index.create(build_info)
     docs = 100  # spread over 100 "documents" so version filters are realistic
     per = -(-size // docs)
     t0 = time.perf_counter()
@@ -76,12 +74,11 @@ def build(size: int, texts: list[str], vecs: np.ndarray, emb, where: Path) -> In
                                 text=text, start=0, end=len(text), page_start=1, page_end=1, page_labels=("1",),
                                 section=(), n_tokens=0, index=i - d * per))
             vs.append(v)
-        index.upsert(chunks, np.stack(vs))
-        LexicalIndex(index.dir).write_version(chunks)
+        index.write_chunks(chunks, np.stack(vs))
         manifest.documents[f"synthetic/{d:03d}"] = {"doc_id": f"doc{d:03d}", "sha256": sha, "title": "",
                                                      "chunks": len(chunks), "ingested_at": now()}
     manifest.save()
-    LexicalIndex(index.dir).rebuild(manifest, index.collection())
+    index.refresh_lexical(manifest)
     print(f"built {size} chunks in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return index
 

@@ -39,7 +39,7 @@ def main() -> None:
     ds = load_beir(BIOASQ)
     emb = Embedder()
     index = build_collection(ds, EVAL_INDEXES, emb)
-    got = index.collection().get(include=["embeddings"])
+    got = index.chroma().get(include=["embeddings"])
     ids = list(got["ids"])
     C = np.asarray(got["embeddings"], dtype=np.float32)
     texts = [(ds.corpus[i]["title"] + " " + ds.corpus[i]["text"]).strip() for i in ids]

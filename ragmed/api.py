@@ -41,12 +41,13 @@ class RagMed:
         base = settings or Settings.from_env()
         self.settings = base.with_(collection=collection, index_dir=index_dir, model=model, **overrides)
         self._explicit_embedder = embedder
-        from .store.chroma import Index
+        from .store.collection import Collection
 
         # chroma_url set (argument, RAGMED_CHROMA_URL or --chroma-url): the collection lives on a Chroma
-        # server shared by several workstations; index_dir then only holds this machine's caches
-        self.index = Index(Path(self.settings.index_dir), self.settings.collection,
-                           chroma_url=self.settings.chroma_url or None)
+        # server shared by several workstations (store.shared); index_dir then only holds this machine's caches
+        self.store = Collection(Path(self.settings.index_dir), self.settings.collection,
+                                chroma_url=self.settings.chroma_url or None)
+        self.index = self.store  # the name used before the Collection (tests, integrations)
         self._embedder = None
         self._generator = None
         self._retriever = None
@@ -178,7 +179,9 @@ class RagMed:
     @property
     def calibration(self):
         """The collection's abstention gate: fitted by `calibrate`, else the default."""
-        return self.index.load_calibration()
+        from .ground import gate
+
+        return gate.stored(self.index.read_calibration(), self.index.calibration_location)
 
     def answerability(self, question: str, passages: list[Passage] | None = None,
                       filter: "SearchFilter | None" = None):  # noqa: A002
@@ -192,7 +195,7 @@ class RagMed:
             # the same passages `ask` retrieves (k, de-duplication), scored by both rankers
             passages = self.retriever.search(question, self.settings.k, mode="hybrid", filter=filter,
                                              dedup=self.settings.dedup)
-        snap = self.retriever.lexical.snapshot(self.index.require_manifest(cached=True), self.index.collection())
+        snap = self.index.lexical_snapshot()
         df = snap.doc_freq(gate.key_terms(question))
         return gate.decide(gate.features(question, passages, df, len(snap)), self.calibration)
 
@@ -214,7 +217,7 @@ class RagMed:
         cal = gate.fit(self.gate_features(answerable), self.gate_features(unanswerable))
         if save:
             with self.index.write_lock():
-                self.index.save_calibration(cal)
+                self.index.save_calibration(cal.to_dict())
         return cal
 
     @staticmethod

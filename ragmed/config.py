@@ -116,7 +116,7 @@ class Settings:
     abstain: bool = True
     verifier: str = ""
     log_content: bool = False
-    chroma_url: str = ""  # "": embedded Chroma; else a Chroma server (store/chroma.py, server mode)
+    chroma_url: str = ""  # "": embedded Chroma; else a Chroma server (store/collection.py, shared)
     isolate: bool = True  # parse each document in a limited worker process (ingest/isolate.py)
     doc_time_limit_s: float = DEFAULT_DOC_TIME_LIMIT_S
     doc_memory_limit_mb: int = DEFAULT_DOC_MEMORY_LIMIT_MB

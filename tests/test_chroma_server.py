@@ -149,9 +149,9 @@ def test_search_provenance_and_a_second_workstation_sees_the_same(shared, server
     cache = b.index.dir / "lexical"
     assert json.loads((cache / "current.json").read_text())["chunks"] == 16
     assert len(list((cache / "versions").iterdir())) == 1
-    from ragmed.store.chroma import Index
+    from ragmed.store.collection import Collection
 
-    assert "demo" in Index.list_names(tmp_path / "anything", server)
+    assert "demo" in Collection.list_names(tmp_path / "anything", server)
 
 
 @pytest.mark.slow
@@ -251,7 +251,7 @@ def test_rebuild_elsewhere_invalidates_other_workstations_lexical_cache(server, 
     assert after and {p.id for p in after} <= ids
     assert [p.id for p in after] == [p.id for p in a2.search("amlodipine starting dose", k=3, mode="lexical")]
     # B's cache holds exactly the new chunks (its term files of the old build were dropped)
-    snap = b.retriever.lexical.snapshot(b.index.require_manifest(), b.index.collection())
+    snap = b.index.lexical_snapshot(b.index.require_manifest())
     assert {r.id for r in snap.refs} == ids
 
 

@@ -40,7 +40,7 @@ def _versions(index_dir):
 
 def _assert_lexical_consistent(index_dir, chroma_ids):
     """The on-disk BM25 build is current and holds exactly the committed chunks, nothing else."""
-    from ragmed.retrieve.lexical import LexicalIndex, stamp_of
+    from ragmed.store.lexical import LexicalIndex, stamp_of
 
     rag = RagMed(collection="crash", index_dir=index_dir)
     manifest = rag.index.require_manifest()
@@ -58,7 +58,7 @@ def _assert_lexical_consistent(index_dir, chroma_ids):
 
 def _state(index_dir):
     rag = RagMed(collection="crash", index_dir=index_dir)
-    col = rag.index.collection()
+    col = rag.index.chroma()
     got = col.get(include=["metadatas"])
     return sorted(got["ids"]), got["metadatas"], rag
 

@@ -38,7 +38,7 @@ def test_page_attribution_cdc_opioid(guideline_index):
     rag, _ = guideline_index
     gold = _gold_statements()
     assert len(gold) >= 702
-    col = rag.index.collection()
+    col = rag.index.chroma()
     got = col.get(where={"source": str(GUIDELINES / OPIOID)}, include=["documents", "metadatas"])
     chunks = [(alnum(d), m["page_start"], m["page_end"]) for d, m in zip(got["documents"], got["metadatas"])]
     found = [
@@ -92,6 +92,6 @@ def test_no_guideline_sentence_is_mistaken_for_an_injection(guideline_index):
     from ragmed.prompt.safety import neutralise
 
     rag, _ = guideline_index
-    texts = rag.index.collection().get(include=["documents"])["documents"]
+    texts = rag.index.chroma().get(include=["documents"])["documents"]
     flagged = [r for t in texts for r in neutralise(t)[1]]
     assert len(texts) > 4000 and flagged == []

@@ -82,7 +82,7 @@ def test_changed_file_leaves_no_stale_chunks(good_dir, tmp_path):
     assert _by_name(report)["protocol.pdf"].status == "unchanged"
     new_ids = set(rag.index.all_ids())
     # protocol chunks unchanged; every guideline chunk is new (old version fully gone)
-    col = rag.index.collection()
+    col = rag.index.chroma()
     metas = col.get(include=["metadatas"])["metadatas"]
     shas = {m["source"]: set() for m in metas}
     for m in metas:

@@ -12,7 +12,7 @@ from ragmed import RagMed
 from ragmed.cli import cli
 from ragmed.retrieve.filters import SearchFilter
 from ragmed.retrieve.hybrid import RetrievalConfig, Retriever
-from ragmed.retrieve.lexical import LexicalIndex, stamp_of
+from ragmed.store.lexical import LexicalIndex, stamp_of
 
 CARDIO = """# Hypertension protocol
 
@@ -146,7 +146,7 @@ def test_filters(rag, mode):
 def test_neighbour_context_is_the_adjacent_chunks(rag):
     r = Retriever(rag.index, rag.embedder, RetrievalConfig(neighbours=1))
     p = r.search("stable patients every 6 months clinic reading", k=1, filter=SearchFilter(documents=("cardio",)))[0]
-    got = rag.index.collection().get(where={"doc_id": p.doc_id}, include=["documents", "metadatas"])
+    got = rag.index.chroma().get(where={"doc_id": p.doc_id}, include=["documents", "metadatas"])
     by_index = {m["index"]: t for t, m in zip(got["documents"], got["metadatas"])}
     assert p.context_before == by_index[p.index - 1] and p.context_after == by_index[p.index + 1]
     from ragmed.prompt.grounded import passage_block
@@ -188,7 +188,7 @@ def test_lexical_index_follows_replace_and_remove(docs, tmp_path):
     lex = LexicalIndex(r.index.dir)
     m = r.index.require_manifest()
     assert lex.is_current(m)
-    chroma_ids = sorted(r.index.collection().get(include=[])["ids"])
+    chroma_ids = sorted(r.index.chroma().get(include=[])["ids"])
     assert sorted(x.id for x in lex.snapshot(m).refs) == chroma_ids
     assert [p.name for p in lex.versions.iterdir()] == [f"{m.documents[str(f)]['doc_id']}.{m.documents[str(f)]['sha256']}.json.gz"]
     r.remove([f])
@@ -205,7 +205,7 @@ def test_missing_lexical_files_are_rebuilt_from_chroma(docs, tmp_path):
     before = [p.id for p in r.search("co-trimoxazole 960 mg", k=3, mode="lexical")]
     LexicalIndex(r.index.dir).drop()
     fresh = RagMed(collection="lexrepair", index_dir=tmp_path / "idx")
-    from ragmed.retrieve import lexical as lexmod
+    from ragmed.store import lexical as lexmod
 
     lexmod._CACHE.clear()
     assert [p.id for p in fresh.search("co-trimoxazole 960 mg", k=3, mode="lexical")] == before

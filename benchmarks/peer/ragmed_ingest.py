@@ -34,7 +34,7 @@ def ingest(index_dir: str, pdfs: list[str]) -> dict:
     t0 = time.perf_counter()
     again = rag.ingest(pdfs)
     reingest = time.perf_counter() - t0
-    metas = rag.index.collection().get(include=["metadatas"])["metadatas"]
+    metas = rag.index.chroma().get(include=["metadatas"])["metadatas"]
     limit = rag.embedder.max_seq_length
     return {"seconds": seconds, "pages": sum(d.pages for d in report.documents), "chunks": len(metas),
             "tokens_embedded": sum(int(m["n_tokens"]) for m in metas),

@@ -90,11 +90,11 @@ def docs_remove(paths, collection, index_dir, chroma_url, as_json):
 def collections(index_dir, chroma_url, as_json):
     """List the collections in the index directory (or on the Chroma server, --chroma-url)."""
     from ..config import Settings
-    from ..store.chroma import Index
+    from ..store.collection import Collection
 
     settings = Settings.from_env(chroma_url=chroma_url)
     d = index_dir or settings.index_dir
-    names = Index.list_names(d, settings.chroma_url)
+    names = Collection.list_names(d, settings.chroma_url)
     if as_json:
         render.emit_json(names)
     else:

@@ -257,6 +257,4 @@ def compare(
 
 def _manifest_text(rag) -> str:
     """The collection manifest's stored text (a local file, or a record on a Chroma server)."""
-    from ..store.manifest import store_for
-
-    return store_for(rag.index.manifest_path).read() or ""
+    return rag.index.manifest_text()

@@ -16,12 +16,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from ..version import __version__
 from ..embed.onnx import EXPORT_VERSION, FAMILY
 from ..retrieve.hybrid import MODES, RetrievalConfig, Retriever
-from ..retrieve.lexical import LexicalIndex
-from ..store.chroma import Index
-from ..store.manifest import Manifest, now
+from ..store.collection import Collection
+from ..store.manifest import now
 from ..types import Chunk
 from .beir import BeirDataset
 from .metrics import mrr_at, ndcg_at, percentile, recall_at
@@ -90,11 +91,11 @@ def collection_name(ds: BeirDataset, embedder_id: str, backend: str = "torch") -
 
 
 def build_collection(ds: BeirDataset, index_dir: Path, embedder, progress: bool = False,
-                     batch_size: int | None = None, name: str | None = None) -> Index:
+                     batch_size: int | None = None, name: str | None = None) -> Collection:
     """The corpus as a collection (reused when it already exists for this corpus and embedder).
     `name`: the collection's name (default: derived from the corpus and embedder)."""
     backend = getattr(embedder, "backend", "torch")
-    index = Index(index_dir, name or collection_name(ds, embedder.id, backend))
+    index = Collection(index_dir, name or collection_name(ds, embedder.id, backend))
     sha = ds.sha256["corpus.jsonl"]
     m = index.manifest()
     key = f"beir:{ds.corpus_path.resolve()}"
@@ -102,12 +103,10 @@ def build_collection(ds: BeirDataset, index_dir: Path, embedder, progress: bool 
         return index
     with index.write_lock():
         index.drop()
-        lexical = LexicalIndex(index.dir)
-        lexical.drop()
         build = {"ragmed_version": __version__, "embedder": embedder.id, "embedder_backend": backend,
                  "embedder_family": FAMILY[backend],
                  "dimension": embedder.dimension, "distance": "cosine", "chunker": {"version": "beir-passages"}}
-        manifest = Manifest(index.manifest_path, index.name, build)
+        manifest = index.create(build)
         manifest.pending["beir"] = {"op": "write", "sha256": sha, "source": key}
         manifest.save()
         chunks = [
@@ -120,21 +119,19 @@ def build_collection(ds: BeirDataset, index_dir: Path, embedder, progress: bool 
 
         bar = tqdm(total=len(chunks), unit="passage", desc="embed corpus", file=sys.stderr,
                    disable=not progress, leave=False)
-        try:
-            step = 4096
+        try:  # embedded 4096 at a time (bounded memory), written as one document version
+            step, parts = 4096, []
             for i in range(0, len(chunks), step):
-                part = chunks[i : i + step]
-                vecs = embedder.embed([c.embed_text for c in part], batch_size=batch_size,
-                                      on_batch=bar.update)
-                index.upsert(part, vecs)
+                parts.append(embedder.embed([c.embed_text for c in chunks[i : i + step]],
+                                            batch_size=batch_size, on_batch=bar.update))
         finally:
             bar.close()
-        lexical.write_version(chunks)
+        index.write_chunks(chunks, np.concatenate(parts) if parts else np.zeros((0, embedder.dimension), np.float32))
         manifest.documents[key] = {"doc_id": "beir", "sha256": sha, "title": ds.name, "kind": "beir",
                                    "pages": 1, "chunks": len(chunks), "ingested_at": now()}
         manifest.pending.clear()
         manifest.save()
-        lexical.rebuild(manifest, index.collection())
+        index.refresh_lexical(manifest)
     return index
 
 
@@ -152,7 +149,7 @@ def default_runs(modes: Sequence[str] = MODES) -> list[Run]:
 
 
 def evaluate(
-    ds: BeirDataset, index: Index, embedder, split: str = "test", runs: Sequence[Run] | None = None,
+    ds: BeirDataset, index: Collection, embedder, split: str = "test", runs: Sequence[Run] | None = None,
     reranker=None, out_dir: Path | None = None, limit: int | None = None, progress: bool = False,
 ) -> RetrievalEval:
     """Run every configuration over the split's queries; write per-query JSONL and the summary."""

@@ -202,7 +202,7 @@ NOISY = "nearest-other-page"  # often a genuine restatement: reported, not part 
 
 def guideline_chunks(rag, pdf: Path) -> list[tuple[str, int, int]]:
     """(text, page_start, page_end) of every indexed chunk of one document."""
-    got = rag.index.collection().get(where={"source": str(pdf.resolve())}, include=["documents", "metadatas"])
+    got = rag.index.chroma().get(where={"source": str(pdf.resolve())}, include=["documents", "metadatas"])
     return [(d, m["page_start"], m["page_end"]) for d, m in zip(got["documents"], got["metadatas"])]
 
 

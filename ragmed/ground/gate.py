@@ -12,18 +12,16 @@ Before any generation, the retrieval evidence of the question is summarised in f
 
 A logistic model turns them into an answerability score in 0-1; below the threshold ragmed
 abstains. `ragmed calibrate` fits the model and the threshold on the clinic's own answerable and
-unanswerable questions and stores them with the collection (`calibration.json`); until then
-`DEFAULT` applies, fitted on the dev split of the guideline benchmark (benchmarks/abstention.py).
+unanswerable questions and stores them with the collection (store/collection.py keeps the JSON of
+`Calibration.to_dict()`; `stored` reads it back); until then `DEFAULT` applies, fitted on the dev
+split of the guideline benchmark (benchmarks/abstention.py).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -41,8 +39,7 @@ QUESTION_FILLER = FILLER | frozenset(tokenize(
     "anyone someone something anything done happen happens happened"))
 TOP = 3
 AGREE_RANK = 10
-BM25_K1 = 0.9  # as the lexical index (retrieve/lexical.py)
-CALIBRATION_FILE = "calibration.json"
+BM25_K1 = 0.9  # as the lexical index (store/lexical.py)
 
 
 @dataclass(frozen=True)
@@ -126,27 +123,20 @@ def decide(x: Sequence[float], calibration: Calibration) -> GateDecision:
                         dict(zip(FEATURES, x)), calibration.source == "calibrated")
 
 
-# -- storage with the collection -----------------------------------------------------------------
+# -- stored with the collection ----------------------------------------------------------------
 
-def load(collection_dir: Path) -> Calibration:
-    path = Path(collection_dir) / CALIBRATION_FILE
-    if not path.exists():
+def stored(record: dict | None, where: str = "the stored calibration") -> Calibration:
+    """The gate of a stored record (`Collection.read_calibration()`), `DEFAULT` when there is none;
+    a record of other features or a damaged one is ignored with a warning, never half-used."""
+    if record is None:
         return DEFAULT
     try:
-        return Calibration.from_dict(json.loads(path.read_text()))
+        return Calibration.from_dict(record)
     except (ValueError, KeyError, TypeError) as exc:
         import logging
 
-        logging.getLogger(__name__).warning("ignoring %s (%s); using the default gate", path, exc)
+        logging.getLogger(__name__).warning("ignoring %s (%s); using the default gate", where, exc)
         return DEFAULT
-
-
-def save(collection_dir: Path, calibration: Calibration) -> Path:
-    path = Path(collection_dir) / CALIBRATION_FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(calibration.to_dict(), indent=2))
-    os.replace(tmp, path)
-    return path
 
 
 # -- fitting ----------------------------------------------------------------------------------------

@@ -2,11 +2,11 @@
 
 For each file: hash it; if the manifest already holds that exact version, skip it (nothing is
 embedded); otherwise extract it (in a separate process with a time and memory limit, one document
-ahead of the embedder: `ingest/isolate.py`), chunk, embed, write the chunks (Chroma vectors and the lexical terms),
-commit the version in the manifest, then delete the previous version's chunks. At the end the BM25
-index is rebuilt from the committed versions' terms (see `retrieve/lexical.py`). Every step is idempotent (chunk ids are content
-hashes), and the manifest's *pending* records let the next run finish or undo whatever a killed
-run left behind, so a re-run always converges to the index a clean run would build.
+ahead of the embedder: `ingest/isolate.py`), chunk, embed, write the chunks (one call: Chroma vectors and
+the lexical terms, store/collection.py), commit the version in the manifest, then delete the previous
+version's chunks. At the end the BM25 index is rebuilt from the committed versions' terms (see
+`store/lexical.py`). Every step is idempotent (chunk ids are content hashes), and the manifest's
+*pending* records let the next run finish or undo whatever a killed run left behind, so a re-run always converges to the index a clean run would build.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from ..version import __version__
 from ..embed.onnx import FAMILY
 from ..errors import DiskFullError, DocumentError
 from ..failpoints import failpoint
-from ..retrieve.lexical import LexicalIndex
-from ..store.chroma import Index
+from ..store.collection import Collection
 from ..store.manifest import Manifest, now
 from ..types import DocumentReport, ExtractedDocument, IngestReport, PageIssue
 from .chunker import CHUNKER_VERSION, chunk_document
@@ -79,9 +78,8 @@ class Ingestor:
 
     REBUILD_EVERY_S = 300.0  # during long runs, refresh the on-disk BM25 index this often
 
-    def __init__(self, index: Index, embedder, chunk_tokens: int, batch_size: int | None = None):
+    def __init__(self, index: Collection, embedder, chunk_tokens: int, batch_size: int | None = None):
         self.index = index
-        self.lexical = LexicalIndex(index.dir)
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
         self.batch_size = batch_size
@@ -109,12 +107,9 @@ class Ingestor:
         build = self.build_info()
         if rebuild:
             self.index.drop()
-            self.lexical.drop()
         manifest = self.index.manifest()
         if manifest is None:
-            self.index.collection(create=True)
-            manifest = Manifest(self.index.manifest_path, self.index.name, build)
-            manifest.save()
+            manifest = self.index.create(build)
         else:
             manifest.check_build(build)
         return manifest
@@ -127,10 +122,8 @@ class Ingestor:
         for doc_id, op in list(manifest.pending.items()):
             if op.get("op") == "write":
                 self.index.delete_version(doc_id, op["sha256"])
-                self.lexical.delete_version(doc_id, op["sha256"])
             else:  # "cleanup": keep only the committed version (or nothing)
                 self.index.delete_versions(doc_id, keep_sha=op.get("keep"))
-                self.lexical.delete_versions(doc_id, keep_sha=op.get("keep"))
             del manifest.pending[doc_id]
         manifest.save()
         log.info("recovered %d interrupted document writes", n)
@@ -233,10 +226,7 @@ class Ingestor:
         vectors = self.embedder.embed([c.embed_text for c in chunks], batch_size=self.batch_size,
                                       lengths=[c.n_tokens for c in chunks])
         rep.embedded = len(chunks)
-        self.index.upsert(chunks, vectors)
-        failpoint("ingest.upserted")
-        self.lexical.write_version(chunks)
-        failpoint("lexical.version_written")
+        self.index.write_chunks(chunks, vectors)
         stat = f.stat()
         manifest.documents[key] = {
             "doc_id": doc_id, "sha256": sha, "title": doc.title, "kind": doc.kind,
@@ -251,7 +241,6 @@ class Ingestor:
         failpoint("ingest.committed")
         if entry:
             self.index.delete_versions(doc_id, keep_sha=sha)
-            self.lexical.delete_versions(doc_id, keep_sha=sha)
         return rep
 
     def _undo(self, manifest: Manifest, doc_id: str, sha: str) -> None:
@@ -259,7 +248,6 @@ class Ingestor:
         otherwise the next run's `recover` does it, as after a crash)."""
         try:
             self.index.delete_version(doc_id, sha)
-            self.lexical.delete_version(doc_id, sha)
             if manifest.pending.get(doc_id, {}).get("sha256") == sha:
                 del manifest.pending[doc_id]
                 manifest.save()
@@ -271,7 +259,6 @@ class Ingestor:
         manifest.pending[entry["doc_id"]] = {"op": "cleanup", "keep": None, "source": key}
         manifest.save()
         self.index.delete_versions(entry["doc_id"])
-        self.lexical.delete_versions(entry["doc_id"])
         return DocumentReport(key, "removed", pages=entry.get("pages", 0), chunks=entry.get("chunks", 0), sha256=entry["sha256"])
 
     def _prune(self, manifest: Manifest) -> list[DocumentReport]:
@@ -284,9 +271,7 @@ class Ingestor:
             manifest.pending = {k: v for k, v in manifest.pending.items() if v.get("op") == "write"}
             manifest.save()
         pending = [(doc, op["sha256"]) for doc, op in manifest.pending.items() if op.get("op") == "write"]
-        self.lexical.prune_versions(manifest, pending)
-        if not self.lexical.is_current(manifest):
-            self.lexical.rebuild(manifest, self.index.collection(create=True))
+        self.index.refresh_lexical(manifest, pending)
 
 
 LOW_DISK_MB = 64  # kept free beyond a document's own needs (SQLite journal, vector index growth)

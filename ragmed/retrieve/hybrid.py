@@ -1,7 +1,7 @@
 """The retriever: dense, lexical or hybrid search with filters, de-duplication, reranking, context.
 
-    query ─┬─ embed ─ Chroma (cosine, committed versions, filter) ─┐
-           └─ terms ─ BM25 (bm25s, same versions and filter) ──────┴─ fuse (score fusion + dense
+    query ─┬─ embed ─ cosine: exact, or Chroma HNSW (committed versions, filter) ─┐
+           └─ terms ─ BM25 (bm25s, same versions and filter) ─────────────────────┴─ fuse (score fusion + dense
               pseudo-relevance feedback, or weighted RRF) ─ near-duplicate suppression
               ─ [rerank top N] ─ top k ─ [neighbour context]
 
@@ -17,11 +17,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import ConfigError, IndexMismatchError, InputError
-from ..store.chroma import Index
+from ..store.collection import Collection
 from ..types import Passage
 from .filters import SearchFilter
 from .fusion import ranked, rrf, score_fusion, suppress_near_duplicates
-from .lexical import LexicalIndex
 from .tokenize import tokenize
 
 MODES = ("dense", "lexical", "hybrid")
@@ -78,12 +77,11 @@ class SearchTrace:
 
 
 class Retriever:
-    def __init__(self, index: Index, embedder, config: RetrievalConfig | None = None, reranker=None):
+    def __init__(self, index: Collection, embedder, config: RetrievalConfig | None = None, reranker=None):
         self.index = index
         self.embedder = embedder
         self.config = (config or RetrievalConfig()).validated()
         self.reranker = reranker
-        self.lexical = LexicalIndex(index.dir)
         self.last = SearchTrace()
 
     def _check_embedder(self, manifest) -> None:
@@ -121,7 +119,7 @@ class Retriever:
             return []
         # The BM25 snapshot is of exactly the committed versions: it is also how dense hits of
         # uncommitted versions (an ingestion running right now) are recognised and dropped.
-        snap = self.lexical.snapshot(manifest, self.index.collection())
+        snap = self.index.lexical_snapshot(manifest)
         sections = flt.allowed_sections(snap.sections) if flt.sections else None
         if sections == [] or not len(snap):
             return []
@@ -132,7 +130,7 @@ class Retriever:
         dense: dict[str, float] = {}
         lexical: dict[str, float] = {}
         vectors: dict[str, np.ndarray] = {}
-        qvec = lex_all = None
+        qvec = lex_all = exact = None
         if cfg.mode in ("dense", "hybrid"):
             self._check_embedder(manifest)
             t = time.perf_counter()
@@ -140,7 +138,11 @@ class Retriever:
             trace.embed_s = time.perf_counter() - t
             t = time.perf_counter()
             depth = cfg.depth if cfg.mode == "hybrid" else pool
-            ids, sims, vecs = self._dense(qvec, depth, snap, manifest, shas, sections, cfg.mode == "hybrid")
+            exact = self.index.exact_vectors(snap)
+            if exact is not None:  # small collection: the true top-k, the same in every process
+                ids, sims, vecs = exact.top(qvec, depth, snap.mask_for(shas=shas, sections=sections))
+            else:
+                ids, sims, vecs = self._dense(qvec, depth, snap, manifest, shas, sections, cfg.mode == "hybrid")
             trace.dense_s = time.perf_counter() - t
             rankings["dense"] = ids
             dense = dict(zip(ids, sims))
@@ -156,6 +158,8 @@ class Retriever:
 
         t = time.perf_counter()
         if cfg.mode == "hybrid" and cfg.fusion == "score":
+            if exact is not None:  # lexical-only candidates' vectors, without asking Chroma
+                vectors.update(exact.vectors(rankings.get("lexical", [])))
             fused = self._score_fusion(cfg, qvec, rankings, dense, lexical, lex_all, snap, vectors)
         elif cfg.mode == "hybrid":
             fused = rrf(rankings, {"dense": cfg.dense_weight, "lexical": 1 - cfg.dense_weight}, k=cfg.rrf_k)
@@ -197,7 +201,8 @@ class Retriever:
         return out
 
     def _dense(self, qvec, depth, snap, manifest, shas, sections, with_embeddings):
-        """Nearest committed chunks passing the filter: ids, cosine similarities, vectors.
+        """Nearest committed chunks passing the filter, by Chroma's HNSW search (collections above
+        store/exact.py's size limit): ids, cosine similarities, vectors.
 
         Unfiltered searches use the fast path (plain HNSW, then drop ids the committed snapshot does
         not hold); only when that drops hits, or a filter is set, does Chroma filter on metadata.

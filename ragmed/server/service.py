@@ -87,10 +87,10 @@ class Service:
             return rag
 
     def collections(self) -> list[dict[str, Any]]:
-        from ..store.chroma import Index
+        from ..store.collection import Collection
 
         out = []
-        for name in Index.list_names(Path(self.settings.index_dir), self.settings.chroma_url or None):
+        for name in Collection.list_names(Path(self.settings.index_dir), self.settings.chroma_url or None):
             m = self.rag(name).index.manifest(cached=True)
             docs = m.documents if m else {}
             out.append({"name": name, "documents": len(docs),

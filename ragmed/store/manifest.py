@@ -6,10 +6,10 @@ visible only once the manifest names that version, and the manifest is replaced 
 Before writing a document's chunks, ingestion records the version as *pending*; a later run
 removes the chunks of pending versions that never got committed.
 
-Where the manifest is kept is a *store*: `manifest.json` on disk by default (`FileStore`); in server
-mode (`--chroma-url`) one record in the Chroma server's `ragmed.meta` collection (store/chroma.py),
-so every workstation reads the same one. A store is registered for the manifest's path; either way
-a save is one atomic write, the single commit point.
+Where the manifest is kept is a *store*, chosen by the collection (store/collection.py):
+`manifest.json` on disk (`FileStore`), or in server mode (`--chroma-url`) one record in the Chroma
+server's `ragmed.meta` collection (store/server.py), so every workstation reads the same one. Either
+way a save is one atomic write, the single commit point.
 """
 
 from __future__ import annotations
@@ -61,21 +61,12 @@ def written_here(path: Path, key: tuple) -> bool:
     return _OWN_WRITES.get(str(path)) == key
 
 
-_STORES: dict[str, Any] = {}
-
-
-def register_store(path: Path, store: Any) -> None:
-    """Keep the manifest at `path` in `store` (anything with read() -> str | None, write(dict), where)."""
-    _STORES[str(path)] = store
-
-
-def store_for(path: Path) -> Any:
-    return _STORES.get(str(path)) or FileStore(path)
-
-
 @dataclass
 class Manifest:
-    path: Path
+    """A collection's manifest. `store` is where it is kept: anything with `read() -> str | None`,
+    `write(dict)` and `where` (a description for messages): `FileStore` or the server's record."""
+
+    store: Any = field(compare=False, repr=False)
     collection: str
     build: dict[str, Any]
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -84,8 +75,8 @@ class Manifest:
     updated_at: str = field(default_factory=now)
 
     @classmethod
-    def load(cls, path: Path) -> "Manifest | None":
-        store = store_for(path)
+    def load(cls, store: Any) -> "Manifest | None":
+        """The manifest kept in `store`, None when there is none."""
         try:
             text = store.read()
         except OSError as exc:
@@ -93,12 +84,12 @@ class Manifest:
                 f"The index manifest {store.where} is unreadable ({exc}). Rebuild the collection with "
                 "`ragmed ingest --rebuild PATH...`."
             ) from exc
-        return None if text is None else cls.parse(path, text)
+        return None if text is None else cls.parse(store, text)
 
     @classmethod
-    def parse(cls, path: Path, text: str) -> "Manifest":
-        """A manifest from its JSON text (as read from the store registered for `path`)."""
-        where = store_for(path).where
+    def parse(cls, store: Any, text: str) -> "Manifest":
+        """A manifest from its JSON text (as read from `store`)."""
+        where = store.where
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -107,20 +98,20 @@ class Manifest:
                 "`ragmed ingest --rebuild PATH...`."
             ) from exc
         if data.get("format") != FORMAT:
-            shown = path.parent if isinstance(store_for(path), FileStore) else where
+            shown = store.path.parent if isinstance(store, FileStore) else where
             raise IndexMismatchError(
                 f"The index at {shown} has manifest format {data.get('format')}; this ragmed "
                 f"reads format {FORMAT}. Rebuild it with `ragmed ingest --rebuild PATH...`."
             )
         return cls(
-            path=path, collection=data["collection"], build=data["build"],
+            store=store, collection=data["collection"], build=data["build"],
             documents=data.get("documents", {}), pending=data.get("pending", {}),
             created_at=data.get("created_at", now()), updated_at=data.get("updated_at", now()),
         )
 
     def save(self) -> None:
         self.updated_at = now()
-        store_for(self.path).write(
+        self.store.write(
             {
                 "format": FORMAT, "collection": self.collection, "build": self.build,
                 "documents": self.documents, "pending": self.pending,

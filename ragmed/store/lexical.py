@@ -13,8 +13,8 @@ build (an ingestion was interrupted, or is running now) is rebuilt in memory fro
 by readers and on disk by the next writer. A version file that is missing (killed before it was
 written, or an index made by ragmed 0.1) is recreated from the chunk texts stored in Chroma.
 
-Server mode (`--chroma-url`): the folder is this workstation's *cache* of a collection on a Chroma
-server (marked by `server.json` beside it, store/chroma.py). Other workstations change the
+Server mode (`--chroma-url`, `shared=True`): the folder is this workstation's *cache* of a collection
+on a Chroma server (store/collection.py says which, when it opens the index). Other workstations change the
 collection, so here readers persist what they build: a reader that finds the build stale rebuilds
 it on disk (under `rebuild.lock`), fetching the chunk texts of versions it has no term file for
 from the server, so each workstation rebuilds once per new manifest. The stamp then also covers
@@ -39,10 +39,10 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..failpoints import failpoint
-from ..store.manifest import Manifest, atomic_write_json
-from ..store.paths import private_dir
+from ..tokenize import tokenize
 from ..types import Chunk, chunk_embed_text
-from .tokenize import tokenize
+from .manifest import Manifest, atomic_write_json
+from .paths import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,6 @@ TOKENIZER_VERSION = "1"
 BM25_PARAMS = {"k1": 0.9, "b": 0.4, "method": "lucene"}  # chosen on the BioASQ dev split
 _CACHE: dict[tuple[str, str], "LexicalSnapshot"] = {}
 _CACHE_LOCK = threading.Lock()
-
-
-SERVER_MARKER = "server.json"  # beside lexical/: the collection folder is a server cache
 
 
 def build_hash(manifest: Manifest) -> str:
@@ -156,14 +153,14 @@ def _build_bm25(terms: list[list[str]]):
 
 
 class LexicalIndex:
-    """The lexical side of one collection (see the module docstring)."""
+    """The lexical side of one collection (see the module docstring). `shared`: the collection is
+    on a Chroma server and this folder is a cache that readers rebuild too."""
 
-    def __init__(self, collection_dir: Path):
+    def __init__(self, collection_dir: Path, shared: bool = False):
         self.dir = Path(collection_dir) / "lexical"
         self.versions = self.dir / "versions"
         self.current_path = self.dir / "current.json"
-        # server mode: a cache that readers rebuild too (see the module docstring)
-        self.shared = (Path(collection_dir) / SERVER_MARKER).exists()
+        self.shared = shared
 
     def stamp(self, manifest: Manifest) -> str:
         return stamp_of(manifest, with_build=self.shared)
