@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from .ground.release import CheckedStream, supported_text
 from .types import Abstention, Answer, Claim, Passage, Timings, Usage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,72 +74,6 @@ class Retrieval:
 
     def refused(self, abstain: bool) -> bool:
         return abstain and self.decision is not None and not self.decision.answerable
-
-
-class CheckedStream:
-    """Releases an answer being generated one checked sentence at a time.
-
-    `feed(piece)` takes answer text (reasoning already split off) and returns the events of the
-    sentences that became complete: a sentence is complete once text with letters follows it (so a
-    citation marker after its full stop, "... 6 hours. [2]", still belongs to it). `flush()` checks
-    the last sentence. Every released sentence was checked by `check_one` (the same checks as the
-    final verification, sentence by sentence, so the verdicts agree).
-    """
-
-    def __init__(self, check_one: Callable[[str], list[Claim]]):
-        self.check_one = check_one
-        self.text = ""
-        self.released = 0  # sentences released so far
-        self.last_end: int | None = None  # end offset of the last released supported sentence
-
-    def feed(self, piece: str) -> list[AskEvent]:
-        from .ground.claims import sentences
-
-        self.text += piece
-        sents = sentences(self.text)
-        if len(sents) < 2 or not _has_words(sents[-1].text):
-            return []
-        return self._release(sents[:-1])
-
-    def flush(self) -> list[AskEvent]:
-        from .ground.claims import sentences
-
-        return self._release(sentences(self.text))
-
-    def _release(self, sents) -> list[AskEvent]:
-        out: list[AskEvent] = []
-        for s in sents[self.released:]:
-            for claim in self.check_one(s.text):
-                if claim.status == "supported":
-                    sep = "" if self.last_end is None else ("\n" if "\n" in self.text[self.last_end:s.start] else " ")
-                    out.append(AskEvent("answer", sep + claim.text, claim=claim))
-                    self.last_end = s.end
-                else:
-                    out.append(AskEvent("flagged", claim=claim))
-        self.released = len(sents)
-        return out
-
-
-def _has_words(text: str) -> bool:
-    from .ground.citations import _MARK
-
-    return any(c.isalpha() for c in _MARK.sub(" ", text))
-
-
-def supported_text(text: str, claims: list[Claim]) -> str:
-    """The answer reduced to its supported sentences, in order, with the model's own separators
-    (a newline between two kept sentences when one stood between them in the answer)."""
-    from .ground.claims import sentences
-
-    keep = {c.text for c in claims if c.status == "supported"}
-    out, last = "", None
-    for s in sentences(text):
-        if s.text in keep:
-            if last is not None:
-                out += "\n" if "\n" in text[last:s.start] else " "
-            out += s.text
-            last = s.end
-    return out
 
 
 class AnswerPipeline:
@@ -216,30 +151,10 @@ class AnswerPipeline:
         return f"{head} {pages}" if pages else head
 
     def unreadable_pages(self, passages: list[Passage], limit: int = 3) -> str:
-        """A sentence naming pages without extractable text that may hold the answer: those of the
-        retrieved documents first, then any in the collection (a small collection's scan is likely
-        the page asked about)."""
-        from pathlib import Path
+        """A sentence naming pages without text that may hold the answer (ground/release.py)."""
+        from .ground.release import unreadable_pages
 
-        m = self.rag.index.manifest(cached=True)
-        if m is None:
-            return ""
-        near = list(dict.fromkeys(p.source for p in passages))
-        docs = [(src, m.documents[src]) for src in near if src in m.documents]
-        docs += [(src, d) for src, d in sorted(m.documents.items()) if src not in near]
-        found = [(src, d["pages_without_text"]) for src, d in docs if d.get("pages_without_text")]
-        if not found:
-            return ""
-        parts = []
-        for src, pages in found[:limit]:
-            labels = d_labels = m.documents[src].get("page_labels", {}) or {}
-            shown = [str(d_labels.get(str(p), p)) for p in pages[:5]] if labels else [str(p) for p in pages[:5]]
-            more = f" and {len(pages) - 5} more" if len(pages) > 5 else ""
-            word = "page" if len(pages) == 1 else "pages"
-            parts.append(f"{word} {', '.join(shown)}{more} of {Path(src).name}")
-        verb = "has" if len(found) == 1 and len(found[0][1]) == 1 else "have"
-        return (f"Note: {'; '.join(parts)} {verb} no readable text (a scan or image) and may hold the "
-                "answer; ask your administrator to re-index them with OCR, or read them in the document.")
+        return unreadable_pages(self.rag.index.manifest(cached=True), passages, limit)
 
     # -- 3. prompt -------------------------------------------------------------------------------
     def context_budget(self) -> int:
@@ -315,7 +230,7 @@ class AnswerPipeline:
         split = split_reasoning(out.text)
         if grounded and split.closed:
             for e in checked.flush():
-                emit(e)
+                emit(_event(e))
         text, claims, support, abstention, model_answer = split.answer, [], None, None, ""
         citations, invalid = [], []
         if grounded:
@@ -372,7 +287,7 @@ class AnswerPipeline:
                 emit(AskEvent("reasoning", text))
             elif grounded:
                 for e in checked.feed(text):
-                    emit(e)
+                    emit(_event(e))
             else:  # ungrounded (research): nothing to check against; labelled by every front end
                 emit(AskEvent("answer", text))
 
@@ -408,6 +323,11 @@ class AnswerPipeline:
         if "error" in result:
             raise result["error"]
         yield AskEvent("final", answer=result["answer"])
+
+
+def _event(r) -> AskEvent:
+    """A released sentence (ground/release.py) as the event front ends read."""
+    return AskEvent("answer", r.text, claim=r.claim) if r.shown else AskEvent("flagged", claim=r.claim)
 
 
 class StreamClosed(Exception):

@@ -16,7 +16,7 @@ from conftest import SAMPLE_PDF
 from ragmed import RagMed
 from ragmed.cli import cli
 from ragmed.ground.verify import verify
-from ragmed.pipeline import CheckedStream, supported_text
+from ragmed.ground.release import CheckedStream, supported_text
 
 DEMO_Q = "How often are stable patients seen for follow-up?"
 WITHHELD_Q = "What is the blood pressure target?"
@@ -64,7 +64,8 @@ def test_checked_stream_releases_the_same_verdicts_as_the_final_check(demo_rag):
         events += stream.feed(answer[i:i + 7])
     events += stream.flush()
     assert [(e.claim.text, e.claim.status) for e in events] == [(c.text, c.status) for c in full.claims]
-    shown = "".join(e.text for e in events if e.kind == "answer")
+    assert all(e.shown == (e.claim.status == "supported") for e in events)
+    shown = "".join(e.text for e in events if e.shown)
     assert shown == supported_text(answer, full.claims)
     assert "3 years" not in shown and "cites nothing" not in shown
 
