@@ -115,9 +115,15 @@ def _negation(claim: Analysis, ev: Analysis) -> Mismatch | None:
         if not _same_negation(c, eneg):
             return Mismatch("negation", f'the passage does not say "{c.phrase}"')
     cneg = claim.of("neg")
-    for e in eneg:
-        if _covered(e, claim) and not _same_negation(e, cneg):
+    covered = [e for e in eneg if _covered(e, claim)]
+    for e in covered:
+        if not _same_negation(e, cneg):
             return Mismatch("negation", f'the passage says "{e.phrase}": not what the claim says')
+    if len(cneg) > len(eneg):  # one negation more than the passage: "can not be limited ... should not"
+        return Mismatch("negation", f'the passage does not say "{cneg[-1].phrase}"')
+    if len(covered) > len(cneg):
+        e = covered[-1]
+        return Mismatch("negation", f'the passage says "{e.phrase}": not what the claim says')
     return None
 
 

@@ -158,16 +158,19 @@ class SupportChecker:
         model = None
         if self._model is not None:
             model = self._model.score(text, joined)
-            ok = not missing and model >= self.model_threshold
+            related = model >= self.model_threshold
         else:
-            ok = self.decide(overlap, sim, missing)
+            related = self.decide(overlap, sim, ())
+        ok = related and not missing
+        # the reason a reader can act on: off topic first, then what the aligned evidence says instead
         reason = ""
-        if mismatch is not None:
+        if not related:
+            reason = ("the verifier model does not find it in the cited passage" if model is not None
+                      else "the cited passage does not say this")
+        elif mismatch is not None:
             reason = mismatch.reason
-        elif not ok:
-            reason = (f"the cited passage does not state {', '.join(missing)}" if missing else
-                      "the verifier model does not find it in the cited passage" if model is not None else
-                      "the cited passage does not say this")
+        elif missing:
+            reason = f"the cited passage does not state {', '.join(missing)}"
         return Verdict(ok and mismatch is None, round(overlap, 4), round(sim, 4), missing,
                        None if model is None else round(model, 4), reason,
                        mismatch.reason if mismatch else "", top[0] if top else "")
