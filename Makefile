@@ -24,7 +24,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling clean-venv help
+.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -84,9 +84,14 @@ bench-retrieval: setup
 	$(PY) benchmarks/retrieval_latency.py
 
 # Citation-checker accuracy and the abstention gate on the guideline PDFs (dev: fitted, test: reported).
-bench-trust: setup
+bench-trust: setup bench-adversarial
 	$(PY) benchmarks/checker_accuracy.py
 	$(PY) benchmarks/abstention.py
+
+# Distorted guideline sentences (wrong unit, negation, direction, entity, number, population,
+# strength): false support per kind and control recall, dev and test (about 10 min on 2 cores).
+bench-adversarial: setup
+	nice -n 10 $(PY) benchmarks/adversarial_claims.py
 
 # Grounded vs ungrounded answers of the bundled model on 100 PubMedQA dev questions (about 20 min).
 bench-compare: setup
