@@ -24,7 +24,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-e2e bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling clean-venv help
+.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-e2e bench-hnsw bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -73,7 +73,7 @@ browser:
 clean-venv:
 	rm -rf $(VENV)
 
-bench: bench-ingest bench-retrieval bench-medpsy bench-trust bench-e2e bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling
+bench: bench-ingest bench-retrieval bench-hnsw bench-medpsy bench-trust bench-e2e bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling
 
 bench-ingest: setup
 	$(PY) -m benchmarks.ingest_guidelines
@@ -84,13 +84,22 @@ bench-retrieval: setup
 	$(PY) -m benchmarks.retrieval_latency
 
 # Citation-checker accuracy and the abstention gate on the guideline PDFs (dev: fitted, test: reported).
-bench-trust: setup
+bench-trust: setup bench-adversarial
 	$(PY) -m benchmarks.checker_accuracy
 	$(PY) -m benchmarks.abstention
 
 # What clinic staff are shown, end to end with the bundled model, on the realistic answerable questions.
 bench-e2e: setup
 	$(PY) -m benchmarks.end_to_end_trust
+
+# Distorted guideline sentences (wrong unit, negation, direction, entity, number, population,
+# strength): false support per kind and control recall, dev and test (about 10 min on 2 cores).
+bench-adversarial: setup
+	nice -n 10 $(PY) -m benchmarks.adversarial_claims
+
+# HNSW recall@10 against exact search on the guideline collection; the same passages in every process.
+bench-hnsw: setup
+	$(PY) -m benchmarks.hnsw_recall
 
 # Grounded vs ungrounded answers of the bundled model on 100 PubMedQA dev questions (about 20 min).
 bench-compare: setup

@@ -9,7 +9,7 @@ exact search (numpy over the same vectors), and the share of questions whose top
 are identical in both processes. Also the cost of exact search: loading the vectors from Chroma
 once, and one query, at the collection's size and at synthetic sizes (random unit vectors).
 
-    .venv/bin/python benchmarks/hnsw_recall.py          # ~10 min the first time (ingests the PDFs)
+    .venv/bin/python -m benchmarks.hnsw_recall          # ~10 min the first time (ingests the PDFs)
 
 Writes benchmarks/results/hnsw_recall.{json,md}. Settings are chosen on the dev split.
 """
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import EVAL, GOLD, RESULTS, cpu_name, guideline_rag, require
+from benchmarks._common import EVAL, GOLD, RESULTS, cpu_name, guideline_rag, require
 
 SETTINGS = {
     "chroma default (ef_c 100, M 16, ef_s 100)": {"space": "cosine"},
@@ -193,7 +193,7 @@ def main() -> int:
     cost = exact_cost(rag, len(all_ids))
     from ragmed.store.exact import EXACT_MAX_CHUNKS
 
-    result = {"benchmark": "hnsw_recall", "command": ".venv/bin/python benchmarks/hnsw_recall.py",
+    result = {"benchmark": "hnsw_recall", "command": ".venv/bin/python -m benchmarks.hnsw_recall",
               "cpu": cpu_name(), "collection": "the 8 PDFs of ../shared/eval/guidelines",
               "chunks": len(all_ids), "questions": {"dev": int((splits == "dev").sum()), "test": int((splits == "test").sum())},
               "depth": DEPTH, "settings": rows, "ragmed_hnsw": HNSW, "exact_max_chunks": EXACT_MAX_CHUNKS,

@@ -183,6 +183,7 @@ class Claim:
     missing_numbers: tuple[str, ...] = ()  # numbers of the claim absent from the cited passages
     model_score: float | None = None  # the optional NLI / cross-encoder verifier's score
     suggested: int | None = None  # unsupported/uncited: a given passage that does support it
+    reason: str = ""  # why it is not supported, in plain words ("the passage says 25 µg, not 25 mg")
 
     def to_dict(self) -> dict[str, Any]:
         d = _dict(self)

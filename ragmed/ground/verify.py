@@ -9,11 +9,20 @@ The checker is deterministic (same inputs, same verdict) and needs no extra mode
 3. **Meaning** — `similarity` is the best cosine similarity (the collection's embedder) between the
    claim and a sentence, or two adjacent sentences, of the cited passages.
 
-A claim is supported when its numbers are all present and
+4. **What it says** (ground/meaning.py) — the claim is aligned with the evidence it rests on: the
+   sentence, or two adjacent sentences, of the cited passages with the best
+   `overlap + SIMILARITY_WEIGHT * similarity` (and any within `ALIGN_MARGIN` of it), and compared
+   with it: quantities as number + unit ("25 mg" is not "25 µg"; "1 mg" is "1000 µg"), negation,
+   bounds, direction, time order, modality, only/all, population and the drug/formulation/route.
+   The claim must agree with at least one aligned unit.
+
+A claim is supported when its numbers are all present, it agrees with its aligned evidence (4) and
 `overlap + SIMILARITY_WEIGHT * similarity >= THRESHOLD`. The weight and threshold were chosen on the
-dev split of the CDC opioid gold statements (`make bench-trust`, benchmarks/checker_accuracy.py).
+dev split of the CDC opioid gold statements (`make bench-trust`, benchmarks/checker_accuracy.py),
+the meaning rules on the dev split of benchmarks/adversarial_claims.py. Every unsupported verdict
+carries a plain-words `reason`.
 With a verifier model (`verifier=` a local cross-encoder or NLI folder), its score replaces the
-word and meaning tests (numbers still apply).
+word and meaning-similarity tests (numbers and the meaning checks still apply).
 
 Support of a claim with several citations is judged on the cited passages together, as in ALCE
 (Gao et al., 2023); docs/trust.md defines the answer-level precision and recall.
@@ -30,12 +39,16 @@ import numpy as np
 
 from ..ingest.sentences import split_sentences
 from ..types import Claim, Passage, Support
+from .meaning import Mismatch, compare
 from .citations import _MARK
 from .claims import content_terms, is_claim, remove_invalid, sentences
+from .cues import analyse
 
 SIMILARITY_WEIGHT = 0.5
 THRESHOLD = 0.96
 MODEL_THRESHOLD = 0.5
+ALIGN_MARGIN = 0.1  # aligned units: the best one and those within this score of it
+ALIGN_MAX = 3
 
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
@@ -74,6 +87,9 @@ class Verdict:
     similarity: float
     missing_numbers: tuple[str, ...]
     model_score: float | None = None
+    reason: str = ""  # why it is unsupported, in plain words ("" when supported)
+    mismatch: str = ""  # the meaning check's reason ("" = agrees with its aligned evidence)
+    evidence: str = ""  # the aligned evidence unit (sentence or two) the claim was compared with
 
 
 class SupportChecker:
@@ -116,27 +132,62 @@ class SupportChecker:
             i += n
 
     def check(self, claim: str, passages: Sequence[str], claim_vec: np.ndarray | None = None) -> Verdict:
-        """Do `passages` (texts, judged together) support `claim`?"""
+        """Do `passages` (texts, judged together) support `claim`? See the module docstring."""
         joined = " ".join(passages)
         missing = tuple(sorted(numbers(claim) - numbers(joined)))
         terms = set(content_terms(claim))
         have = set(content_terms(joined))
         overlap = len(terms & have) / len(terms) if terms else 0.0
+        text = _MARK.sub(" ", claim)
         if claim_vec is None:
-            claim_vec = np.asarray(self.embedder.embed([_MARK.sub(" ", claim)]))[0]
-        sim = 0.0
-        for text in passages:
-            _, vecs = self._passage_units(text)
-            if len(vecs):
-                sim = max(sim, float((vecs @ claim_vec).max()))
+            claim_vec = np.asarray(self.embedder.embed([text]))[0]
+        sim, aligned = 0.0, []
+        cterms = analyse(text).terms
+        for p in passages:
+            units, vecs = self._passage_units(p)
+            if not len(vecs):
+                continue
+            sims = vecs @ claim_vec
+            sim = max(sim, float(sims.max()))
+            for u, s in zip(units, sims):
+                share = len(cterms & analyse(u).terms) / len(cterms) if cterms else 0.0
+                aligned.append((share + self.similarity_weight * float(s), u))
+        aligned.sort(key=lambda x: -x[0])
+        top = [u for sc, u in aligned[:ALIGN_MAX] if sc >= aligned[0][0] - ALIGN_MARGIN] if aligned else []
+        mismatch = self.meaning(text, top, joined)
+        model = None
         if self._model is not None:
-            score = self._model.score(_MARK.sub(" ", claim), joined)
-            ok = not missing and score >= self.model_threshold
-            return Verdict(ok, round(overlap, 4), round(sim, 4), missing, round(score, 4))
-        return Verdict(self.decide(overlap, sim, missing), round(overlap, 4), round(sim, 4), missing)
+            model = self._model.score(text, joined)
+            related = model >= self.model_threshold
+        else:
+            related = self.decide(overlap, sim, ())
+        ok = related and not missing
+        # the reason a reader can act on: off topic first, then what the aligned evidence says instead
+        reason = ""
+        if not related:
+            reason = ("the verifier model does not find it in the cited passage" if model is not None
+                      else "the cited passage does not say this")
+        elif mismatch is not None:
+            reason = mismatch.reason
+        elif missing:
+            reason = f"the cited passage does not state {', '.join(missing)}"
+        return Verdict(ok and mismatch is None, round(overlap, 4), round(sim, 4), missing,
+                       None if model is None else round(model, 4), reason,
+                       mismatch.reason if mismatch else "", top[0] if top else "")
+
+    @staticmethod
+    def meaning(claim: str, units: Sequence[str], joined: str) -> Mismatch | None:
+        """None when the claim agrees with one of its aligned units, else the best unit's mismatch."""
+        first = None
+        for u in units:
+            m = compare(claim, u, joined)
+            if m is None:
+                return None
+            first = first or m
+        return first
 
     def decide(self, overlap: float, similarity: float, missing: Sequence[str]) -> bool:
-        """The deterministic rule (module docstring) on a claim's measurements."""
+        """The word-and-similarity rule (module docstring) on a claim's measurements."""
         return not missing and overlap + self.similarity_weight * similarity >= self.threshold
 
     def embed_claims(self, claims: Sequence[str]) -> np.ndarray:
@@ -189,7 +240,7 @@ def verify(answer: str, passages: Sequence[Passage], checker: SupportChecker) ->
         cites = s.cites
         if not cites:
             suggested = _any_support(checker, s.text, texts, vec)
-            claims.append(Claim(s.text, "uncited", suggested=suggested))
+            claims.append(Claim(s.text, "uncited", suggested=suggested, reason="it cites no passage"))
             continue
         joint = checker.check(s.text, [texts[n - 1] for n in cites], vec)
         alone = {n: checker.check(s.text, [texts[n - 1]], vec).supported for n in cites} if len(cites) > 1 else \
@@ -203,7 +254,8 @@ def verify(answer: str, passages: Sequence[Passage], checker: SupportChecker) ->
         status = "supported" if joint.supported else "unsupported"
         suggested = None if joint.supported else _any_support(checker, s.text, texts, vec, exclude=cites)
         claims.append(Claim(s.text, status, tuple(cites), tuple(n for n in cites if alone[n]),
-                            joint.overlap, joint.similarity, joint.missing_numbers, joint.model_score, suggested))
+                            joint.overlap, joint.similarity, joint.missing_numbers, joint.model_score, suggested,
+                            joint.reason))
     n = len(claims)
     support = Support(
         claims=n, supported=recall, unsupported=sum(c.status == "unsupported" for c in claims),
@@ -213,6 +265,22 @@ def verify(answer: str, passages: Sequence[Passage], checker: SupportChecker) ->
         citation_recall=round(recall / n, 4) if n else 0.0,
     )
     return Verification(text, claims, support, removed)
+
+
+def check_text(text: str, passages: Sequence[Passage | str], checker: SupportChecker) -> Verification:
+    """Check any text (a model's answer, a draft) against passages: `Passage` records or plain
+    strings (passage n = passages[n-1], cited as [n]). Strings get minimal provenance (source
+    "text", page 0). Returns the claims with verdicts and reasons, as `verify`."""
+    given = [p if isinstance(p, Passage) else _text_passage(str(p), n) for n, p in enumerate(passages, 1)]
+    return verify(text, given, checker)
+
+
+def _text_passage(text: str, n: int) -> Passage:
+    import hashlib
+
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Passage(id=f"text-{digest[:16]}", text=text, source="text", file_sha256=digest, page_start=0,
+                   page_end=0, page_labels=(), section=(), start=0, end=len(text), score=0.0, rank=n)
 
 
 def _any_support(checker, claim, texts, vec, exclude=()) -> int | None:

@@ -1,0 +1,158 @@
+"""Claim checks on meaning (issue 19): a ✓ needs the evidence to say what the claim says.
+
+Real text throughout: a generated PDF with doses written with the micro sign (the kind of the
+2026-11-30 unit-swap case), read by ragmed's own extractor; sentences of the CDC 2022 opioid
+guideline (../shared/eval) distorted by ragmed/eval/distort.py; the real MiniLM embedder.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from fpdf import FPDF
+
+from conftest import need_eval
+from ragmed.eval.distort import distort, reword
+from ragmed.ground.quantities import quantities
+from ragmed.ground.verify import SupportChecker, check_text, verify
+from ragmed.types import Passage
+
+NOTE = ["Levothyroxine: start at 25\u00b5g once a day in adults over 65 or with heart disease.",
+        "Hydroxocobalamin: give 1000 \u00b5g intramuscularly every 3 months for pernicious anaemia.",
+        "Folic acid: give 5 mg once a day for 4 months.",
+        "Vitamin D: give 20 \u00b5g (800 units) a day for maintenance."]
+
+
+@pytest.fixture(scope="module")
+def checker(embedder):
+    return SupportChecker(embedder)
+
+
+@pytest.fixture(scope="module")
+def note_text(tmp_path_factory) -> str:
+    """The replacement-therapy note as a PDF, read back by ragmed's extractor."""
+    from ragmed.ingest.extract import extract
+
+    path = tmp_path_factory.mktemp("note") / "thyroid-b12-note.pdf"
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 11)
+    for line in NOTE:
+        pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    text = extract(path).text
+    flat = unicodedata.normalize("NFKC", text).replace(" ", "")  # the micro sign becomes Greek mu
+    assert "25\u03bcg" in flat and "1000\u03bcg" in flat
+    return text
+
+
+@pytest.mark.parametrize("claim, passage_says", [
+    ("Start levothyroxine at 25 mg a day in adults over 65 [1].", "25 µg"),
+    ("Give hydroxocobalamin 1000 mg intramuscularly every 3 months [1].", "1000 µg"),
+    ("Give folic acid 5 g once a day for 4 months [1].", "5 mg"),
+    ("Give folic acid 5 mg once a day for 4 weeks [1].", "4 months"),
+])
+def test_a_dose_with_the_wrong_unit_or_period_is_unsupported(checker, note_text, claim, passage_says):
+    c = check_text(claim, [note_text], checker).claims[0]
+    assert c.status == "unsupported" and c.missing_numbers == ()  # every number is there: the unit is not
+    assert c.reason.startswith(f"the passage says {passage_says}, not "), c.reason
+    assert c.to_dict()["reason"] == c.reason
+
+
+@pytest.mark.parametrize("claim", [
+    "Start levothyroxine at 25 micrograms a day in adults over 65 [1].",
+    "Give hydroxocobalamin 1 mg intramuscularly every 3 months [1].",
+    "Give folic acid 5 mg once a day for 4 months [1].",
+    "Give vitamin D 800 units a day for maintenance [1].",
+])
+def test_the_same_amount_in_another_unit_is_supported(checker, note_text, claim):
+    c = check_text(claim, [note_text], checker).claims[0]
+    assert c.status == "supported" and c.reason == "", c
+
+
+def test_quantities_are_normalised():
+    (a,), (b,) = quantities("1000 mcg"), quantities("1 mg")
+    assert a.same_as(b) is True and a.shown == "1000 µg"
+    (w,), (m,) = quantities("4 weeks"), quantities("4 months")
+    assert w.same_as(m) is False
+    (g,), (d,) = quantities("5.5 mmol/L"), quantities("99 mg/dL")
+    assert g.same_as(d) is None  # a molar mass would be needed: never "the same"
+    (r,) = quantities("2–4 weeks")
+    assert (r.low, r.high, r.unit) == (2.0, 4.0, "week")
+    (p,) = quantities("platelets 150 x 10^9/L")
+    assert p.unit == "10^9/L" and p.low == 150
+    (k,) = quantities("0.75 mg/kg")
+    assert k.per == "kg" and k.shown == "0.75 mg/kg"
+    assert [q.shown for q in quantities("25 µg daily, twice a day")] == ["25 µg a day", "twice a day"]
+
+
+# Sentences of the CDC 2022 opioid guideline (the gold statements), each with the distortion kind it
+# carries and words the reason must contain.
+GOLD_CASES = [
+    ("should not", "negation", "not"),
+    ("at least", "direction", ""),
+    ("ER/LA opioids", "entity", ""),
+    ("MME/day", "number", "MME"),
+    ("MME/day", "unit", "MME"),
+    ("patients", "population", "children"),
+    ("Clinicians should", "modality", "should"),
+]
+
+
+@pytest.fixture(scope="module")
+def gold():
+    from ragmed.eval.adversarial import gold_sources
+
+    return gold_sources(need_eval("guideline_gold_text") / "cdc-2022-opioid")
+
+
+@pytest.mark.parametrize("needle, kind, word", GOLD_CASES)
+def test_each_distortion_kind_is_caught_with_a_reason(checker, gold, needle, kind, word):
+    """For the first 3 gold sentences that contain `needle` and allow a `kind` distortion: the
+    sentence as written is supported and its distortion is not, with a reason; the same for the
+    reworded sentence when the rewording itself is marked supported."""
+    done = 0
+    for sid, _, sent, passage in gold:
+        if needle.lower() not in sent.lower():
+            continue
+        for base, tag in ((sent, ""), (reword(sent), "@reworded")):
+            bad = distort(kind, base, f"{sid}:{kind}{tag}", passage)
+            if not bad:
+                break
+            ok = check_text(base + " [1]", [passage], checker).claims[0]
+            if tag:  # ~3% of free rewordings are missed (benchmarks/adversarial_claims.md): not the point here
+                if ok.status != "supported":
+                    continue
+            else:
+                assert ok.status == "supported", (base, ok)  # as written: always supported
+            c = check_text(bad + " [1]", [passage], checker).claims[0]
+            assert c.status == "unsupported", (kind, bad, passage)
+            assert c.reason.startswith("the passage") and word.lower() in c.reason.lower(), (bad, c.reason)
+        else:
+            done += 1
+        if done == 3:
+            break
+    assert done == 3, f"fewer than 3 gold sentences with {needle!r} allow a {kind} distortion"
+
+
+def test_suggested_passage_uses_the_same_checks(checker, note_text):
+    """A claim that cites the wrong passage is pointed at the one that supports it, and never at a
+    passage that only shares its numbers with another unit."""
+    other = "Metformin: start at 500 mg once a day with the evening meal."
+    v = check_text("Give folic acid 5 mg once a day for 4 months [1].", [other, note_text], checker)
+    assert v.claims[0].status == "unsupported" and v.claims[0].suggested == 2
+    w = check_text("Give folic acid 5 g once a day for 4 months [1].", [other, note_text], checker)
+    assert w.claims[0].status == "unsupported" and w.claims[0].suggested is None
+    assert w.claims[0].reason == "the cited passage does not say this"  # off topic: not "500 mg, not 5 g"
+    x = check_text("Give folic acid 5 g once a day for 4 months [2].", [other, note_text], checker).claims[0]
+    assert x.status == "unsupported" and x.reason == "the passage says 5 mg, not 5 g" and x.suggested is None
+
+
+def test_check_text_takes_passage_records_and_uncited_claims_say_why(checker, note_text):
+    p = Passage(id="x", text=note_text, source="note.pdf", file_sha256="", page_start=1, page_end=1,
+                page_labels=("1",), section=(), start=0, end=len(note_text), score=1.0, rank=1)
+    v = verify("Give folic acid 5 mg once a day for 4 months. Give hydroxocobalamin 1000 µg every 3 months [1].",
+               [p], checker)
+    assert [c.status for c in v.claims] == ["uncited", "supported"]
+    assert v.claims[0].reason == "it cites no passage" and v.claims[0].suggested == 1
