@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..ingest.sentences import split_sentences
-from ..retrieve.tokenize import tokenize
+from ..tokenize import tokenize
 from .citations import _MARK, cited_numbers
 
 # The sentence the grounded prompt (prompt/grounded.py) asks the model to write when the passages

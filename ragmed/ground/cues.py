@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..retrieve.tokenize import STOPWORDS, _stemmer
+from ..tokenize import STOPWORDS, _stemmer
 
 # (family, value, phrases). Longer phrases are matched first and consume their words.
 _LEXICON: list[tuple[str, str, str]] = [

@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..retrieve.tokenize import tokenize
+from ..tokenize import tokenize
 from ..types import Passage
 from .claims import FILLER
 

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..retrieve.tokenize import UNITS, tokenize
+from ..tokenize import UNITS, tokenize
 from .cues import Analysis, Cue, analyse
 from .quantities import Quantity, _close, quantities
 

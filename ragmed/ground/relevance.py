@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ingest.sentences import split_sentences
-from ..retrieve.tokenize import tokenize
+from ..tokenize import tokenize
 from ..types import Passage
 
 TERM_WEIGHT = 0.3

@@ -227,6 +227,11 @@ class Verification:
     support: Support
     removed: list[int]  # citation numbers removed (they named no passage given to the model)
 
+    def to_dict(self) -> dict:
+        """JSON of `ragmed check --json` and `POST /v1/check`."""
+        return {"answer": self.answer, "claims": [c.to_dict() for c in self.claims],
+                "support": self.support.to_dict(), "removed": list(self.removed)}
+
 
 def verify(answer: str, passages: Sequence[Passage], checker: SupportChecker) -> Verification:
     """Check every claim of `answer` against the passages it cites (passage n = passages[n-1])."""
