@@ -221,7 +221,10 @@ class RagMed:
                       filter: "SearchFilter | None" = None):  # noqa: A002
         """The abstention gate's decision (`GateDecision`) for a question, from retrieval alone.
 
-        `passages`: the question's retrieval results when the caller has them already (`ask`)."""
+        `passages`: the question's retrieval results when the caller has them already (`ask`).
+        When words were misspelt and the passages found as typed fall short, the question is searched
+        again in the collection's spelling; an answerable decision then carries that search in
+        `query` (callers should retrieve with it)."""
         from .ground import gate
 
         question = self._check_question(question)
@@ -230,8 +233,19 @@ class RagMed:
             passages = self.retriever.search(question, self.settings.k, mode="hybrid", filter=filter,
                                              dedup=self.settings.dedup)
         snap = self.retriever.lexical.snapshot(self.index.require_manifest(cached=True), self.index.collection())
-        df = snap.doc_freq(gate.key_terms(question))
-        return gate.decide(gate.features(question, passages, df, len(snap)), self.calibration)
+        vocabulary = gate.vocabulary_of(snap)
+        decision = gate.assess(question, passages, vocabulary, self.calibration)
+        query = gate.corrected_question(question, decision.corrected)
+        if query and not decision.answerable and decision.reason != "language":
+            # misspelt words: judge the passages the collection's own spelling finds
+            again = self.retriever.search(query, self.settings.k, mode="hybrid", filter=filter,
+                                          dedup=self.settings.dedup)
+            second = gate.assess(query, again, vocabulary, self.calibration)
+            if second.answerable:
+                from dataclasses import replace
+
+                decision = replace(second, corrected=decision.corrected, query=query)
+        return decision
 
     def gate_features(self, questions: Iterable[str]) -> list[list[float]]:
         """The gate's feature vectors of many questions (for calibration and benchmarks)."""
@@ -256,9 +270,9 @@ class RagMed:
 
     @staticmethod
     def _gate_abstention(decision) -> Abstention:
-        return Abstention("gate", "the retrieved passages do not match the question well enough "
-                          f"(answerability {decision.score:.2f} < threshold {decision.threshold:.2f})",
-                          decision.score, decision.threshold)
+        """The gate's refusal: `reason` is the decision's plain-words explanation (no scores; the
+        machine reason, e.g. "language" or "no_answer_of_kind", is in `code`)."""
+        return Abstention("gate", decision.explanation, decision.score, decision.threshold, code=decision.reason)
 
     @staticmethod
     def _nearest(passages: list[Passage]) -> str:
