@@ -234,13 +234,13 @@ class RagMed:
                                              dedup=self.settings.dedup)
         snap = self.retriever.lexical.snapshot(self.index.require_manifest(cached=True), self.index.collection())
         vocabulary = gate.vocabulary_of(snap)
-        decision = gate.assess(question, passages, vocabulary, self.calibration)
+        decision = gate.assess(question, passages, vocabulary, self.calibration, self.embedder)
         query = gate.corrected_question(question, decision.corrected)
         if query and not decision.answerable and decision.reason != "language":
             # misspelt words: judge the passages the collection's own spelling finds
             again = self.retriever.search(query, self.settings.k, mode="hybrid", filter=filter,
                                           dedup=self.settings.dedup)
-            second = gate.assess(query, again, vocabulary, self.calibration)
+            second = gate.assess(query, again, vocabulary, self.calibration, self.embedder)
             if second.answerable:
                 from dataclasses import replace
 

@@ -15,16 +15,21 @@ The abstention gate (ground/gate.py) reads questions as staff and patients type 
   (Optimal String Alignment distance, rapidfuzz; 1 edit for terms of 4-5 letters, 2 for 6-9,
   3 for longer), so "symtoms", "tuberculosys" and "naloxon" count as the words the documents use;
   a code with digits matches a vocabulary code it begins or ends with ("HbA1c" / "A1C").
-  A word within one edit of an English stopword ("waht", "teh") is a typo of the stopword.
+  Only words rarer than `CORRECT_BELOW` in English are corrected ("bleach" is a word, not a typo of
+  "breach"); ties go to the term with the same first letter. A word within one edit of an English
+  stopword ("waht", "teh") is a typo of the stopword.
 - **Rarity**: each term weighs by how rare its word is in everyday English,
   ``rarity = clip((5.5 - zipf_en) / 3, 0, 1)`` (wordfreq Zipf scale: 7 = "the", 3 = once per
   million words). A rare word the collection lacks ("isotretinoin") is strong evidence of another
   topic; an everyday word it lacks ("contagious", "cured") only means the documents say it another
   way, which the dense match judges. The weights do not depend on the collection, so adding an
   unrelated document does not move them.
-- **Answer kind**: a question asking "how long", "how often", "how much/many", for a dose, a drug or
-  a population is covered only when a retrieved sentence states something of that kind near the
-  question's subject (`states_kind`).
+- **Answer kind**: a question asking "how long", "how often", "how much/many" or for a dose is
+  covered only when a sentence of the top passages states something of that kind (a duration, a
+  frequency, a number with a dose unit, a number) within `WINDOW` words of the question's subject:
+  of two of its subject words when the passages hold two or more of them, so that "3 weeks" in
+  "symptoms of TB include a cough that lasts 3 weeks" does not answer "how many months does TB
+  treatment take" (`states_kind`).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from typing import Iterable
 from ..retrieve.tokenize import STOPWORDS, tokenize
 
 MIN_FOREIGN = 2
+CORRECT_BELOW = 3.0  # Zipf: words at least this common in English are taken as typed, not as typos
 MARGIN = 1.5  # Zipf points: a function word of one language, rare in the other
 LANGUAGES = {"fr": "French", "es": "Spanish", "de": "German", "pt": "Portuguese", "it": "Italian",
              "nl": "Dutch"}
@@ -119,8 +125,13 @@ class Vocabulary:
         from rapidfuzz.distance import OSA
 
         cands = [t for t in self._list if abs(len(t) - len(term)) <= k]
-        hit = process.extractOne(term, cands, scorer=OSA.distance, score_cutoff=k)
-        return hit[0] if hit else None
+        hits = process.extract(term, cands, scorer=OSA.distance, score_cutoff=k, limit=None)
+        if not hits:
+            return None
+        best = min(h[1] for h in hits)
+        tied = [h[0] for h in hits if h[1] == best]
+        # ties: the candidate with the same first letter ("efects" -> "effect", not "defect"), then sorted order
+        return min(tied, key=lambda t: (t[0] != term[0], t))
 
 
 _STOP_LIST = sorted(w for w in STOPWORDS if len(w) >= 3)
@@ -150,7 +161,12 @@ def key_terms(question: str, filler: frozenset[str], vocabulary: Vocabulary | No
                 continue
             word = raw.strip("?!.,;:()\"'") or t
             r = 1.0 if re.search(r"\d", t) else rarity(letters or t)
-            hit = vocabulary.match(t) if vocabulary is not None else t
+            if vocabulary is None:
+                hit = t
+            elif t in vocabulary.terms or not letters or zipf(letters) < CORRECT_BELOW:
+                hit = vocabulary.match(t)
+            else:
+                hit = None  # an English word ("bleach"), not a typo of another ("breach")
             if hit is not None and hit in filler:
                 continue
             out[t] = Term(word, hit or t, 0.25 + 0.75 * r, r, hit is not None, hit is not None and hit != t)
@@ -162,16 +178,16 @@ def key_terms(question: str, filler: frozenset[str], vocabulary: Vocabulary | No
 _NUM = r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|several|a few|half)"
 _TIME_UNIT = r"(?:seconds?|minutes?|mins?|hours?|hrs?|h|days?|weeks?|wks?|months?|years?|yrs?|trimesters?)"
 _DOSE_UNIT = (r"(?:mg|g|kg|mcg|µg|μg|ug|ng|ml|mL|l|iu|units?|mmol|tablets?|capsules?|doses?|drops?|puffs?|"
-              r"teaspoons?|tablespoons?|cups?|ounces?|oz|servings?|portions?|calories|kcal|mg/kg|%)")
+              r"teaspoons?|tablespoons?|cups?|ounces?|oz|servings?|portions?|calories|kcal|mg/kg|MME|%)")
 KIND_QUESTION = {
     "frequency": re.compile(r"\bhow (?:often|frequently)\b|\bhow many times\b|\bevery how\b|\bfrequency\b", re.I),
     "duration": re.compile(r"\bhow long\b|\bfor how long\b|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b"
                            r"|\bduration\b|\bhow soon\b|\bwhat age\b|\bat what age\b|\buntil what age\b", re.I),
-    "dose": re.compile(r"\bdos(?:e|es|age|ing)\b|\bhow (?:much|many) (?:mg|milligrams?|grams?|units?|tablets?|ml)\b"
+    "dose": re.compile(r"(?<![-\w])(?<!multi )(?<!single )dos(?:e|es|age|ing)\b(?![- ]vials?)|\bhow (?:much|many) (?:mg|milligrams?|grams?|units?|tablets?|ml)\b"
                        r"|\bmg\b|\bmg/kg\b", re.I),
     "quantity": re.compile(r"\bhow (?:much|many)\b|\bmax(?:imum)?\b|\bmin(?:imum)?\b|\bwhat (?:percentage|percent|level|number)\b"
                            r"|\bhow (?:big|high|low)\b|\bper (?:day|week|kg)\b|\bratio\b|\blimit\b|\btarget\b|\bthreshold\b"
-                           r"|\bwhat (?:temperature|time)\b|\bprice\b|\bcost\b", re.I),
+                           r"|\bwhat (?:temperature|time)\b|(?<!-)\bprice\b|(?<!-)\bcost\b", re.I),
 }
 # Words that only say which kind of answer is wanted: left out of the question's subject.
 KIND_WORDS = frozenset(tokenize(
@@ -191,9 +207,16 @@ _CITATION = re.compile(r"\(\s*\d+(?:\s*[,–-]\s*\d+)*\s*\)|\[\s*\d+(?:\s*[,–-
 WINDOW = 14  # words between the stated kind and a word of the question's subject
 
 
+_YES_NO = re.compile(r"^\s*(?:is|are|am|was|were|should|shall|can|could|does|do|did|will|would|may|might|must|has|have|had)\b"
+                     r"|^\s*what does the (?:guideline|document)", re.I)
+
+
 def asked_kind(question: str) -> str | None:
     """What the question asks for: "frequency", "duration", "dose", "quantity" or None (a yes/no,
-    what/why/which question: any retrieved sentence on the subject may answer it)."""
+    what/why/which question: any retrieved sentence on the subject may answer it). A question
+    opening with an auxiliary verb ("Should clinicians use the lowest dose ...?") asks yes or no."""
+    if _YES_NO.search(question):
+        return None
     for kind, rx in KIND_QUESTION.items():
         if rx.search(question):
             return kind
@@ -201,12 +224,20 @@ def asked_kind(question: str) -> str | None:
 
 
 def subject_terms(terms: Iterable[Term]) -> set[str]:
-    return {t.term for t in terms if t.term not in KIND_WORDS}
+    """The terms naming what the question is about: not kind words, not everyday verbs ("take")."""
+    return {t.term for t in terms if t.term not in KIND_WORDS and t.rare >= EVERYDAY}
 
 
-def states_kind(sentence: str, kind: str, subject: set[str]) -> bool:
-    """Does the sentence state something of `kind` within `WINDOW` words of a subject term?
-    (Citation markers, years and "Table 3"-style labels are not quantities.)"""
+EVERYDAY = 0.05  # rarity below which a word names no subject ("take", "use", "see")
+# How many subject terms must sit near the stated kind: durations and frequencies are bound to two
+# ("3 weeks" near "TB" alone may be a cough's), amounts and doses to one (measured on the dev split
+# of benchmarks/realistic_questions.py: two cost 5 of 24 answerable amount questions, one near-miss).
+NEED = {"duration": 2, "frequency": 2, "dose": 1, "quantity": 1}
+
+
+def states_kind(sentence: str, kind: str, subject: set[str], need: int = 1) -> bool:
+    """Does the sentence state something of `kind` with `need` distinct subject terms within
+    `WINDOW` words of it? (Citation markers, years and "Table 3"-style labels are not quantities.)"""
     text = _CITATION.sub(" ", sentence)
     rx = _STATES[kind]
     hits = [m.start() for m in rx.finditer(text)]
@@ -215,7 +246,8 @@ def states_kind(sentence: str, kind: str, subject: set[str]) -> bool:
     if not subject:
         return True
     words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", text)]
-    where = [i for i, (_, w) in enumerate(words) if set(tokenize(w)) & subject]
+    where = [(i, set(tokenize(w)) & subject) for i, (_, w) in enumerate(words)]
+    where = [(i, found) for i, found in where if found]
     if not where:
         return False
     starts = [s for s, _ in words]
@@ -223,6 +255,10 @@ def states_kind(sentence: str, kind: str, subject: set[str]) -> bool:
 
     for h in hits:
         i = max(0, bisect.bisect_right(starts, h) - 1)
-        if any(abs(i - j) <= WINDOW for j in where):
+        near: set[str] = set()
+        for j, found in where:
+            if abs(i - j) <= WINDOW:
+                near |= found
+        if len(near) >= need:
             return True
     return False

@@ -1,6 +1,6 @@
 """The abstention gate: can the collection answer this question at all?
 
-Before any generation, the retrieval evidence of the question is summarised in four features,
+Before any generation, the retrieval evidence of the question is summarised in five features,
 none of which depends on documents that are not retrieved (adding an unrelated document to the
 collection does not move them; benchmarks/realistic_questions.py measures it):
 
@@ -8,6 +8,9 @@ collection does not move them; benchmarks/realistic_questions.py measures it):
 |-------------|--------------------------------------------------------------------------------------|
 | dense_top   | best cosine similarity between the question and a retrieved passage                  |
 | dense_mean  | mean cosine similarity of the 3 most similar retrieved passages                      |
+| sentence_top| best cosine similarity between the question and a sentence of the top 3 passages     |
+|             | (read under its section path, as evidence mode does): short queries match a sentence  |
+|             | better than a whole passage                                                          |
 | coverage    | share of the question's key terms found in the top 3 passages, weighted by rarity     |
 | rare_absent | rarity-weighted share of key terms the collection lacks (spelling variants matched)  |
 
@@ -44,7 +47,7 @@ from ..types import Passage
 from . import asking
 from .claims import FILLER
 
-FEATURES = ("dense_top", "dense_mean", "coverage", "rare_absent")
+FEATURES = ("dense_top", "dense_mean", "sentence_top", "coverage", "rare_absent")
 # Words that shape a question but name no topic ("how often", "what kind of"): left out of the terms
 # the collection must cover.
 QUESTION_FILLER = FILLER | frozenset(tokenize(
@@ -91,8 +94,8 @@ class Calibration:
 # Fitted by `python benchmarks/realistic_questions.py` on the dev split (see
 # benchmarks/results/realistic_questions.md).
 DEFAULT = Calibration(
-    mean=(0.45, 0.4, 0.6, 0.2), scale=(0.2, 0.2, 0.35, 0.35),
-    weights=(1.5, 1.0, 1.0, -1.0), bias=0.0, threshold=0.5,
+    mean=(0.45, 0.4, 0.5, 0.6, 0.2), scale=(0.2, 0.2, 0.2, 0.35, 0.35),
+    weights=(1.0, 1.0, 1.0, 1.0, -0.5), bias=0.0, threshold=0.5,
     fitted_on={"data": "placeholder"},
     source="default",
 )
@@ -143,9 +146,24 @@ def _passage_terms(p: Passage) -> set[str]:
     return set(tokenize(" ".join((p.title, p.section_path, p.text))))
 
 
+def sentence_top(question: str, passages: Sequence[Passage], embedder) -> float:
+    """Best cosine similarity of the question to a sentence of the top passages (0 without an embedder)."""
+    if embedder is None:
+        return 0.0
+    from .relevance import CONTENT, in_context, passage_sentences
+
+    top = list(passages)[:TOP]
+    sents = [s for s in passage_sentences(top) if s.kind == CONTENT]
+    if not sents:
+        return 0.0
+    vecs = np.asarray(embedder.embed([question, *(in_context(s.text, top[s.n - 1]) for s in sents)]))
+    return float((vecs[1:] @ vecs[0]).max())
+
+
 def features(question: str, passages: Sequence[Passage], vocabulary: asking.Vocabulary | None,
-             terms: list[asking.Term] | None = None) -> list[float]:
-    """The gate's features (see the module docstring) from hybrid-retrieval passages."""
+             terms: list[asking.Term] | None = None, embedder=None) -> list[float]:
+    """The gate's features (see the module docstring) from hybrid-retrieval passages; `embedder`:
+    the collection's (for sentence_top)."""
     terms = asking.key_terms(question, QUESTION_FILLER, vocabulary) if terms is None else terms
     top = list(passages)[:TOP]
     seen: set[str] = set()
@@ -158,7 +176,8 @@ def features(question: str, passages: Sequence[Passage], vocabulary: asking.Voca
     dense = sorted((p.scores.get("dense", 0.0) for p in passages), reverse=True)
     dense_top = dense[0] if dense else 0.0
     dense_mean = sum(dense[:TOP]) / len(dense[:TOP]) if dense else 0.0
-    return [round(float(v), 6) for v in (dense_top, dense_mean, coverage, rare_absent)]
+    sent = sentence_top(question, passages, embedder)
+    return [round(float(v), 6) for v in (dense_top, dense_mean, sent, coverage, rare_absent)]
 
 
 def decide(x: Sequence[float], calibration: Calibration) -> GateDecision:
@@ -193,15 +212,20 @@ def _sentences(p: Passage) -> list[str]:
 
 def kind_stated(kind: str, terms: list[asking.Term], passages: Sequence[Passage]) -> bool:
     """Does a sentence of the top passages state an answer of `kind` about the question's subject?"""
-    subject = asking.subject_terms(terms)
-    return any(asking.states_kind(s, kind, subject) for p in list(passages)[:TOP] for s in _sentences(p))
+    top = list(passages)[:TOP]
+    seen: set[str] = set()
+    for p in top:
+        seen |= _passage_terms(p)
+    subject = asking.subject_terms(terms) & seen
+    need = min(asking.NEED[kind], len(subject))
+    return any(asking.states_kind(s, kind, subject, need) for p in top for s in _sentences(p))
 
 
 def assess(question: str, passages: Sequence[Passage], vocabulary: asking.Vocabulary | None,
-           calibration: Calibration) -> GateDecision:
+           calibration: Calibration, embedder=None) -> GateDecision:
     """The gate's full decision: language, score, answer kind (see the module docstring)."""
     terms = asking.key_terms(question, QUESTION_FILLER, vocabulary)
-    x = features(question, passages, vocabulary, terms)
+    x = features(question, passages, vocabulary, terms, embedder)
     d = decide(x, calibration)
     corrected = {t.word: t.term for t in terms if t.corrected}
     kind = asking.asked_kind(question) or ""
