@@ -1,7 +1,7 @@
 """The abstention gate reads questions as people type them (ground/gate.py, ground/asking.py).
 
 Real components: a small generated collection (markdown leaflets written here, real MiniLM, real
-Chroma, the real BM25 index) and the shipped DEFAULT calibration.
+Chroma, the real BM25 index), calibrated with `RagMed.calibrate` on ten questions of its own.
 """
 
 from __future__ import annotations
@@ -61,6 +61,12 @@ def leaflets(tmp_path_factory):
     (d / "diabetes.md").write_text(DIABETES)
     rag = RagMed(collection="gate", index_dir=tmp_path_factory.mktemp("gidx"))
     assert rag.ingest([d]).ok
+    # a two-leaflet collection is calibrated on its own questions, as docs/trust.md advises for small
+    # collections (none of these is asked below)
+    rag.calibrate(["What causes tuberculosis?", "What are the symptoms of active TB?", "How is TB treated?",
+                   "What A1C test does a diabetic need?", "What should I take when my blood glucose is low?"],
+                  ["How do I renew my passport?", "What is the capital of Australia?", "How is a migraine treated?",
+                   "What are the side effects of statins?", "How do I fix a flat bicycle tyre?"])
     return rag, tmp_path_factory.mktemp("extra")
 
 
