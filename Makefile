@@ -24,7 +24,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-e2e bench-hnsw bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling clean-venv help
+.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-realistic bench-e2e bench-hnsw bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -87,6 +87,7 @@ bench-retrieval: setup
 bench-trust: setup bench-adversarial
 	$(PY) -m benchmarks.checker_accuracy
 	$(PY) -m benchmarks.abstention
+	$(PY) -m benchmarks.realistic_questions
 
 # What clinic staff are shown, end to end with the bundled model, on the realistic answerable questions.
 bench-e2e: setup
@@ -100,6 +101,10 @@ bench-adversarial: setup
 # HNSW recall@10 against exact search on the guideline collection; the same passages in every process.
 bench-hnsw: setup
 	$(PY) -m benchmarks.hnsw_recall
+
+# The abstention gate on questions written as staff and patients type them (~5 min).
+bench-realistic: setup
+	$(PY) -m benchmarks.realistic_questions
 
 # Grounded vs ungrounded answers of the bundled model on 100 PubMedQA dev questions (about 20 min).
 bench-compare: setup

@@ -187,7 +187,10 @@ class RagMed:
                       filter: "SearchFilter | None" = None):  # noqa: A002
         """The abstention gate's decision (`GateDecision`) for a question, from retrieval alone.
 
-        `passages`: the question's retrieval results when the caller has them already (`ask`)."""
+        `passages`: the question's retrieval results when the caller has them already (`ask`).
+        When words were misspelt and the passages found as typed fall short, the question is searched
+        again in the collection's spelling; an answerable decision then carries that search in
+        `query` (callers should retrieve with it)."""
         from .ground import gate
 
         question = self._check_question(question)
@@ -196,8 +199,19 @@ class RagMed:
             passages = self.retriever.search(question, self.settings.k, mode="hybrid", filter=filter,
                                              dedup=self.settings.dedup)
         snap = self.index.lexical_snapshot()
-        df = snap.doc_freq(gate.key_terms(question))
-        return gate.decide(gate.features(question, passages, df, len(snap)), self.calibration)
+        vocabulary = gate.vocabulary_of(snap)
+        decision = gate.assess(question, passages, vocabulary, self.calibration, self.embedder)
+        query = gate.corrected_question(question, decision.corrected)
+        if query and not decision.answerable and decision.reason != "language":
+            # misspelt words: judge the passages the collection's own spelling finds
+            again = self.retriever.search(query, self.settings.k, mode="hybrid", filter=filter,
+                                          dedup=self.settings.dedup)
+            second = gate.assess(query, again, vocabulary, self.calibration, self.embedder)
+            if second.answerable:
+                from dataclasses import replace
+
+                decision = replace(second, corrected=decision.corrected, query=query)
+        return decision
 
     def gate_features(self, questions: Iterable[str]) -> list[list[float]]:
         """The gate's feature vectors of many questions (for calibration and benchmarks)."""

@@ -99,8 +99,13 @@ class AnswerPipeline:
         s = self.settings
         passages = self.rag.search(question, k or s.k, filter=filter, dedup=s.dedup)
         decision = self.rag.answerability(question, passages, filter=filter)
+        spelled: list[str] = []
+        if getattr(decision, "query", "") and decision.query != question:
+            # misspelt words: the gate judged the passages found in the collection's own spelling
+            passages = self.rag.search(decision.query, k or s.k, filter=filter, dedup=s.dedup)
+            spelled = [f'Searched in the documents\' spelling: "{decision.query}"']
         passages, notices = neutralise_all(passages)  # document text is data (prompt/safety.py)
-        return Retrieval(question, passages, decision, notices, time.perf_counter() - t0)
+        return Retrieval(question, passages, decision, spelled + notices, time.perf_counter() - t0)
 
     # -- 2. evidence -----------------------------------------------------------------------------
     def evidence(self, r: Retrieval, limit: int = EVIDENCE_LIMIT):
@@ -139,13 +144,13 @@ class AnswerPipeline:
     def gate_abstention(self, r: Retrieval) -> Abstention:
         d = r.decision
         reason = getattr(d, "explanation", "") or "the retrieved passages do not match the question well enough"
-        return Abstention("gate", reason, d.score, d.threshold)
+        return Abstention("gate", reason, d.score, d.threshold, code=getattr(d, "reason", ""))
 
     def refusal_text(self, r: Retrieval) -> str:
         """What a clinician reads when the gate refuses: why, in words, and unreadable pages nearby."""
         d = r.decision
         head = NOT_COVERED
-        if getattr(d, "reason", "") == "language":
+        if getattr(d, "reason", "") in ("language", "no_answer_of_kind"):
             head = getattr(d, "explanation", "") or head
         pages = self.unreadable_pages(r.passages)
         return f"{head} {pages}" if pages else head

@@ -217,6 +217,7 @@ class Abstention:
     reason: str
     score: float | None = None  # the gate's answerability score
     threshold: float | None = None  # the threshold it was compared with
+    code: str = ""  # the gate's machine reason: "not_covered", "no_answer_of_kind", "language"
 
     def to_dict(self) -> dict[str, Any]:
         return _dict(self)

@@ -1,25 +1,39 @@
 """The abstention gate: can the collection answer this question at all?
 
-Before any generation, the retrieval evidence of the question is summarised in five features:
+Before any generation, the retrieval evidence of the question is summarised in five features,
+none of which depends on documents that are not retrieved (adding an unrelated document to the
+collection does not move them; benchmarks/realistic_questions.py measures it):
 
-| feature     | what it measures                                                                  |
-|-------------|-----------------------------------------------------------------------------------|
-| dense_top   | best cosine similarity between the question and a retrieved passage               |
-| lexical_top | best BM25 score, divided by the most the question's terms could score (0-1)        |
-| coverage    | IDF-weighted share of the question's key terms found in the top 3 passages         |
-| absent      | IDF-weighted share of the question's key terms that occur nowhere in the collection |
-| agreement   | share of the top 3 passages ranked in the top 10 by both the dense and lexical side |
+| feature     | what it measures                                                                     |
+|-------------|--------------------------------------------------------------------------------------|
+| dense_top   | best cosine similarity between the question and a retrieved passage                  |
+| dense_mean  | mean cosine similarity of the 3 most similar retrieved passages                      |
+| sentence_top| best cosine similarity between the question and a sentence of the top 3 passages     |
+|             | (read under its section path, as evidence mode does): short queries match a sentence  |
+|             | better than a whole passage                                                          |
+| coverage    | share of the question's key terms found in the top 3 passages, weighted by rarity     |
+| rare_absent | rarity-weighted share of key terms the collection lacks (spelling variants matched)  |
 
-A logistic model turns them into an answerability score in 0-1; below the threshold ragmed
-abstains. `ragmed calibrate` fits the model and the threshold on the clinic's own answerable and
-unanswerable questions and stores them with the collection (store/collection.py keeps the JSON of
-`Calibration.to_dict()`; `stored` reads it back); until then `DEFAULT` applies, fitted on the dev
-split of the guideline benchmark (benchmarks/abstention.py).
+Key terms, spelling variants, rarity weights, the language check and answer kinds are in
+ground/asking.py. A logistic model turns the features into an answerability score in 0-1; below the
+threshold ragmed abstains ("not_covered"). Two checks come beside the score:
+
+- a question in a language the models do not read gets reason "language" (not "not covered");
+- a question asking for a kind of answer (how long, how often, a dose, an amount) that no sentence
+  of the top passages states near the question's subject gets "no_answer_of_kind": every word of
+  "how many months does TB treatment take" may occur in the collection without any passage saying it.
+
+`ragmed calibrate` fits the model and the threshold on the clinic's own answerable and unanswerable
+questions and stores them with the collection (store/collection.py keeps the JSON of
+`Calibration.to_dict()`; `stored` reads it back); until then `DEFAULT` applies,
+fitted on the dev split of the guideline benchmarks (benchmarks/realistic_questions.py). A
+calibration fitted on other features is refused with a message saying to calibrate again.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Sequence
@@ -28,9 +42,10 @@ import numpy as np
 
 from ..tokenize import tokenize
 from ..types import Passage
+from . import asking
 from .claims import FILLER
 
-FEATURES = ("dense_top", "lexical_top", "coverage", "absent", "agreement")
+FEATURES = ("dense_top", "dense_mean", "sentence_top", "coverage", "rare_absent")
 # Words that shape a question but name no topic ("how often", "what kind of"): left out of the terms
 # the collection must cover.
 QUESTION_FILLER = FILLER | frozenset(tokenize(
@@ -38,8 +53,9 @@ QUESTION_FILLER = FILLER | frozenset(tokenize(
     "usual usually typical typically kind type types way possible exactly please hello thanks thank "
     "anyone someone something anything done happen happens happened"))
 TOP = 3
-AGREE_RANK = 10
-BM25_K1 = 0.9  # as the lexical index (store/lexical.py)
+REASONS = ("covered", "not_covered", "no_answer_of_kind", "language")
+KIND_WORDS = {"frequency": "how often", "duration": "how long (a duration or an age)",
+              "dose": "a dose", "quantity": "an amount or a number"}
 
 
 @dataclass(frozen=True)
@@ -65,62 +81,170 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Calibration":
-        if tuple(d.get("features", FEATURES)) != FEATURES:
-            raise ValueError("calibration was fitted on other gate features; run `ragmed calibrate` again")
+        if tuple(d.get("features", ())) != FEATURES:
+            raise ValueError("calibration was fitted on other gate features (an older ragmed); "
+                             "run `ragmed calibrate` again")
         return cls(tuple(d["mean"]), tuple(d["scale"]), tuple(d["weights"]), float(d["bias"]),
                    float(d["threshold"]), dict(d.get("fitted_on", {})), d.get("source", "calibrated"))
 
 
-# Fitted by `python benchmarks/abstention.py` on the dev split (see benchmarks/results/abstention.md).
+# Fitted by `python benchmarks/realistic_questions.py` on the dev split (see
+# benchmarks/results/realistic_questions.md).
 DEFAULT = Calibration(
-    mean=(0.480407, 0.208475, 0.637318, 0.243967, 0.367205),
-    scale=(0.208862, 0.141606, 0.364551, 0.310271, 0.401817),
-    weights=(1.578609, 1.343784, 1.259417, -0.549968, 0.339834), bias=-1.023762, threshold=0.570894,
-    fitted_on={"answerable": 467, "unanswerable": 586, "data": "benchmarks/abstention.py, dev split"},
+    mean=(0.479282, 0.438003, 0.531427, 0.673381, 0.16735), scale=(0.200824, 0.20151, 0.21714, 0.334092, 0.257688),
+    weights=(0.63936, 0.784256, 1.191561, 1.426924, 0.011862), bias=-0.1904, threshold=0.58539,
+    fitted_on={"answerable": 602, "unanswerable": 684,
+               "data": "benchmarks/realistic_questions.py, dev split (with benchmarks/abstention.py's sets)"},
     source="default",
 )
 
 
 @dataclass(frozen=True)
 class GateDecision:
+    """The gate's decision. `reason`: "covered", "not_covered", "no_answer_of_kind" or "language";
+    `explanation`: the same in plain words for the reader (no scores); `asked`: the kind of answer
+    the question asks for ("" = any); `corrected`: typed word -> the collection's spelling."""
+
     answerable: bool
     score: float
     threshold: float
     features: dict[str, float]
     calibrated: bool
+    reason: str = "covered"
+    explanation: str = ""
+    asked: str = ""
+    language: str = ""
+    corrected: dict[str, str] = field(default_factory=dict)
+    query: str = ""  # the question as searched when spelling variants were corrected ("" = as asked)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def key_terms(question: str) -> list[str]:
+    """The question's index terms less question filler (no vocabulary matching)."""
     return list(dict.fromkeys(t for t in tokenize(question) if t not in QUESTION_FILLER))
 
 
-def features(question: str, passages: Sequence[Passage], doc_freq: dict[str, int], n_chunks: int) -> list[float]:
-    """The gate's features (see the module docstring) from hybrid-retrieval passages."""
-    terms = key_terms(question)
-    n = max(n_chunks, 1)
-    idf = {t: math.log(1 + (n - doc_freq.get(t, 0) + 0.5) / (doc_freq.get(t, 0) + 0.5)) for t in terms}
-    total = sum(idf.values()) or 1.0
+_VOCAB: dict[str, asking.Vocabulary] = {}
+
+
+def vocabulary_of(snapshot) -> asking.Vocabulary:
+    """The collection's vocabulary from a lexical snapshot (cached per snapshot stamp)."""
+    v = _VOCAB.get(snapshot.stamp)
+    if v is None:
+        bm25 = getattr(snapshot, "bm25", None)
+        v = asking.Vocabulary(frozenset(bm25.vocab_dict) if bm25 is not None else frozenset())
+        _VOCAB.clear()
+        _VOCAB[snapshot.stamp] = v
+    return v
+
+
+def _passage_terms(p: Passage) -> set[str]:
+    return set(tokenize(" ".join((p.title, p.section_path, p.text))))
+
+
+def sentence_top(question: str, passages: Sequence[Passage], embedder) -> float:
+    """Best cosine similarity of the question to a sentence of the top passages (0 without an embedder)."""
+    if embedder is None:
+        return 0.0
+    from .relevance import CONTENT, in_context, passage_sentences
+
+    top = list(passages)[:TOP]
+    sents = [s for s in passage_sentences(top) if s.kind == CONTENT]
+    if not sents:
+        return 0.0
+    vecs = np.asarray(embedder.embed([question, *(in_context(s.text, top[s.n - 1]) for s in sents)]))
+    return float((vecs[1:] @ vecs[0]).max())
+
+
+def features(question: str, passages: Sequence[Passage], vocabulary: asking.Vocabulary | None,
+             terms: list[asking.Term] | None = None, embedder=None) -> list[float]:
+    """The gate's features (see the module docstring) from hybrid-retrieval passages; `embedder`:
+    the collection's (for sentence_top)."""
+    terms = asking.key_terms(question, QUESTION_FILLER, vocabulary) if terms is None else terms
     top = list(passages)[:TOP]
     seen: set[str] = set()
     for p in top:
-        seen.update(tokenize(" ".join((p.title, p.section_path, p.text))))
-    coverage = sum(idf[t] for t in terms if t in seen) / total if terms else 0.0
-    absent = sum(idf[t] for t in terms if doc_freq.get(t, 0) == 0) / total if terms else 1.0
-    dense_top = max((p.scores.get("dense", 0.0) for p in passages), default=0.0)
-    lex_max = sum(idf.values()) * (BM25_K1 + 1)
-    lexical_top = max((p.scores.get("lexical", 0.0) for p in passages), default=0.0) / lex_max if lex_max else 0.0
-    agree = sum(1 for p in top if p.ranks.get("dense", 99) <= AGREE_RANK and p.ranks.get("lexical", 99) <= AGREE_RANK)
-    agreement = agree / len(top) if top else 0.0
-    return [round(float(v), 6) for v in (dense_top, min(lexical_top, 1.0), coverage, absent, agreement)]
+        seen |= _passage_terms(p)
+    total = sum(t.weight for t in terms)
+    coverage = sum(t.weight for t in terms if t.term in seen) / total if total else 0.0
+    rare = sum(t.rare for t in terms)
+    rare_absent = sum(t.rare for t in terms if not t.in_vocabulary) / max(1.0, rare) if terms else 1.0
+    dense = sorted((p.scores.get("dense", 0.0) for p in passages), reverse=True)
+    dense_top = dense[0] if dense else 0.0
+    dense_mean = sum(dense[:TOP]) / len(dense[:TOP]) if dense else 0.0
+    sent = sentence_top(question, passages, embedder)
+    return [round(float(v), 6) for v in (dense_top, dense_mean, sent, coverage, rare_absent)]
 
 
 def decide(x: Sequence[float], calibration: Calibration) -> GateDecision:
+    """The score-only decision of a feature vector (no language or answer-kind check)."""
     score = calibration.score(x)
-    return GateDecision(score >= calibration.threshold, round(score, 4), calibration.threshold,
-                        dict(zip(FEATURES, x)), calibration.source == "calibrated")
+    ok = score >= calibration.threshold
+    return GateDecision(ok, round(score, 4), calibration.threshold, dict(zip(FEATURES, x)),
+                        calibration.source == "calibrated", "covered" if ok else "not_covered",
+                        COVERED if ok else NOT_COVERED)
+
+
+COVERED = "The retrieved passages match the question."
+NOT_COVERED = "The indexed documents do not seem to cover this question: the closest passages are about something else."
+
+
+def corrected_question(question: str, corrected: dict[str, str]) -> str:
+    """The question with each corrected word replaced by the collection's term ("" when none)."""
+    if not corrected:
+        return ""
+    out = question
+    for word, term in corrected.items():
+        out = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", term, out, flags=re.IGNORECASE)
+    return out
+
+
+def _sentences(p: Passage) -> list[str]:
+    from ..ingest.sentences import split_sentences
+
+    text = p.text
+    return [text[s:e] for s, e in split_sentences(text, 0, len(text))] or [text]
+
+
+def kind_stated(kind: str, terms: list[asking.Term], passages: Sequence[Passage]) -> bool:
+    """Does a sentence of the top passages state an answer of `kind` about the question's subject?"""
+    top = list(passages)[:TOP]
+    seen: set[str] = set()
+    for p in top:
+        seen |= _passage_terms(p)
+    subject = asking.subject_terms(terms) & seen
+    need = min(asking.NEED[kind], len(subject))
+    return any(asking.states_kind(s, kind, subject, need) for p in top for s in _sentences(p))
+
+
+def assess(question: str, passages: Sequence[Passage], vocabulary: asking.Vocabulary | None,
+           calibration: Calibration, embedder=None) -> GateDecision:
+    """The gate's full decision: language, score, answer kind (see the module docstring)."""
+    terms = asking.key_terms(question, QUESTION_FILLER, vocabulary)
+    x = features(question, passages, vocabulary, terms, embedder)
+    d = decide(x, calibration)
+    corrected = {t.word: t.term for t in terms if t.corrected}
+    kind = asking.asked_kind(question) or ""
+    base = dict(score=d.score, threshold=d.threshold, features=d.features, calibrated=d.calibrated,
+                asked=kind, corrected=corrected)
+    lang = asking.detect_language(question)
+    if lang:
+        name = asking.LANGUAGES.get(lang, lang)
+        return GateDecision(False, reason="language", language=lang, explanation=(
+            f"This question seems to be written in {name}. ragmed's search and answer-checking models read "
+            "English only, so it cannot tell whether the documents answer it. Please ask the question in English."),
+            **base)
+    if not d.answerable:
+        missing = [t.word for t in terms if not t.in_vocabulary and t.rare >= 0.5]
+        extra = f" No indexed document mentions {', '.join(repr(w) for w in missing[:3])}." if missing else ""
+        return GateDecision(False, reason="not_covered", explanation=NOT_COVERED + extra, **base)
+    if kind and not kind_stated(kind, terms, passages):
+        return GateDecision(False, reason="no_answer_of_kind", explanation=(
+            f"The documents discuss this subject, but none of the retrieved passages states "
+            f"{KIND_WORDS[kind]} for what the question asks about."), **base)
+    return GateDecision(True, reason="covered", explanation=COVERED, **base)
 
 
 # -- stored with the collection ----------------------------------------------------------------

@@ -1,0 +1,264 @@
+"""How a question is asked: its language, its key terms (spelling variants matched to the
+collection's vocabulary, everyday words told from rare ones) and the kind of answer it asks for.
+
+The abstention gate (ground/gate.py) reads questions as staff and patients type them:
+
+- **Language**: the embedder (all-MiniLM-L6-v2) and the claim checks read English. A question is
+  said to be in another language when it has at least `MIN_FOREIGN` words that are very common in
+  that language (Zipf >= 5: function words such as "les", "sont", "est") and at least `MARGIN`
+  Zipf points rarer in English, and more such words than words of the opposite kind (English
+  function words rarer in that language). Word frequencies come from
+  `wordfreq` (deterministic lookup tables, no model): short English queries ("TB spread?") have no
+  foreign function words and stay English.
+- **Key terms**: the question's index terms (retrieve/tokenize.py) less question filler. A term the
+  collection's vocabulary lacks is matched to the closest vocabulary term within `max_edits`
+  (Optimal String Alignment distance, rapidfuzz; 1 edit for terms of 4-5 letters, 2 for 6-9,
+  3 for longer), so "symtoms", "tuberculosys" and "naloxon" count as the words the documents use;
+  a code with digits matches a vocabulary code it begins or ends with ("HbA1c" / "A1C").
+  Only words rarer than `CORRECT_BELOW` in English are corrected ("bleach" is a word, not a typo of
+  "breach"); ties go to the term with the same first letter. A word within one edit of an English
+  stopword ("waht", "teh") is a typo of the stopword.
+- **Rarity**: each term weighs by how rare its word is in everyday English,
+  ``rarity = clip((5.5 - zipf_en) / 3, 0, 1)`` (wordfreq Zipf scale: 7 = "the", 3 = once per
+  million words). A rare word the collection lacks ("isotretinoin") is strong evidence of another
+  topic; an everyday word it lacks ("contagious", "cured") only means the documents say it another
+  way, which the dense match judges. The weights do not depend on the collection, so adding an
+  unrelated document does not move them.
+- **Answer kind**: a question asking "how long", "how often", "how much/many" or for a dose is
+  covered only when a sentence of the top passages states something of that kind (a duration, a
+  frequency, a number with a dose unit, a number) within `WINDOW` words of the question's subject:
+  of two of its subject words when the passages hold two or more of them, so that "3 weeks" in
+  "symptoms of TB include a cough that lasts 3 weeks" does not answer "how many months does TB
+  treatment take" (`states_kind`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable
+
+from ..retrieve.tokenize import STOPWORDS, tokenize
+
+MIN_FOREIGN = 2
+CORRECT_BELOW = 3.0  # Zipf: words at least this common in English are taken as typed, not as typos
+MARGIN = 1.5  # Zipf points: a function word of one language, rare in the other
+LANGUAGES = {"fr": "French", "es": "Spanish", "de": "German", "pt": "Portuguese", "it": "Italian",
+             "nl": "Dutch"}
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+@lru_cache(maxsize=65536)
+def zipf(word: str, lang: str = "en") -> float:
+    """Zipf frequency of a word in a language (wordfreq; 0 = unknown)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, lang)
+
+
+def detect_language(question: str) -> str | None:
+    """ISO code of the question's language when it is clearly not English (see the module
+    docstring), else None."""
+    words = [w.lower() for w in _WORD.findall(question)]
+    best, best_n, best_en = None, 0, 0
+    for lang in LANGUAGES:
+        n = sum(1 for w in words if zipf(w, lang) >= 5.0 and zipf(w, lang) >= zipf(w) + MARGIN)
+        en = sum(1 for w in words if zipf(w) >= 5.0 and zipf(w) >= zipf(w, lang) + MARGIN)
+        if n > best_n:
+            best, best_n, best_en = lang, n, en
+    if best is not None and best_n >= MIN_FOREIGN and best_n > best_en:
+        return best
+    return None
+
+
+def rarity(word: str) -> float:
+    """0 (everyday English word) to 1 (rare word: drug, disease, jargon); see the module docstring."""
+    if not word.isalpha():
+        return 1.0  # "hba1c", "covid19", numbers: specific
+    return max(0.0, min(1.0, (5.5 - zipf(word)) / 3.0))
+
+
+def max_edits(term: str) -> int:
+    n = len(term)
+    return 0 if n < 4 else 1 if n < 6 else 2 if n < 10 else 3
+
+
+@dataclass(frozen=True)
+class Term:
+    """One key term of a question."""
+
+    word: str  # as typed (lower case)
+    term: str  # index term (stemmed), or the vocabulary term it was matched to
+    weight: float  # 0.25-1, more for rare words
+    rare: float  # rarity 0-1
+    in_vocabulary: bool  # the collection has it (directly or as a spelling variant)
+    corrected: bool = False  # matched to a spelling variant
+
+
+@dataclass
+class Vocabulary:
+    """The collection's index terms, for spelling variants (`match`)."""
+
+    terms: frozenset[str]
+    _list: list[str] = field(default_factory=list, repr=False)
+    _coded: list[str] = field(default_factory=list, repr=False)
+
+    def match(self, term: str) -> str | None:
+        """The closest vocabulary term within `max_edits(term)` (None: none; ties: the one met
+        first in sorted order, so the result does not depend on the index's internal order)."""
+        if term in self.terms:
+            return term
+        if not self._list:
+            self._list = sorted(t for t in self.terms if t.isalpha() and len(t) >= 3)
+            self._coded = sorted(t for t in self.terms if len(t) >= 3 and re.search(r"\d", t) and re.search(r"[a-z]", t))
+        if re.search(r"\d", term) and re.search(r"[a-z]", term):
+            # codes written longer or shorter: "hba1c" / "a1c", "covid19" / "covid" stays unmatched
+            for t in self._coded:
+                if term.endswith(t) or term.startswith(t) or t.endswith(term) or t.startswith(term):
+                    return t
+            return None
+        k = max_edits(term)
+        if k == 0 or not term.isalpha():
+            return None
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
+        cands = [t for t in self._list if abs(len(t) - len(term)) <= k]
+        hits = process.extract(term, cands, scorer=OSA.distance, score_cutoff=k, limit=None)
+        if not hits:
+            return None
+        best = min(h[1] for h in hits)
+        tied = [h[0] for h in hits if h[1] == best]
+        # ties: the candidate with the same first letter ("efects" -> "effect", not "defect"), then sorted order
+        return min(tied, key=lambda t: (t[0] != term[0], t))
+
+
+_STOP_LIST = sorted(w for w in STOPWORDS if len(w) >= 3)
+
+
+def _stopword_typo(word: str) -> bool:
+    if len(word) < 3 or word in STOPWORDS:
+        return word in STOPWORDS
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    if zipf(word) >= 3.5:
+        return False  # a real word ("want", "wet"), not a typo of "what"
+    return process.extractOne(word, _STOP_LIST, scorer=OSA.distance, score_cutoff=1) is not None
+
+
+def key_terms(question: str, filler: frozenset[str], vocabulary: Vocabulary | None = None) -> list[Term]:
+    """The question's key terms, in order, without repeats (see the module docstring)."""
+    out: dict[str, Term] = {}
+    for m in re.finditer(r"\S+", question.lower()):
+        raw = m.group(0)
+        letters = "".join(_WORD.findall(raw))
+        if letters and letters == raw.strip("?!.,;:()\"'") and _stopword_typo(letters):
+            continue
+        for t in tokenize(raw):
+            if t in filler or t in out:
+                continue
+            word = raw.strip("?!.,;:()\"'") or t
+            r = 1.0 if re.search(r"\d", t) else rarity(letters or t)
+            if vocabulary is None:
+                hit = t
+            elif t in vocabulary.terms or not letters or zipf(letters) < CORRECT_BELOW:
+                hit = vocabulary.match(t)
+            else:
+                hit = None  # an English word ("bleach"), not a typo of another ("breach")
+            if hit is not None and hit in filler:
+                continue
+            out[t] = Term(word, hit or t, 0.25 + 0.75 * r, r, hit is not None, hit is not None and hit != t)
+    return list(out.values())
+
+
+# -- answer kinds -----------------------------------------------------------------------------------
+
+_NUM = r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|several|a few|half)"
+_TIME_UNIT = r"(?:seconds?|minutes?|mins?|hours?|hrs?|h|days?|weeks?|wks?|months?|years?|yrs?|trimesters?)"
+_DOSE_UNIT = (r"(?:mg|g|kg|mcg|µg|μg|ug|ng|ml|mL|l|iu|units?|mmol|tablets?|capsules?|doses?|drops?|puffs?|"
+              r"teaspoons?|tablespoons?|cups?|ounces?|oz|servings?|portions?|calories|kcal|mg/kg|MME|%)")
+KIND_QUESTION = {
+    "frequency": re.compile(r"\bhow (?:often|frequently)\b|\bhow many times\b|\bevery how\b|\bfrequency\b", re.I),
+    "duration": re.compile(r"\bhow long\b|\bfor how long\b|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b"
+                           r"|\bduration\b|\bhow soon\b|\bwhat age\b|\bat what age\b|\buntil what age\b", re.I),
+    "dose": re.compile(r"(?<![-\w])(?<!multi )(?<!single )dos(?:e|es|age|ing)\b(?![- ]vials?)|\bhow (?:much|many) (?:mg|milligrams?|grams?|units?|tablets?|ml)\b"
+                       r"|\bmg\b|\bmg/kg\b", re.I),
+    "quantity": re.compile(r"\bhow (?:much|many)\b|\bmax(?:imum)?\b|\bmin(?:imum)?\b|\bwhat (?:percentage|percent|level|number)\b"
+                           r"|\bhow (?:big|high|low)\b|\bper (?:day|week|kg)\b|\bratio\b|\blimit\b|\btarget\b|\bthreshold\b"
+                           r"|\bwhat (?:temperature|time)\b|(?<!-)\bprice\b|(?<!-)\bcost\b", re.I),
+}
+# Words that only say which kind of answer is wanted: left out of the question's subject.
+KIND_WORDS = frozenset(tokenize(
+    "how often frequently many times every frequency long duration soon much maximum max minimum min "
+    "dose doses dosage dosing mg milligram gram grams units tablets ml percentage percent level number big "
+    "high low per day days week weeks month months year years hour hours minute minutes second seconds kg "
+    "limit target threshold ratio age what temperature time price cost safe ok allowed"))
+_STATES = {
+    "frequency": re.compile(rf"\bevery\b|\b{_NUM}\s*times?\b|\b(?:once|twice)\b|\b(?:daily|weekly|monthly|annually|yearly|"
+                            rf"hourly|biannual|annual)\b|\bper (?:day|week|month|year|hour)\b|\ba (?:day|week|month|year)\b", re.I),
+    "duration": re.compile(rf"\b{_NUM}\s*(?:[-–—]|to|or)?\s*(?:{_NUM}\s*)?{_TIME_UNIT}\b|\buntil\b|\bfor (?:at least|up to)\b", re.I),
+    "dose": re.compile(rf"\d\s*{_DOSE_UNIT}(?![a-z])|\b{_NUM}\s+{_DOSE_UNIT}(?![a-z])", re.I),
+    "quantity": re.compile(rf"\d|\b{_NUM}\b", re.I),
+}
+_CITATION = re.compile(r"\(\s*\d+(?:\s*[,–-]\s*\d+)*\s*\)|\[\s*\d+(?:\s*[,–-]\s*\d+)*\s*\]|\b(?:19|20)\d\d\b"
+                       r"|\b(?:Recommendation|Table|Box|Figure|page|p\.)\s*\d+", re.I)
+WINDOW = 14  # words between the stated kind and a word of the question's subject
+
+
+_YES_NO = re.compile(r"^\s*(?:is|are|am|was|were|should|shall|can|could|does|do|did|will|would|may|might|must|has|have|had)\b"
+                     r"|^\s*what does the (?:guideline|document)", re.I)
+
+
+def asked_kind(question: str) -> str | None:
+    """What the question asks for: "frequency", "duration", "dose", "quantity" or None (a yes/no,
+    what/why/which question: any retrieved sentence on the subject may answer it). A question
+    opening with an auxiliary verb ("Should clinicians use the lowest dose ...?") asks yes or no."""
+    if _YES_NO.search(question):
+        return None
+    for kind, rx in KIND_QUESTION.items():
+        if rx.search(question):
+            return kind
+    return None
+
+
+def subject_terms(terms: Iterable[Term]) -> set[str]:
+    """The terms naming what the question is about: not kind words, not everyday verbs ("take")."""
+    return {t.term for t in terms if t.term not in KIND_WORDS and t.rare >= EVERYDAY}
+
+
+EVERYDAY = 0.05  # rarity below which a word names no subject ("take", "use", "see")
+# How many subject terms must sit near the stated kind: durations and frequencies are bound to two
+# ("3 weeks" near "TB" alone may be a cough's), amounts and doses to one (measured on the dev split
+# of benchmarks/realistic_questions.py: two cost 5 of 24 answerable amount questions, one near-miss).
+NEED = {"duration": 2, "frequency": 2, "dose": 1, "quantity": 1}
+
+
+def states_kind(sentence: str, kind: str, subject: set[str], need: int = 1) -> bool:
+    """Does the sentence state something of `kind` with `need` distinct subject terms within
+    `WINDOW` words of it? (Citation markers, years and "Table 3"-style labels are not quantities.)"""
+    text = _CITATION.sub(" ", sentence)
+    rx = _STATES[kind]
+    hits = [m.start() for m in rx.finditer(text)]
+    if not hits:
+        return False
+    if not subject:
+        return True
+    words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", text)]
+    where = [(i, set(tokenize(w)) & subject) for i, (_, w) in enumerate(words)]
+    where = [(i, found) for i, found in where if found]
+    if not where:
+        return False
+    starts = [s for s, _ in words]
+    import bisect
+
+    for h in hits:
+        i = max(0, bisect.bisect_right(starts, h) - 1)
+        near: set[str] = set()
+        for j, found in where:
+            if abs(i - j) <= WINDOW:
+                near |= found
+        if len(near) >= need:
+            return True
+    return False
