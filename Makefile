@@ -94,7 +94,7 @@ bench-e2e: setup
 	$(PY) -m benchmarks.end_to_end_trust
 
 # Distorted guideline sentences (wrong unit, negation, direction, entity, number, population,
-# strength): false support per kind and control recall, dev and test (about 10 min on 2 cores).
+# strength): false support per kind and control recall, dev and test (about 22 min on the 2 shared cores it was recorded on).
 bench-adversarial: setup
 	nice -n 10 $(PY) -m benchmarks.adversarial_claims
 
