@@ -245,6 +245,8 @@ class RagMed:
         """Add each cited document's date and version (from the manifest) to its citations."""
         from dataclasses import replace
 
+        from .types import document_date
+
         m = self.index.manifest(cached=True)
         if m is None:
             return citations
@@ -252,7 +254,7 @@ class RagMed:
         for c in citations:
             d = m.documents.get(c.source, {})
             tags = d.get("tags", {})
-            out.append(replace(c, date=str(tags.get("date") or d.get("date", "")),
+            out.append(replace(c, date=document_date(d),
                                version=str(tags.get("version", ""))))
         return out
 

@@ -92,8 +92,10 @@ class AnswerPipeline:
                  grounded: bool = True) -> Retrieval:
         """Passages for the question and the gate's decision (`grounded=False`: none)."""
         from .prompt.safety import neutralise_all
+        from .retrieve.filters import SearchFilter
 
         t0 = time.perf_counter()
+        filter = SearchFilter.of(filter)  # noqa: A001 - a plain dict works as in search and the HTTP API
         if not grounded:
             return Retrieval(question, [])
         s = self.settings

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import IndexMismatchError, RagmedError
 from ..failpoints import failpoint
-from ..types import DocumentInfo
+from ..types import DocumentInfo, document_date
 
 from ..files import atomic_write_json, now  # noqa: E402,F401 (re-exported)
 
@@ -154,7 +154,7 @@ class Manifest:
                 path=p, sha256=d["sha256"], title=d.get("title", ""), pages=d.get("pages", 0),
                 chunks=d.get("chunks", 0), ingested_at=d.get("ingested_at", ""),
                 pages_without_text=tuple(d.get("pages_without_text", [])),
-                date=str(d.get("tags", {}).get("date") or d.get("date", "")), tags=dict(d.get("tags", {})),
+                date=document_date(d), tags=dict(d.get("tags", {})),
             )
             for p, d in sorted(self.documents.items())
         ]
