@@ -112,7 +112,11 @@ def test_french_question_gets_a_language_notice(leaflets):
     assert not d.answerable and d.reason == "language" and d.language == "fr", d
     _plain(d.explanation)
     assert "French" in d.explanation and "English" in d.explanation
-    assert rag._gate_abstention(d).code == "language"
+    from ragmed.pipeline import Retrieval
+
+    r = Retrieval("Quels sont les symptômes de la tuberculose ?", [], d)
+    assert rag.pipeline.gate_abstention(r).code == "language"
+    assert rag.pipeline.refusal_text(r).startswith(d.explanation)  # not "not covered"
     assert asking.detect_language("TB spread?") is None
 
 
@@ -144,6 +148,5 @@ def test_calibration_of_other_features_is_refused(tmp_path):
            "features": ["dense_top", "lexical_top", "coverage", "absent", "agreement"]}
     with pytest.raises(ValueError, match="ragmed calibrate"):
         gate.Calibration.from_dict(old)
-    (tmp_path / gate.CALIBRATION_FILE).write_text(json.dumps(old))
-    assert gate.load(tmp_path) is gate.DEFAULT  # ignored with a warning, not used
+    assert gate.stored(old) is gate.DEFAULT  # a stored record of other features: ignored with a warning, not used
     assert gate.Calibration.from_dict(gate.DEFAULT.to_dict()).weights == gate.DEFAULT.weights
