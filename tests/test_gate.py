@@ -6,7 +6,6 @@ Chroma, the real BM25 index), calibrated with `RagMed.calibrate` on ten question
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
