@@ -90,7 +90,7 @@ def test_quantities_are_normalised():
 # Sentences of the CDC 2022 opioid guideline (the gold statements), each with the distortion kind it
 # carries and words the reason must contain.
 GOLD_CASES = [
-    ("should not be discontinued abruptly", "negation", "not"),
+    ("should not", "negation", "not"),
     ("at least", "direction", ""),
     ("ER/LA opioids", "entity", ""),
     ("MME/day", "number", "MME"),

@@ -17,7 +17,7 @@ eight guideline PDFs used in the benchmarks (CDC, WHO, NIDDK) and common drug-na
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from ..tokenize import STOPWORDS, _stemmer
@@ -140,7 +140,23 @@ def _stem_or_none(w: str, stem) -> str | None:
 
 @lru_cache(maxsize=8192)
 def analyse(text: str) -> Analysis:
-    """The content terms and cues of a text (cached: passages are analysed once)."""
+    """The content terms and cues of a text (cached: passages are analysed once). A cue's context
+    stays inside its own sentence: in "Methadone should not be the first choice. Clinicians should
+    consider ...", the "not" is about the first choice, not about what the next sentence says."""
+    from ..text import split_sentences
+
+    spans = split_sentences(text, 0, len(text))
+    if len(spans) > 1:
+        parts = [_analyse_sentence(text[a:b]) for a, b in spans]
+        cues, offset = [], 0
+        for part, (a, b) in zip(parts, spans):
+            cues.extend(replace(c, index=c.index + offset) for c in part.cues)
+            offset += len(_words(text[a:b]))
+        return Analysis(frozenset().union(*(p.terms for p in parts)), tuple(cues))
+    return _analyse_sentence(text)
+
+
+def _analyse_sentence(text: str) -> Analysis:
     global _ENTRIES
     if _ENTRIES is None:
         _ENTRIES = _compile()
