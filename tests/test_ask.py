@@ -44,7 +44,9 @@ def test_context_budget_drops_passages_instead_of_overflowing(tmp_path):
     from ragmed import RagMed
 
     # compression off: this is about the context budget (compression would make the passages fit)
-    rag = RagMed(collection="demo", index_dir=tmp_path, n_ctx=768, max_tokens=64, k=12, compress_tokens=0)
+    # gate off too: this is about the context budget, and the gate's call on this question is tested elsewhere
+    rag = RagMed(collection="demo", index_dir=tmp_path, n_ctx=768, max_tokens=64, k=12, compress_tokens=0,
+                 abstain=False)
     rag.ingest([SAMPLE_PDF])
     a = rag.ask("What are the urgent referral criteria?")
     assert a.usage.passages_dropped > 0
