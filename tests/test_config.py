@@ -52,7 +52,7 @@ def test_ragmed_home_holds_every_kind_of_state(tmp_path, monkeypatch):
 
 def test_chroma_url_option_is_an_override_not_an_environment_change(monkeypatch, tmp_path):
     monkeypatch.delenv("RAGMED_CHROMA_URL", raising=False)
-    from ragmed.store.chroma import Index
+    from ragmed.store.collection import Collection as Index
 
     seen = []
 
