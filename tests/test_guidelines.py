@@ -39,7 +39,7 @@ def test_page_attribution_cdc_opioid(guideline_index):
     gold = _gold_statements()
     assert len(gold) >= 702
     col = rag.index.chroma()
-    got = col.get(where={"source": str(GUIDELINES / OPIOID)}, include=["documents", "metadatas"])
+    got = col.get(where={"source": str((GUIDELINES / OPIOID).resolve())}, include=["documents", "metadatas"])
     chunks = [(alnum(d), m["page_start"], m["page_end"]) for d, m in zip(got["documents"], got["metadatas"])]
     found = [
         gid for gid, page, text in gold
