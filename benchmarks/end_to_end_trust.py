@@ -81,7 +81,8 @@ def main() -> int:
     qs = [q for q in qs if q["kind"] == "answerable"]
     rag = guideline_rag(progress=False)
     rag.settings = rag.settings.with_(max_tokens=96)
-    out: dict = {"benchmark": "end_to_end_trust", "command": ".venv/bin/python -m benchmarks.end_to_end_trust",
+    cmd = ".venv/bin/python -m benchmarks.end_to_end_trust" + (f" --limit {args.limit}" if args.limit else "")
+    out: dict = {"benchmark": "end_to_end_trust", "command": cmd,
                  "model": "smollm2-135m (bundled)", "cpu": cpu_name(), "collection": "the 8 guideline PDFs",
                  "max_tokens": 96, "splits": {}}
     records = {}
