@@ -244,8 +244,10 @@ class AnswerPipeline:
             v = verify(split.answer, prompt.passages, self.rag.checker)
             claims, support, invalid = v.claims, v.support, v.removed
             text, abstention, model_answer = self.shown_answer(v, split.closed, ev_text, prompt.passages)
-            citations, _ = resolve(text, prompt.passages)
-            citations = self.rag.with_currency(citations)
+            if abstention is not None and abstention.stage == "verification" and ev_text:
+                citations = ev_citations  # the evidence sentences shown instead: numbered as retrieved
+            else:
+                citations = self.rag.with_currency(resolve(text, prompt.passages)[0])
         timings.prompt_s = out.prompt_s
         timings.first_token_s = out.first_token_s
         timings.generate_s = out.total_s

@@ -155,9 +155,8 @@ def answer_footer(answer, streamed: bool, evidence: bool, show_withheld: bool = 
                    "Raise --reasoning-tokens for harder questions.)")
     elif not answer.reasoning_closed:
         click.echo("(The model's reasoning did not finish within --max-tokens; no answer was produced.)")
-    withheld = answer.abstained and answer.abstention.stage == "verification"
     gated = answer.abstained and answer.abstention.stage == "gate" and not evidence  # sources are in the text
-    if answer.grounded and not (withheld or gated):
+    if answer.grounded and not gated:  # a withheld answer's evidence sentences are cited too
         sources(answer)
     elif not answer.grounded:
         click.echo("\n(Ungrounded: answered without your documents.)")
@@ -192,8 +191,8 @@ def trust(answer, streamed: bool, show_withheld: bool = False) -> None:
         click.echo(click.style(f"Warning: {note}", fg="yellow"), err=True)
     if answer.abstained:
         a = answer.abstention
-        if a.stage == "gate":
-            click.echo(f"\n(ragmed did not answer: {a.reason}.)")
+        if a.stage == "gate" and a.reason.rstrip(".") not in answer.answer:  # not said twice
+            click.echo(f"\n(ragmed did not answer: {a.reason.rstrip('.')}.)")
         if a.stage != "verification":
             return
     s = answer.support
