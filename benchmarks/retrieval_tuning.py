@@ -23,7 +23,7 @@ from ragmed.eval.beir import load_beir
 from ragmed.eval.metrics import ndcg_at, recall_at
 from ragmed.eval.retrieval import build_collection
 from ragmed.retrieve.fusion import ranked, rrf, score_fusion
-from ragmed.retrieve.tokenize import tokenize
+from ragmed.tokenize import tokenize
 
 DEPTH = 100
 

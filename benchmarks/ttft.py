@@ -109,7 +109,7 @@ def compressed(q, prompt, rag, gen, budget, embedder=None):
 
 
 def evidence_vs_budget(rag, ds, gen, n: int) -> tuple[list[dict], int]:
-    from ragmed.ingest.sentences import split_sentences
+    from ragmed.text import split_sentences
 
     qids = [q for q in ds.queries if dev(q)][:n]
     memo = CachedEmbedder(rag.embedder)

@@ -94,13 +94,14 @@ def package_file(package: str, name: str) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
-def read_texts(path: str | Path, field: str = "text") -> list[str]:
-    """The texts of a file: one per non-empty line, or JSONL lines with a `field` string.
-    Raises InputError naming the file and line for invalid JSON or a line without `field`."""
+def read_texts(path: str | Path, field: str = "text", comments: bool = False) -> list[str]:
+    """The texts of a file: one per non-empty line, or JSONL lines with a `field` string; with
+    `comments`, lines starting with "#" are skipped. Raises InputError naming the file and line for
+    invalid JSON or a JSON line without `field`."""
     out = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         line = line.strip()
-        if not line:
+        if not line or (comments and line.startswith("#")):
             continue
         if line.startswith("{"):
             try:
@@ -108,7 +109,7 @@ def read_texts(path: str | Path, field: str = "text") -> list[str]:
             except json.JSONDecodeError as exc:
                 raise InputError(f"{path}:{n}: not valid JSON ({exc.msg}).") from exc
             if not isinstance(value, str) or not value.strip():
-                raise InputError(f"{path}:{n}: a JSON line needs a {field!r} string.")
+                raise InputError(f'{path}:{n}: no "{field}" field.')
             out.append(value)
         else:
             out.append(line)

@@ -23,7 +23,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .ground.release import CheckedStream, supported_text
@@ -343,10 +343,5 @@ class StreamClosed(Exception):
     """Raised inside generation when the consumer of `stream` went away (stops the model)."""
 
 
-def released_claims(events: list[AskEvent]) -> list[Claim]:
-    """The claims of "answer" and "flagged" events (tests and front ends)."""
-    return [e.claim for e in events if e.kind in ("answer", "flagged") and e.claim is not None]
-
-
 __all__ = ["AnswerPipeline", "AskEvent", "CheckedStream", "Retrieval", "StreamClosed", "supported_text",
-           "NOT_COVERED", "WITHHELD", "released_claims", "replace"]
+           "NOT_COVERED", "WITHHELD"]

@@ -19,7 +19,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from ..ingest.sentences import split_sentences
+from ..text import split_sentences
 from .trust import gold_sentences, gold_statements
 
 OTHER_PDFS = {  # file -> physical pages read (None: all)

@@ -9,12 +9,12 @@ show before/after abstention rates. Both figures are on the questions the gate w
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..files import read_texts
 
 MIN_QUESTIONS = 3  # per file: fewer cannot place a threshold between the two groups
 
@@ -24,21 +24,7 @@ def read_questions(path: Path) -> list[str]:
 
     Raises `InputError` (naming file and line) for invalid JSON, a JSON line without "question",
     or fewer than `MIN_QUESTIONS` questions."""
-    out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("{"):
-            try:
-                q = json.loads(line).get("question", "")
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{n}: not valid JSON ({exc.msg}).") from exc
-            if not q:
-                raise InputError(f'{path}:{n}: no "question" field.')
-            out.append(q)
-        else:
-            out.append(line)
+    out = read_texts(path, "question", comments=True)
     if len(out) < MIN_QUESTIONS:
         raise InputError(f"{path} holds {len(out)} question(s); calibration needs at least "
                          f"{MIN_QUESTIONS} of each kind.")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..ingest.sentences import split_sentences
+from ..text import split_sentences
 
 OPIOID_PDF = "cdc-2022-opioid-prescribing-guideline.pdf"
 

@@ -10,7 +10,7 @@ The abstention gate (ground/gate.py) reads questions as staff and patients type 
   function words rarer in that language). Word frequencies come from
   `wordfreq` (deterministic lookup tables, no model): short English queries ("TB spread?") have no
   foreign function words and stay English.
-- **Key terms**: the question's index terms (retrieve/tokenize.py) less question filler. A term the
+- **Key terms**: the question's index terms (ragmed/tokenize.py) less question filler. A term the
   collection's vocabulary lacks is matched to the closest vocabulary term within `max_edits`
   (Optimal String Alignment distance, rapidfuzz; 1 edit for terms of 4-5 letters, 2 for 6-9,
   3 for longer), so "symtoms", "tuberculosys" and "naloxon" count as the words the documents use;
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable
 
-from ..retrieve.tokenize import STOPWORDS, tokenize
+from ..tokenize import STOPWORDS, tokenize
 
 MIN_FOREIGN = 2
 CORRECT_BELOW = 3.0  # Zipf: words at least this common in English are taken as typed, not as typos

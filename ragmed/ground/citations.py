@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..ingest.sentences import split_sentences
+from ..text import split_sentences
 from ..types import Citation, Passage
 
 _MARK = re.compile(r"\[\s*(\d{1,3}(?:\s*(?:[-\u2013,;]|and)\s*\d{1,3})*)\s*\]")

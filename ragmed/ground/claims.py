@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..ingest.sentences import split_sentences
+from ..text import split_sentences
 from ..tokenize import tokenize
 from .citations import _MARK, cited_numbers
 

@@ -121,11 +121,6 @@ class GateDecision:
         return asdict(self)
 
 
-def key_terms(question: str) -> list[str]:
-    """The question's index terms less question filler (no vocabulary matching)."""
-    return list(dict.fromkeys(t for t in tokenize(question) if t not in QUESTION_FILLER))
-
-
 _VOCAB: dict[str, asking.Vocabulary] = {}
 
 
@@ -148,13 +143,13 @@ def sentence_top(question: str, passages: Sequence[Passage], embedder) -> float:
     """Best cosine similarity of the question to a sentence of the top passages (0 without an embedder)."""
     if embedder is None:
         return 0.0
-    from .relevance import CONTENT, in_context, passage_sentences
+    from .relevance import CONTENT, in_context, passage_sentences, vectors
 
     top = list(passages)[:TOP]
     sents = [s for s in passage_sentences(top) if s.kind == CONTENT]
     if not sents:
         return 0.0
-    vecs = np.asarray(embedder.embed([question, *(in_context(s.text, top[s.n - 1]) for s in sents)]))
+    vecs = vectors(embedder, [question, *(in_context(s.text, top[s.n - 1]) for s in sents)])
     return float((vecs[1:] @ vecs[0]).max())
 
 
@@ -202,7 +197,7 @@ def corrected_question(question: str, corrected: dict[str, str]) -> str:
 
 
 def _sentences(p: Passage) -> list[str]:
-    from ..ingest.sentences import split_sentences
+    from ..text import split_sentences
 
     text = p.text
     return [text[s:e] for s, e in split_sentences(text, 0, len(text))] or [text]

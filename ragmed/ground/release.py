@@ -107,4 +107,4 @@ def unreadable_pages(manifest, passages: list[Passage], limit: int = 3) -> str:
         parts.append(f"{word} {', '.join(shown)}{more} of {Path(src).name}")
     verb = "has" if len(found) == 1 and len(found[0][1]) == 1 else "have"
     return (f"Note: {'; '.join(parts)} {verb} no readable text (a scan or image) and may hold the "
-            "answer; ask your administrator to re-index them with OCR, or read them in the document.")
+            "answer (ragmed cannot read scanned pages yet): read them in the document, or ask your administrator for a text version.")

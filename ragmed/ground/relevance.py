@@ -4,7 +4,7 @@ Shared by evidence mode (ground/evidence.py) and prompt compression (prompt/comp
 see the same sentences and rank them the same way.
 
 - A passage's sentences come from its body (the text without the repeated section-title lines),
-  split by `ingest.sentences.split_sentences`; a sentence is never cut.
+  split by `ragmed.text.split_sentences`; a sentence is never cut.
 - Boilerplate is marked, not kept: whole lines that are page headers/footers ("Page 3 of 12",
   "- 4 -") or a bare URL/DOI, and sentences without letters or shorter than `MIN_FRAGMENT`
   characters.
@@ -21,12 +21,14 @@ see the same sentences and rank them the same way.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..ingest.sentences import split_sentences
+from ..text import split_sentences
 from ..tokenize import tokenize
 from ..types import Passage
 
@@ -85,13 +87,38 @@ def passage_sentences(passages: Sequence[Passage]) -> list[Sentence]:
     return out
 
 
+_VECTORS: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
+_VECTORS_MAX = 4096  # sentence vectors kept (about 6 MB at 384 dimensions)
+_VECTORS_LOCK = threading.Lock()
+
+
+def vectors(embedder, texts: Sequence[str]) -> np.ndarray:
+    """Embeddings of `texts` (len(texts), dimension), each text embedded once per process: one
+    question's passage sentences are scored by the gate (`gate.sentence_top`), evidence mode and
+    prompt compression, so they are embedded for the first and reused by the others (LRU)."""
+    family = (getattr(embedder, "id", ""), getattr(embedder, "backend", ""))
+    with _VECTORS_LOCK:
+        todo = [t for t in dict.fromkeys(texts) if (*family, t) not in _VECTORS]
+    new = np.asarray(embedder.embed(todo)) if todo else None
+    with _VECTORS_LOCK:
+        for t, v in zip(todo, new if new is not None else []):
+            _VECTORS[(*family, t)] = v
+        out = []
+        for t in texts:
+            _VECTORS.move_to_end((*family, t))
+            out.append(_VECTORS[(*family, t)])
+        while len(_VECTORS) > _VECTORS_MAX:
+            _VECTORS.popitem(last=False)
+    return np.stack(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+
 def scores(question: str, sentences: Sequence[Sentence], passages: Sequence[Passage], embedder) -> list[float]:
     """How well each sentence answers `question`, read under its passage's section path (the
     heading often carries the subject: "Stable patients" > "follow-up moves to every 6 months")."""
     if not sentences:
         return []
     texts = [in_context(s.text, passages[s.n - 1]) for s in sentences]
-    vecs = np.asarray(embedder.embed([question, *texts]))
+    vecs = vectors(embedder, [question, *texts])
     cos = vecs[1:] @ vecs[0]
     q_terms = set(tokenize(question))
     out = []

@@ -37,7 +37,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..ingest.sentences import split_sentences
+from ..text import split_sentences
 from ..types import Claim, Passage, Support
 from .meaning import Mismatch, compare
 from .citations import _MARK

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..types import Chunk, ExtractedDocument, chunk_embed_text
-from .sentences import split_sentences
+from ..text import split_sentences
 from .structure import SectionIndex
 
 CHUNKER_VERSION = "1"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..ingest.sentences import split_sentences
+from ..text import split_sentences
 from ..types import Passage
 
 REMOVED = "[instruction-like text removed by ragmed]"

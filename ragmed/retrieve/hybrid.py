@@ -21,7 +21,7 @@ from ..store.collection import Collection
 from ..types import Passage
 from .filters import SearchFilter
 from .fusion import ranked, rrf, score_fusion, suppress_near_duplicates
-from .tokenize import tokenize
+from ..tokenize import tokenize
 
 MODES = ("dense", "lexical", "hybrid")
 FUSIONS = ("score", "rrf")

@@ -22,7 +22,7 @@ from ..api import RagMed
 from ..config import Settings
 from ..errors import CollectionNotFoundError, InputError
 from ..ingest.pipeline import doc_id_for
-from ..store.paths import private_dir
+from ..files import private_dir
 from .errors import STATUS, error_body, error_payload, status_of  # noqa: F401 - re-exported
 from .jobs import IngestJob, IngestJobs, ModelQueue
 from .security import TokenCheck, inside, safe_upload_name

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from ..config import parse_chroma_url
 from ..errors import ChromaServerError, CollectionNotFoundError
 from ..types import Chunk, Passage
-from .paths import private_dir
+from ..files import private_dir
 
 log = logging.getLogger(__name__)
 

@@ -47,7 +47,7 @@ from . import exact, server
 from .chroma import VectorIndex
 from .lexical import LexicalIndex, LexicalSnapshot
 from .manifest import FileStore, Manifest, atomic_write_json, written_here
-from .paths import private_dir
+from ..files import private_dir
 
 log = logging.getLogger(__name__)
 

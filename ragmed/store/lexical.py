@@ -42,7 +42,7 @@ from ..failpoints import failpoint
 from ..tokenize import tokenize
 from ..types import Chunk, chunk_embed_text
 from .manifest import Manifest, atomic_write_json
-from .paths import private_dir
+from ..files import private_dir
 
 log = logging.getLogger(__name__)
 

@@ -194,13 +194,15 @@ function addClaim(c) {
 function renderFinal(answer) {
   renderAnswer(answer.answer, answer);
   $("answer-title").hidden = !(answer.grounded && answer.model && !answer.abstained && answer.answer);
-  if (answer.evidence && answer.evidence.length && !(answer.abstention && answer.abstention.stage === "verification")) renderEvidence(answer.evidence, answer);
+  const withheld = answer.abstention && answer.abstention.stage === "verification";
+  if (withheld) $("evidence-box").hidden = true;  // the answer area holds the evidence sentences then
+  else if (answer.evidence && answer.evidence.length) renderEvidence(answer.evidence, answer);
   const abst = $("abstained");
   abst.hidden = !answer.abstained;
   if (answer.abstained) {
     const why = answer.abstention ? answer.abstention.reason : "";
     abst.textContent = answer.abstention && answer.abstention.stage === "gate"
-      ? `Your documents do not seem to cover this question (${why}). The nearest sources are listed below.`
+      ? `${why.replace(/\.?$/, ".")} The nearest sources are listed below.`
       : `No answer is shown: ${why}. Read the sources below.`;
   }
   const s = answer.support;
