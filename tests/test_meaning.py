@@ -156,3 +156,55 @@ def test_check_text_takes_passage_records_and_uncited_claims_say_why(checker, no
                [p], checker)
     assert [c.status for c in v.claims] == ["uncited", "supported"]
     assert v.claims[0].reason == "it cites no passage" and v.claims[0].suggested == 1
+
+
+# A passage that states several values of one kind, and claims that move one into another's slot:
+# every number of the claim is in the passage, only its position says it is wrong (ground/slots.py).
+INTAKE = ("The daily intake for an adult includes 2 cups of fruit, 3 cups of vegetables, 180 g of grains "
+          "and 160 g of meat and beans. Children aged 4 to 8 years need 120 g of grains a day.")
+
+
+@pytest.mark.parametrize("claim, says", [
+    ("The daily intake for an adult includes 160 g of grains [1].", "180"),
+    ("The daily intake for an adult includes 3 cups of fruit [1].", "2"),
+    ("The daily intake for an adult includes 2 cups of fruit, 2 cups of vegetables and 180 g of grains [1].", "3"),
+    ("Children aged 4 to 8 years need 160 g of grains a day [1].", "120"),
+])
+def test_a_number_moved_into_another_slot_of_the_passage_is_unsupported(checker, claim, says):
+    c = check_text(claim, [INTAKE], checker).claims[0]
+    assert c.status == "unsupported" and c.missing_numbers == (), (claim, c)
+    assert c.reason.startswith(f"the passage says {says}"), c.reason
+
+
+@pytest.mark.parametrize("claim", [
+    "The daily intake for an adult includes 180 g of grains [1].",
+    "An adult's daily intake includes two cups of fruit and three cups of vegetables [1].",
+    "Children aged 4 to 8 years need 120 g of grains each day [1].",
+])
+def test_the_numbers_in_their_own_slots_stay_supported(checker, claim):
+    c = check_text(claim, [INTAKE], checker).claims[0]
+    assert c.status == "supported", (claim, c)
+
+
+def test_a_drug_swapped_with_another_named_in_the_same_passage_is_unsupported(checker):
+    passage = ("For moderate pain, give oral morphine 5 mg every 4 hours. For severe pain in the emergency "
+               "department, give intravenous fentanyl 50 µg. Naloxone reverses opioid overdose.")
+    c = check_text("For moderate pain, give oral fentanyl 5 mg every 4 hours [1].", [passage], checker).claims[0]
+    assert c.status == "unsupported" and "morphine" in c.reason, c
+    ok = check_text("For moderate pain, give morphine by mouth, 5 mg every 4 hours [1].", [passage], checker)
+    assert ok.claims[0].status == "supported", ok.claims[0]
+
+
+def test_ragmed_check_exit_code_says_whether_every_sentence_is_supported(tmp_path):
+    """Scripts gate on `ragmed check`: 0 all supported, 3 some not, 2 usage error."""
+    from click.testing import CliRunner
+
+    from ragmed.cli import cli as main
+
+    env = {"RAGMED_HOME": str(tmp_path)}
+    r = CliRunner().invoke(main, ["check", "Children need 120 g of grains a day [1].", "-p", INTAKE], env=env)
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["check", "Children need 160 g of grains a day [1].", "-p", INTAKE], env=env)
+    assert r.exit_code == 3 and "120" in r.output, r.output
+    r = CliRunner().invoke(main, ["check", "Children need 120 g of grains a day [1]."], env=env)
+    assert r.exit_code == 2

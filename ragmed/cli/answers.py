@@ -116,7 +116,9 @@ def check(text, passages, passages_file, collection, index_dir, chroma_url, as_j
     """Check TEXT's sentences against passages it cites as [1], [2], ... (any model's text).
 
     Each sentence gets a verdict: supported (the cited passage states it: the same quantities and
-    units, polarity, direction, population and strength), unsupported (with why), or uncited."""
+    units, polarity, direction, population and strength), unsupported (with why), or uncited.
+    Exit code: 0 when every sentence is supported, 3 when any is unsupported or uncited (so scripts
+    can gate on it), 1 on an error, 2 on a usage error."""
     from ..files import read_texts
 
     given = list(passages) + (read_texts(passages_file) if passages_file else [])
@@ -124,6 +126,7 @@ def check(text, passages, passages_file, collection, index_dir, chroma_url, as_j
         raise click.UsageError("Give the passages: --passage TEXT (repeatable) or --passages-file FILE.")
     result = make_rag(collection, index_dir, chroma_url).check(text, given)
     render.emit_json(result.to_dict()) if as_json else render.checked(result)
+    sys.exit(0 if all(c.status == "supported" for c in result.claims) else 3)
 
 
 @click.command()

@@ -140,6 +140,10 @@ def answer_text(answer, show_reasoning: bool) -> None:
         click.echo(click.style("Reasoning:", dim=True))
         click.echo(click.style(answer.reasoning, dim=True) + "\n")
     withheld = answer.abstained and answer.abstention.stage == "verification"
+    if withheld and answer.evidence:  # the same layout as a streamed answer: evidence, then why
+        evidence_block(answer.evidence)
+        click.echo(WITHHELD_HEAD)
+        return
     if answer.grounded and answer.evidence and not withheld:
         evidence_block(answer.evidence)
         if answer.answer:

@@ -9,7 +9,9 @@ in this order:
 1. quantities (ground/quantities.py): every quantity of the claim must be stated in the unit with the
    same value in a compatible unit ("the passage says 25 µg, not 25 mg"), and bound to the same thing
    when the unit gives several values of that kind (the claim's words next to the number must not sit
-   closer to another value of the passage);
+   closer to another value of the passage); then slots (ground/slots.py): aligned word by word, no
+   number or named drug/formulation/route/population of the claim may stand where the evidence
+   has another one;
 2. negation: a negation cue of the claim needs one about the same words in the passage, and a
    negation of the passage about the claim's words needs one in the claim ("the passage says not to");
 3. bounds (at least / at most), direction (more / less, increase / decrease), time order
@@ -32,6 +34,7 @@ from functools import lru_cache
 from ..tokenize import UNITS, tokenize
 from .cues import Analysis, Cue, analyse
 from .quantities import Quantity, _close, quantities
+from .slots import bound_number, slot_mismatch
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,20 @@ def _quantity(claim: str, evidence: str) -> Mismatch | None:
             return Mismatch("quantity", f"the passage says {eq[j].shown}, not {q.shown}")
         return Mismatch("quantity", f"the passage does not state {q.shown}")
     return None
+
+
+def _slot(claim: str, evidence: str) -> Mismatch | None:
+    """A number or named thing of the claim standing where the evidence has another (ground/slots.py)."""
+    hit = slot_mismatch(claim, evidence)
+    if hit is None:
+        bound = bound_number(claim, evidence)
+        if bound is None:
+            return None
+        hit = ("number", *bound)
+    kind, theirs, mine = hit
+    if kind == "number":
+        return Mismatch("quantity", f"the passage says {theirs} there, not {mine}")
+    return Mismatch("entity", f"the passage says this of {theirs}, not {mine}")
 
 
 def _covered(e: Cue, claim: Analysis) -> bool:
@@ -185,7 +202,7 @@ def _named(claim: Analysis, ev: Analysis, whole: Analysis, family: str, kind: st
 def compare(claim: str, evidence: str, whole: str = "") -> Mismatch | None:
     """None when `evidence` says what `claim` says (module docstring), else the first mismatch.
     `whole`: all the cited text (entity names found only outside the aligned unit)."""
-    m = _quantity(claim, evidence)
+    m = _quantity(claim, evidence) or _slot(claim, evidence)
     if m:
         return m
     ca, ea = analyse(claim), analyse(evidence)
