@@ -141,3 +141,37 @@ class EmbeddingServer:
 
     def stop(self) -> None:
         _stop(self.proc)
+
+
+class ChromaProcess:
+    """`chroma run` on a free loopback port (for the benchmark; the tests use test_chroma_server's)."""
+
+    def __init__(self, data: Path):
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.data = data
+        out = open(data.parent / f"{data.name}.log", "wb")  # noqa: SIM115
+        exe = str(Path(sys.executable).parent / "chroma")
+        self.proc = subprocess.Popen([exe, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data)],
+                                     stdout=out, stderr=subprocess.STDOUT, env=_env(), start_new_session=True)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.3)
+        raise RuntimeError("chroma run did not start")
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process (VmRSS), MB."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1000
+        return 0.0
+
+    def disk_mb(self) -> float:
+        return sum(f.stat().st_size for f in self.data.rglob("*") if f.is_file()) / 1e6
+
+    def stop(self) -> None:
+        _stop(self.proc)
