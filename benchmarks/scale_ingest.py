@@ -105,6 +105,33 @@ def _vectors(n: int, tmp: Path) -> dict:
             "query_ms_p50": round(statistics.median(lat), 2), "query_ms_p95": round(lat[int(0.95 * len(lat))], 2)}
 
 
+def _bm25(tmp: Path) -> dict:
+    """ragmed's BM25 (bm25s, store/lexical.py's parameters and tokenizer) over the whole BioASQ corpus:
+    build time, non-zero (passage, term) entries and bytes on disk per passage."""
+    import shutil
+
+    from ragmed.store.lexical import BM25_PARAMS, _bm25s
+    from ragmed.tokenize import tokenize
+
+    texts = [(r.get("title") + "\n" if r.get("title") else "") + r["text"]
+             for r in map(json.loads, (BIOASQ / "corpus.jsonl").open(encoding="utf-8"))]
+    t = time.perf_counter()
+    terms = [tokenize(x) for x in texts]
+    tok_s = time.perf_counter() - t
+    t = time.perf_counter()
+    bm = _bm25s().BM25(**BM25_PARAMS)
+    bm.index([x or ["\x00"] for x in terms], show_progress=False)
+    build_s = time.perf_counter() - t
+    out = tmp / "bm25"
+    bm.save(str(out), show_progress=False)
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    shutil.rmtree(out)
+    n = len(texts)
+    return {"passages": n, "tokenize_s": round(tok_s, 2), "build_s": round(build_s, 2),
+            "nnz_per_passage": round(int(bm.scores["data"].size) / n, 1), "disk_bytes_per_passage": round(size / n),
+            "mean_terms_per_passage": round(statistics.mean(len(x) for x in terms), 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--passages", type=int, default=600)
@@ -128,7 +155,11 @@ def main() -> None:
         texts = [(r.get("title") + "\n" if r.get("title") else "") + r["text"] for r in rows]
         tokens = emb.count_tokens(texts)
         avg_tokens = statistics.mean(min(t, MINILM_READS) for t in tokens)
-        res: dict = json.loads(PARTIAL.read_text()) if args.resume and PARTIAL.exists() else {}
+        res: dict = {}
+        if args.resume:  # the stages of a stopped run, else of the last finished one
+            last = PARTIAL if PARTIAL.exists() else RESULTS / "scale_ingest.json"
+            res = json.loads(last.read_text()) if last.exists() else {}
+            res.pop("plan", None)
         res["avg_tokens"] = round(avg_tokens, 1)
 
         def stage(key, run):
@@ -171,6 +202,7 @@ def main() -> None:
             if chroma is not None:
                 chroma.stop()
         stage("per_vector", lambda: _vectors(args.vectors, tmp))
+        stage("bm25", lambda: _bm25(tmp))
     res["load_average_before"] = [round(x, 1) for x in load0]
     res["load_average_after"] = [round(x, 1) for x in os.getloadavg()]
     res["plan"] = plan(res)
@@ -202,6 +234,11 @@ def plan(res: dict) -> dict:
         "chroma_disk_gb_with_text": round(PUBMED_SNIPPETS * max(text_bytes, pv["disk_bytes_per_vector"]) / 1e9, 1),
         "chroma_ram_gb_measured_rss": round(PUBMED_SNIPPETS * pv["rss_bytes_per_vector"] / 1e9, 1),
         "hnsw_ram_gb_formula": round(PUBMED_SNIPPETS * HNSW_BYTES / 1e9, 1),
+        # BM25: entries grow with distinct terms per passage; PubMed snippets are longer than BioASQ's
+        "bm25_gb_scaled_by_tokens": round(PUBMED_SNIPPETS * res["bm25"]["disk_bytes_per_passage"]
+                                          * PUBMED_TOKENS / max(res["bm25"]["mean_terms_per_passage"], 1) / 1e9, 1),
+        "bm25_build_hours_scaled": round(PUBMED_SNIPPETS * (res["bm25"]["build_s"] / res["bm25"]["passages"])
+                                         * PUBMED_TOKENS / max(res["bm25"]["mean_terms_per_passage"], 1) / 3600, 1),
     }
 
 
@@ -244,7 +281,11 @@ def report(d: dict) -> str:
         f"| Chroma disk with text and metadata | {p['chroma_disk_gb_with_text']} GB | measured per passage |",
         f"| Chroma RAM (HNSW in memory) | {p['chroma_ram_gb_measured_rss']} GB measured RSS, {p['hnsw_ram_gb_formula']} GB "
         "by the hnswlib formula | measured / formula |",
-        "", f"Rerun: `{d['command']}`", "",
+        f"| BM25 (bm25s) size | {p['bm25_gb_scaled_by_tokens']} GB | measured per passage on all BioASQ "
+        f"({d['bm25']['disk_bytes_per_passage']} B, {d['bm25']['mean_terms_per_passage']} terms), scaled by 296 terms (upper bound) |",
+        f"| BM25 build, one process | {p['bm25_build_hours_scaled']} h | measured ({d['bm25']['build_s']} s for "
+        f"{d['bm25']['passages']:,} passages), scaled likewise; tokenising is done by the actors |",
+        "", f"Rerun: `{d['command']}` (`--resume` reuses the stages a stopped run measured)", "",
     ]
     return "\n".join(lines)
 

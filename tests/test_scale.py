@@ -20,8 +20,8 @@ from test_chroma_server import ChromaServer
 
 pytest.importorskip("ray", reason="the `ray` extra is not installed (pip install 'ragmed[ray]')")
 
-N_PASSAGES = 900
-SHARD = 150  # 6 shards
+N_PASSAGES = 600
+SHARD = 100  # 6 shards
 
 
 @pytest.fixture(scope="module")
@@ -153,14 +153,14 @@ def test_cluster_build_with_remote_embedder_is_queried_with_the_same_model(chrom
     from ragmed.embed.remote import RemoteEmbedder
 
     small = tmp_path / "small.jsonl"
-    small.write_text("".join(corpus.read_text(encoding="utf-8").splitlines(True)[:200]), encoding="utf-8")
+    small.write_text("".join(corpus.read_text(encoding="utf-8").splitlines(True)[:100]), encoding="utf-8")
     done = _build("remote", small, chroma, cluster, tmp_path / "r", "--embedder-url", embed_server.url,
-                  "--embedder", embed_server.model, "--batch-size", "16")
+                  "--embedder", embed_server.model, "--batch-size", "16", "--shard-size", "50")
     assert done.returncode == 0, done.stderr[-3000:]
-    assert json.loads(done.stdout)["passages"] == 200
+    assert json.loads(done.stdout)["passages"] == 100
     rag = RagMed(collection="remote", index_dir=tmp_path, chroma_url=chroma)
     build = rag.store.require_manifest().build
     assert build["embedder_backend"] == "remote" and build["embedder_url"] == embed_server.url
     assert isinstance(rag.embedder, RemoteEmbedder) and rag.embedder.id == embed_server.model
-    probe = json.loads(small.read_text(encoding="utf-8").splitlines()[77])
+    probe = json.loads(small.read_text(encoding="utf-8").splitlines()[77])  # in the second shard of 50
     assert rag.search(probe["text"], k=3, mode="dense")[0].id == probe["_id"]
