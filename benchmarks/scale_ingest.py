@@ -137,9 +137,15 @@ def main() -> None:
     ap.add_argument("--passages", type=int, default=600)
     ap.add_argument("--shard", type=int, default=100)
     ap.add_argument("--vectors", type=int, default=10_000)
+    ap.add_argument("--report-only", action="store_true", help="rewrite the .md from the recorded .json")
     ap.add_argument("--resume", action="store_true",
                     help=f"reuse the stages already measured in {PARTIAL.name} by the same command (a run stopped midway)")
     args = ap.parse_args()
+    if args.report_only:
+        data = json.loads((RESULTS / "scale_ingest.json").read_text(encoding="utf-8"))
+        data["plan"] = plan(data)
+        (RESULTS / "scale_ingest.md").write_text(report(data), encoding="utf-8")
+        return
     require(BIOASQ)
     from ragmed.embed.sentence import Embedder
     from ragmed.eval.beir import load_corpus
@@ -227,7 +233,7 @@ def plan(res: dict) -> dict:
         "per_actor_tokens_per_s": round(per_actor_tok_s),
         "pubmed_tokens_read": pubmed_tokens,
         "cpu_actor_days": round(cpu_actor_days, 1),
-        "cpu_days_with_actors": {n: round(cpu_actor_days / n, 2) for n in (16, 64, 256)},
+        "cpu_days_with_actors": {str(n): round(cpu_actor_days / n, 2) for n in (16, 64, 256)},
         "gpu_tokens_per_s_estimate": gpu_tok_s,
         "gpu_days_one_v100_estimate": round(pubmed_tokens / gpu_tok_s / 86400, 2),
         "chroma_disk_gb_vectors_only": round(PUBMED_SNIPPETS * pv["disk_bytes_per_vector"] / 1e9, 1),
@@ -273,8 +279,8 @@ def report(d: dict) -> str:
         f"| per-actor throughput (1 CPU) | {p['per_actor_tokens_per_s']:,} tokens/s | measured (ray-1 embed time) |",
         f"| tokens to embed | {p['pubmed_tokens_read']:,} | MedRAG/pubmed card x 254 |",
         f"| CPU actor-days | {p['cpu_actor_days']:,} | measured |",
-        f"| days with 16 / 64 / 256 actors | {p['cpu_days_with_actors'][16]} / {p['cpu_days_with_actors'][64]} / "
-        f"{p['cpu_days_with_actors'][256]} | measured, linear in actors (ray-2 vs ray-1 above) |",
+        f"| days with 16 / 64 / 256 actors | {p['cpu_days_with_actors']['16']} / {p['cpu_days_with_actors']['64']} / "
+        f"{p['cpu_days_with_actors']['256']} | measured per actor, assuming actors on dedicated cores add linearly (here the 2nd actor added little: other jobs held both CPUs) |",
         f"| one V100 GPU | {p['gpu_days_one_v100_estimate']} days | **estimate**: 14,200 sentences/s (sbert.net "
         f"model table) x {V100_SENTENCE_TOKENS} tokens assumed per sentence |",
         f"| Chroma disk, vectors + HNSW | {p['chroma_disk_gb_vectors_only']} GB | measured per vector |",

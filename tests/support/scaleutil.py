@@ -31,7 +31,7 @@ def _env() -> dict:
             "ANONYMIZED_TELEMETRY": "False"}
 
 
-def _stop(proc: subprocess.Popen, timeout: float = 30) -> None:
+def _stop(proc: subprocess.Popen, timeout: float = 10) -> None:
     """SIGTERM the process group we started (its children included), then SIGKILL what is left."""
     if proc.poll() is None:
         try:
