@@ -71,3 +71,14 @@ def test_rows_without_text_are_counted_and_bad_json_names_the_line(rows, tmp_pat
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no corpus.jsonl"):
         corpus_files(tmp_path / "empty")
+
+
+def test_cluster_options_without_ray_are_refused(tmp_path):
+    from click.testing import CliRunner
+
+    from ragmed.cli import cli
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"_id": "1", "text": "a"}\n', encoding="utf-8")
+    res = CliRunner().invoke(cli, ["datasets", "build", "x", "--from", str(corpus), "--embed-actors", "4"])
+    assert res.exit_code == 2 and "--embed-actors need --ray" in res.output

@@ -9,7 +9,7 @@ import click
 from ..config import DEFAULT_EMBEDDER_BACKEND
 from ..embed.onnx import BACKENDS
 from . import render
-from .scale import build, distributed_options
+from .scale import build, distributed_options, refuse_without_ray
 from .options import collection_options, handle_errors, json_option, progress_shown, quiet_option
 
 
@@ -111,6 +111,7 @@ def datasets_build(name, source, index_dir, embedder, as_json, quiet, ray_addres
     `--ray ADDRESS --chroma-url URL --embed-actors N` (docs/scale.md)."""
     if ray_address:  # corpus scale: Ray actors embed, a Chroma server holds the index (cli/scale.py)
         return build(name, source, index_dir, embedder, as_json, quiet, ray_address, **distributed)
+    refuse_without_ray(distributed)
     from ..eval.runs import build_dataset
 
     built = build_dataset(name, source, index_dir=index_dir, embedder=embedder, progress=progress_shown(quiet, as_json))

@@ -62,3 +62,12 @@ def build(name, source, index_dir, embedder, as_json, quiet, ray_address, chroma
                f"embedder {built.embedder} ({built.embedder_backend}).")
     for w in built.warnings:
         click.echo(f"warning: {w}", err=True)
+
+
+def refuse_without_ray(options: dict) -> None:
+    """The --ray options given without --ray are an error, not ignored."""
+    defaults = {"embed_actors": 1, "cpus_per_actor": 1, "shard_size": SHARD_PASSAGES}
+    given = [k for k, v in options.items() if v is not None and v != defaults.get(k)]
+    if given:
+        raise click.UsageError(f"{', '.join('--' + k.replace('_', '-') for k in given)} need --ray ADDRESS "
+                               "(use --ray local for this machine alone).")
