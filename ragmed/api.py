@@ -64,6 +64,11 @@ class RagMed:
             manifest = self.index.manifest()
             name, backend = resolve_embedder(self.settings, self._explicit_embedder,
                                              manifest.build if manifest else None)
+            if manifest and manifest.build.get("embedder_backend") == "remote":  # same endpoint's model
+                from .embed.remote import RemoteEmbedder
+
+                self._embedder = RemoteEmbedder.from_build(manifest.build)
+                return self._embedder
             if manifest:  # queries embedded by another family would not match the index
                 from .embed.onnx import FAMILY
 

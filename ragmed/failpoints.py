@@ -5,6 +5,8 @@ Named points (in ingestion order): extract.parse (in the PDF worker process), in
 ingest.committed, lexical.rebuild_saved (new BM25 build on disk, not yet current),
 lexical.current_written (new build current, old builds not yet deleted), manifest.tmp_written (any
 manifest save: the new manifest is on disk under a temporary name, not yet renamed over the old).
+Distributed corpus builds (ingest/distributed.py): scale.announced (a shard recorded as pending),
+scale.committed (a shard committed in the manifest).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ embedder backend, a remote generator or another claim checker plugs in without t
 
 | role      | implementations                                                           |
 |-----------|----------------------------------------------------------------------------|
-| Embedder  | `embed.sentence.Embedder` (torch and ONNX backends, `embed/onnx.py`)        |
+| Embedder  | `embed.sentence.Embedder` (torch and ONNX backends, `embed/onnx.py`),       |
+|           | `embed.remote.RemoteEmbedder` (any OpenAI-compatible /v1/embeddings server) |
 | Tokenizer | an Embedder's or a Generator's token counting                              |
 | Generator | `generate.llama.LlamaGenerator` (in-process), `generate.remote.RemoteGenerator` |
 | Checker   | `ground.verify.SupportChecker` (deterministic checks, optional verifier model) |

@@ -9,6 +9,7 @@ import click
 from ..config import DEFAULT_EMBEDDER_BACKEND
 from ..embed.onnx import BACKENDS
 from . import render
+from .scale import build, distributed_options, refuse_without_ray
 from .options import collection_options, handle_errors, json_option, progress_shown, quiet_option
 
 
@@ -97,15 +98,20 @@ def datasets() -> None:
 @click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Index directory (default: $RAGMED_INDEX_DIR, $RAGMED_HOME/indexes, or ./indexes).")
 @click.option("--embedder", default=None, help="Embedder name or folder (default: bundled MiniLM).")
+@distributed_options
 @json_option()
 @quiet_option()
 @handle_errors
-def datasets_build(name, source, index_dir, embedder, as_json, quiet):
+def datasets_build(name, source, index_dir, embedder, as_json, quiet, ray_address=None, **distributed):
     """Make collection NAME from a corpus, one passage per chunk (reused if already built).
 
     For PubMedQA*: `ragmed datasets build pubmedqa --from ../shared/eval/beir/pubmedqa_pqal` (the
     1,000 abstracts; each question's own abstract must then be retrieved). BioASQ:
-    `--from ../shared/eval/beir/bioasq_7b-11b_snippets`."""
+    `--from ../shared/eval/beir/bioasq_7b-11b_snippets`. A large corpus (PubMed's 23.9M MedRAG snippets):
+    `--ray ADDRESS --chroma-url URL --embed-actors N` (docs/scale.md)."""
+    if ray_address:  # corpus scale: Ray actors embed, a Chroma server holds the index (cli/scale.py)
+        return build(name, source, index_dir, embedder, as_json, quiet, ray_address, **distributed)
+    refuse_without_ray(distributed)
     from ..eval.runs import build_dataset
 
     built = build_dataset(name, source, index_dir=index_dir, embedder=embedder, progress=progress_shown(quiet, as_json))

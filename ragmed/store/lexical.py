@@ -212,6 +212,11 @@ class LexicalIndex:
         ]
         self._write_rows(c0.doc_id, c0.file_sha256, rows)
 
+    def write_terms(self, doc_id: str, sha: str, rows: list[dict]) -> None:
+        """Store terms computed elsewhere (a distributed build's actors): rows of {"id", "section",
+        "index", "terms"}, as `write_version` would write them."""
+        self._write_rows(doc_id, sha, rows)
+
     def _write_rows(self, doc_id: str, sha: str, rows: list[dict]) -> None:
         path = self.version_path(doc_id, sha)
         private_dir(path.parent)
