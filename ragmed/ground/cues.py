@@ -156,6 +156,21 @@ def analyse(text: str) -> Analysis:
     return _analyse_sentence(text)
 
 
+_PERIODS = frozenset("day days night nights morning evening week weeks month months year years hour hours h hr "
+                     "hrs minute minutes min dose doses meal meals visit visits".split())
+
+
+def _frequency(found: tuple, words: list[str]) -> bool:
+    """ "every"/"each" before a period ("each day", "every 6 hours") says how often, not "all": "a
+    day" and "each day" are the same dose."""
+    s, e, fam, val, raw = found
+    if fam != "scope" or raw not in ("every", "each"):
+        return False
+    nxt = words[e:e + 2]
+    return bool(nxt) and (nxt[0] in _PERIODS or (nxt[0][:1].isdigit() and len(nxt) > 1 and nxt[1] in _PERIODS)
+                          or nxt[0] in ("other", "second", "third"))
+
+
 def _analyse_sentence(text: str) -> Analysis:
     global _ENTRIES
     if _ENTRIES is None:
@@ -176,6 +191,7 @@ def _analyse_sentence(text: str) -> Analysis:
             if w in DRUGS or _DRUG_STEM.match(w):
                 found.append((i, i + 1, "drug", w.rstrip("s") if w.endswith("ines") else w, w))
             i += 1
+    found = [f for f in found if not _frequency(f, words)]
     cue_pos = {j for s, e, *_ in found for j in range(s, e)}
     content = [(j, _stem_or_none(w, stem)) for j, w in enumerate(words) if j not in cue_pos]
     content = [(j, t) for j, t in content if t]
