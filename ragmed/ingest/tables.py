@@ -1,0 +1,72 @@
+"""Tables as tables: runs of table rows found by the chunker, given their header row.
+
+A dosing or threshold table comes out of a PDF as consecutive row lines ("16 kg 240 mg every 6 h",
+"5 to < 8 20 + 160"; `chunker._is_row`: several short cells, numbers, no sentence ending), with
+its header line ("Body weight Single dose Interval") just above the first row of each page. The
+chunker packs such rows in groups of at most `ROWS_PER_CHUNK` rows that never cross a page, and
+each group's chunk text starts with the header row, so a question on one row ("dose for a 16 kg
+child") retrieves a short chunk holding that row and its column names, cited with its own page.
+
+Why not pdfplumber's table finder: pypdf already gives each row as one line; the finder needs
+ruling lines or a per-character text analysis costing more than the whole extraction on the
+guideline PDFs, and rows that pypdf gives as lines are kept either way (measured:
+benchmarks/results/table_qa.md, every generated row found in the top 3).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ROWS_PER_CHUNK = 4  # rows per chunk: small groups keep one row's numbers near the top of a passage
+MIN_ROWS = 3  # fewer consecutive rows are not treated as a table
+MAX_HEADER_WORDS = 16
+
+
+@dataclass(frozen=True)
+class TableRun:
+    """Consecutive row units `first..last` (indexes into the unit list) under one header line."""
+
+    first: int
+    last: int
+    header: str  # the header row's text, "" when none was found
+    header_unit: int | None  # the unit index of the header line, if it is a unit of its own
+
+
+def is_header_line(line: str) -> bool:
+    """A column-header line: short, not a sentence, at most one number ("(mg) for 3 days")."""
+    line = line.strip()
+    words = line.split()
+    if not words or len(words) > MAX_HEADER_WORDS or re.search(r"[.!?;]$", line):
+        return False
+    return sum(bool(re.search(r"\d", w)) for w in words) <= 1
+
+
+def find_tables(text: str, units: list) -> list[TableRun]:
+    """Table runs among the chunker's units (each has .start, .end, .kind)."""
+    runs: list[TableRun] = []
+    i = 0
+    while i < len(units):
+        if units[i].kind != "row":
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(units) and units[j + 1].kind == "row":
+            j += 1
+        header, header_unit = "", None
+        if i > 0:
+            prev = units[i - 1]
+            line_start = text.rfind("\n", 0, units[i].start - 1) + 1
+            line = text[line_start:units[i].start].strip()
+            if line and is_header_line(line) and prev.end <= units[i].start:
+                header = line
+                if text[prev.start:prev.end].strip() == line:
+                    header_unit = i - 1
+        first_row = text[units[i].start:units[i].end].strip()
+        if not header and j > i and not re.search(r"\d", first_row):
+            header, header_unit = first_row, i  # the header row is itself a row ("Drug | Dose | Interval")
+            i += 1
+        if j - i + 1 >= MIN_ROWS or (header and runs and runs[-1].header == header):
+            runs.append(TableRun(i, j, header, header_unit))
+        i = j + 1
+    return runs
