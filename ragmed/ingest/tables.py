@@ -50,8 +50,9 @@ def find_tables(text: str, units: list) -> list[TableRun]:
         if units[i].kind != "row":
             i += 1
             continue
-        j = i
-        while j + 1 < len(units) and units[j + 1].kind == "row":
+        j = i  # the run ends before the next digit-free row (a header row repeated on the next page)
+        while (j + 1 < len(units) and units[j + 1].kind == "row"
+               and re.search(r"\d", text[units[j + 1].start:units[j + 1].end])):
             j += 1
         header, header_unit = "", None
         if i > 0:
