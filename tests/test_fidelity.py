@@ -121,11 +121,12 @@ def test_table_rows_chunked_with_header_and_page(tmp_path, embedder):
     doc = extract(truth.path)
     chunks, _ = chunk_document(doc, embedder, 200, "chart")
     rows = [c for c in chunks if "kg | " in c.text]
-    assert all(c.text.startswith("Body weight | Single dose | Interval\n") for c in rows)
+    head = "Table 1. Oral paracetamol 15 mg/kg by body weight\nBody weight | Single dose | Interval\n"
+    assert all(c.text.startswith(head) for c in rows)  # caption and header row in every group
     found = {}
     for c in rows:
         assert c.page_start == c.page_end  # a row group never crosses a page
-        for line in c.text.split("\n")[1:]:
+        for line in c.text.split("\n")[2:]:
             found[line.replace(" | ", " ")] = c.page_start
     assert found == truth.pages  # all 36 rows, each with its own page
 
@@ -142,7 +143,7 @@ def test_dose_question_retrieves_and_cites_the_row(tmp_path):
         top = rag.search(f"What is the paracetamol dose for a child weighing {weight} kg?", k=3)
         hits = [p for p in top if f"{weight} kg | {dose} mg | every 6 h" in p.text]
         assert hits, [p.text[:80] for p in top]
-        assert hits[0].page_start == page and hits[0].text.startswith("Body weight | Single dose")
+        assert hits[0].page_start == page and hits[0].text.startswith("Table 1. Oral paracetamol")
     for spelling in ("25µg", "25 mcg", "25 micrograms", "25 ug"):  # one unit spelling to BM25
         top = rag.search(spelling, k=1, mode="lexical")
         assert top and "Levothyroxine: start at 25μg" in top[0].text, spelling

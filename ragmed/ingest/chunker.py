@@ -147,7 +147,7 @@ def chunk_document(
         if run.header_unit is not None:
             units[run.header_unit].kind = "table-header"
         for u in units[run.first:run.last + 1]:
-            u.table, u.header = t, run.header
+            u.table, u.header = t, run.prefix
     header_rows = {u.header for u in units if u.header}
     header_row_tokens = dict(zip(header_rows, tokenizer.count_tokens(list(header_rows)))) if header_rows else {}
 

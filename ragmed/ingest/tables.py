@@ -31,6 +31,12 @@ class TableRun:
     last: int
     header: str  # the header row's text, "" when none was found
     header_unit: int | None  # the unit index of the header line, if it is a unit of its own
+    caption: str = ""  # "Table 2. ..." above the header (carried to the same table on later pages)
+
+    @property
+    def prefix(self) -> str:
+        """What each row group's chunk text starts with: the caption and the header row."""
+        return "\n".join(p for p in (self.caption, self.header) if p)
 
 
 def is_header_line(line: str) -> bool:
@@ -54,12 +60,12 @@ def find_tables(text: str, units: list) -> list[TableRun]:
         while (j + 1 < len(units) and units[j + 1].kind == "row"
                and re.search(r"\d", text[units[j + 1].start:units[j + 1].end])):
             j += 1
-        header, header_unit = "", None
+        header, header_unit, caption = "", None, ""
         if i > 0:
             prev = units[i - 1]
-            line_start = text.rfind("\n", 0, units[i].start - 1) + 1
-            line = text[line_start:units[i].start].strip()
-            if line and is_header_line(line) and prev.end <= units[i].start:
+            between = text[prev.end:units[i].start]
+            line = text[text.rfind("\n", 0, prev.end) + 1:prev.end].strip()
+            if line and is_header_line(line) and not between.strip() and between.count("\n") <= 3:
                 header = line
                 if text[prev.start:prev.end].strip() == line:
                     header_unit = i - 1
@@ -67,7 +73,23 @@ def find_tables(text: str, units: list) -> list[TableRun]:
         if not header and j > i and not re.search(r"\d", first_row):
             header, header_unit = first_row, i  # the header row is itself a row ("Drug | Dose | Interval")
             i += 1
+        if header:
+            caption = _caption(text, units[header_unit].start if header_unit is not None else units[i].start)
+            if not caption and runs and runs[-1].header == header:
+                caption = runs[-1].caption  # the same table continued on the next page
         if j - i + 1 >= MIN_ROWS or (header and runs and runs[-1].header == header):
-            runs.append(TableRun(i, j, header, header_unit))
+            runs.append(TableRun(i, j, header, header_unit, caption))
         i = j + 1
     return runs
+
+
+_CAPTION = re.compile(r"^(?:Table|Tableau|Tabla|Tabelle|Box)\s+[\w.]+", re.IGNORECASE)
+
+
+def _caption(text: str, header_start: int) -> str:
+    """A "Table N. ..." line among the 3 non-blank lines above a table's header, else ""."""
+    lines = [ln.strip() for ln in text[max(0, header_start - 600):header_start].split("\n") if ln.strip()]
+    for line in reversed(lines[-3:]):
+        if _CAPTION.match(line) and len(line) <= 200:
+            return line
+    return ""
