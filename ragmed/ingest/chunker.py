@@ -30,7 +30,10 @@ from ..text import split_sentences
 from .structure import SectionIndex
 from .tables import ROWS_PER_CHUNK, find_tables
 
-CHUNKER_VERSION = "2"  # 2: table rows in row groups with their header row
+# Kept at "1" although table rows are now grouped with their header row (tables.py): a new version
+# makes every existing collection refuse ingestion until rebuilt; documents ingested before keep
+# their chunks until changed or `ragmed ingest --rebuild`.
+CHUNKER_VERSION = "1"
 
 
 class Tokenizer(Protocol):

@@ -6,7 +6,8 @@ with its text matrix and font size; pypdf's own text is exactly the runs joined 
 sampled pages of the CDC and WHO guideline PDFs), so the runs can be re-joined with these fixes:
 
 - **raised small digits** (a footnote reference set 1-3 digits in a smaller font right after a
-  number or word: "45" + small "2") become " [2]" instead of "452";
+  number or word: "45" + small "2") become " [2]" instead of "452"; after "10" or a single letter
+  they are a power: "10^9", "I^2";
 - **table cells**: runs on one baseline separated by a wide gap (more than 1.5 em after the
   previous run's estimated end; widths estimated at 0.5 em per character) are joined with " | ",
   so a dosing row reads "16 kg | 240 mg | every 6 h" and the chunker keeps it as a row;
@@ -184,7 +185,10 @@ def _join(runs: list[_Run], out: PageText) -> str:
             joined = "".join(parts)
             if (same_line and re.fullmatch(r"\d{1,3}(?:[,\u2013-]\d{1,3})*", body)
                     and run.size <= RAISED_MAX_RATIO * prev.size and re.search(r"[\w)%]$", joined)):
-                text = f" [{body}]" + text[len(text.rstrip()):]
+                if re.search(r"(?:^|[^\w.,])(?:10|[A-Za-z])$", joined):  # 10 + raised 9, I + raised 2
+                    text = f"^{body}" + text[len(text.rstrip()):]
+                else:
+                    text = f" [{body}]" + text[len(text.rstrip()):]
                 raised += 1
             elif same_line and run.x - _end(prev) > CELL_GAP_EM * run.size and not joined.endswith("\n"):
                 text = " | " + text.lstrip()

@@ -23,6 +23,8 @@ class Truth:
     rows: list[str] = field(default_factory=list)  # table rows (cells joined by single spaces)
     furniture: list[str] = field(default_factory=list)  # lines that must NOT appear (running lines)
     pages: dict[str, int] = field(default_factory=dict)  # row -> page (1-based)
+    breaks: list[tuple[str, str]] = field(default_factory=list)  # (end, start) of blocks kept apart
+    title: str = ""  # the title the document should be shown by
 
 
 def _pdf(title: str | None = None) -> FPDF:
@@ -185,7 +187,7 @@ def footer_block(path: Path) -> Truth:
     for i, line in enumerate(foot):
         pdf.text(420, 790 + 7 * i, line)
     pdf.output(str(path))
-    return Truth("pdf-footer", path, lines + foot, ["301332"])
+    return Truth("pdf-footer", path, lines + foot, ["301332"], breaks=[("Weight loss", "Riverside Department")])
 
 
 def untitled(path: Path) -> Truth:
@@ -198,7 +200,8 @@ def untitled(path: Path) -> Truth:
     pdf.text(72, 90, "Staff clean their hands for 20 seconds before each patient.")
     pdf.output(str(path))
     return Truth("pdf-untitled", path, ["HAND HYGIENE PROTOCOL",
-                                        "Staff clean their hands for 20 seconds before each patient."], ["20 seconds"])
+                                        "Staff clean their hands for 20 seconds before each patient."], ["20 seconds"],
+                 title="HAND HYGIENE PROTOCOL")
 
 
 def markdown_superscripts(path: Path) -> Truth:
