@@ -5,10 +5,10 @@
 Collection: three generated multi-page weight-band charts (tests/support/fidelity_docs.py:
 paracetamol 15 mg/kg 5-40 kg, ibuprofen 10 mg/kg 6-45 kg, amoxicillin 25 mg/kg 4-30 kg; running
 header, "Page N of M" footer), the bundled sample protocol, and pages 166-174 of the WHO 2023
-malaria guideline (../shared/eval; copied into a temporary PDF with pypdf), whose page 170 holds
-the dihydroartemisinin + piperaquine weight-band table (8 rows).
+malaria guideline (../shared/eval; copied into a temporary PDF with pypdf), whose pages 168-170
+hold five weight-band ACT dosing tables (24 rows; two on a two-column page).
 Question per row: "What is the <drug> dose for a child weighing <w> kg?" (generated) and "What is
-the daily dihydroartemisinin + piperaquine dose for a body weight of <band> kg?" (real).
+the dose of <drug> for a body weight of <band> kg?" (real).
 A row counts as found when one of the 3 best passages (`RagMed.search`, default hybrid mode) holds
 the row with its numbers intact on one line (cell separators read as spaces) and is cited with the
 row's page. Run with the working tree ("after") and `--base` ("before", `git archive`), each in its
@@ -37,9 +37,19 @@ from benchmarks.fidelity import BASE  # noqa: E402
 
 MALARIA = GUIDELINES / "who-2023-malaria-guidelines.pdf"
 MALARIA_PAGES = range(165, 174)  # 0-based: physical pages 166-174; the table is on page 170
-MALARIA_ROWS = [("5 to < 8", "20 + 160"), ("8 to < 11", "30 + 240"), ("11 to < 17", "40 + 320"),
-                ("17 to < 25", "60 + 480"), ("25 to < 36", "80 + 640"), ("36 to < 60", "120 + 960"),
-                ("60 < 80", "160 + 1280"), (">80", "200 + 1600")]
+# (drug as asked, page, band, dose) as printed in the guideline's weight-band tables, pages 168-170
+MALARIA_ROWS = [("artemether + lumefantrine", 168, b, d) for b, d in (
+                    ("5 to < 15", "20 + 120"), ("15 to < 25", "40 + 240"), ("25 to < 35", "60 + 360"), ("≥ 35", "80 + 480"))]
+MALARIA_ROWS += [("artesunate + amodiaquine", 168, b, d) for b, d in (
+                    ("4.5 to < 9", "25 + 67.5"), ("9 to < 18", "50 + 135"), ("18 to < 36", "100 + 270"), ("≥ 36", "200 + 540"))]
+MALARIA_ROWS += [("artesunate + mefloquine", 169, b, d) for b, d in (
+                    ("5 to < 9", "25 + 55"), ("9 to < 18", "50 + 110"), ("18 to < 30", "100 + 220"), ("≥ 30", "200 + 440"))]
+MALARIA_ROWS += [("artesunate + sulfadoxine-pyrimethamine", 169, b, d) for b, d in (
+                    ("5 to < 10", "25 mg 250 / 12.5"), ("10 to < 25", "50 mg 500 / 25"), ("25 to < 50", "100 mg 1000 / 50"),
+                    ("≥ 50", "200 mg 1500 / 75"))]
+MALARIA_ROWS += [("dihydroartemisinin + piperaquine", 170, b, d) for b, d in (
+                    ("5 to < 8", "20 + 160"), ("8 to < 11", "30 + 240"), ("11 to < 17", "40 + 320"), ("17 to < 25", "60 + 480"),
+                    ("25 to < 36", "80 + 640"), ("36 to < 60", "120 + 960"), ("60 < 80", "160 + 1280"), (">80", "200 + 1600"))]
 CHARTS = [("paracetamol", 15, 5, 40, 12), ("ibuprofen", 10, 6, 45, 14), ("amoxicillin", 25, 4, 30, 10)]
 
 _WORKER = r"""
@@ -80,10 +90,9 @@ def build(tmp: Path) -> tuple[list[str], list[dict]]:
         with open(path, "wb") as f:
             writer.write(f)
         files.append(str(path))
-        for band, dose in MALARIA_ROWS:
-            cases.append({"kind": "WHO malaria (real)", "row": f"{band} {dose}", "page": 170 - MALARIA_PAGES.start,
-                          "q": f"What is the daily dihydroartemisinin + piperaquine dose for a body weight of {band} kg?",
-                          "source": str(path)})
+        for drug, page, band, dose in MALARIA_ROWS:
+            cases.append({"kind": "WHO malaria (real)", "row": f"{band} {dose}", "page": page - MALARIA_PAGES.start,
+                          "q": f"What is the dose of {drug} for a body weight of {band} kg?", "source": str(path)})
     files.append(str(ROOT / "corpora" / "sample"))
     return files, cases
 

@@ -64,10 +64,10 @@ def find_tables(text: str, units: list) -> list[TableRun]:
         if i > 0:
             prev = units[i - 1]
             between = text[prev.end:units[i].start]
-            line = text[text.rfind("\n", 0, prev.end) + 1:prev.end].strip()
-            if line and is_header_line(line) and not between.strip() and between.count("\n") <= 3:
-                header = line
-                if text[prev.start:prev.end].strip() == line:
+            block = _header_block(text, prev.end)
+            if block and not between.strip() and between.count("\n") <= 3:
+                header = " ".join(block)
+                if re.sub(r"\s+", " ", text[prev.start:prev.end]).strip() == header:
                     header_unit = i - 1
         first_row = text[units[i].start:units[i].end].strip()
         if not header and j > i and not re.search(r"\d", first_row):
@@ -81,6 +81,21 @@ def find_tables(text: str, units: list) -> list[TableRun]:
             runs.append(TableRun(i, j, header, header_unit, caption))
         i = j + 1
     return runs
+
+
+def _header_block(text: str, end: int) -> list[str]:
+    """The header lines ending at `end`: up to 10 header-like lines (40 words) above it, stopping at a blank
+    line ("Body weight", "(kg)", "Dose (mg) of artemether + lumefantrine", "given twice daily")."""
+    lines: list[str] = []
+    for line in reversed(text[max(0, end - 800):end].split("\n")):
+        if not line.strip():
+            if lines:
+                break
+            continue
+        if not is_header_line(line) or len(lines) >= 10:
+            return lines[::-1] if len(lines) >= 1 and sum(len(x.split()) for x in lines) <= 40 else []
+        lines.append(line.strip())
+    return lines[::-1] if sum(len(x.split()) for x in lines) <= 40 else []
 
 
 _CAPTION = re.compile(r"^(?:Table|Tableau|Tabla|Tabelle|Box)\s+[\w.]+", re.IGNORECASE)
