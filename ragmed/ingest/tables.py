@@ -7,10 +7,10 @@ chunker packs such rows in groups of at most `ROWS_PER_CHUNK` rows that never cr
 each group's chunk text starts with the header row, so a question on one row ("dose for a 16 kg
 child") retrieves a short chunk holding that row and its column names, cited with its own page.
 
-Why not pdfplumber's table finder: pypdf already gives each row as one line; the finder needs
-ruling lines or a per-character text analysis costing more than the whole extraction on the
-guideline PDFs, and rows that pypdf gives as lines are kept either way (measured:
-benchmarks/results/table_qa.md, every generated row found in the top 3).
+Why not pdfplumber's table finder: pypdf already gives each row as one line, and on dosing-table
+pages its layout mode gives the cells (ingest/layout.py); pdfplumber (pdfminer) would be a second
+PDF parser run over the pages. It was not installed or measured here: with pypdf's rows, every row
+of the Table QA benchmark is found (benchmarks/results/table_qa.md), so it had nothing to win there.
 """
 
 from __future__ import annotations
