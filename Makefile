@@ -24,7 +24,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-realistic bench-e2e bench-hnsw bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling clean-venv help
+.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-realistic bench-e2e bench-hnsw bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling bench-fidelity bench-table-qa clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -124,6 +124,14 @@ bench-fuzz: setup
 # ragmed ingestion vs the LangChain tutorial pipeline on the 8 guideline PDFs (own venv; ~15 min per repetition).
 bench-peer: setup
 	$(PY) -m benchmarks.ingest_peer
+
+# Text fidelity by kind (generated PDFs/text with known true text), before (branch base) and after (~3 min).
+bench-fidelity: setup
+	$(PY) -m benchmarks.fidelity
+
+# Table QA: one question per dosing-table row, right row and page in the top 3, before and after (~5 min).
+bench-table-qa: setup
+	$(PY) -m benchmarks.table_qa
 
 # Where ingestion's time goes, stage by stage, against the embedding-only floor (~4 min).
 bench-stages: setup

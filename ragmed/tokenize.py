@@ -8,6 +8,9 @@ Rules (the same for documents and queries, so either spelling finds the other):
 - a hyphenated or slashed compound ("co-trimoxazole", "IL-6", "mg/kg") yields its parts and the
   parts joined ("cotrimoxazole", "il6"), so "IL6", "IL-6" and "IL 6" all match;
 - a number directly followed by a unit ("5 mg", "5mg") also yields the joined token "5mg";
+- micro units have one spelling: "µg", "μg" (micro sign and Greek mu), "mcg", "ug", "microgram(s)"
+  and "microgramme(s)" are all "mcg"; "µmol"/"umol"/"micromole(s)" are "umol"; "µL"/"mcL"/
+  "microlitre(s)" are "ul" (so "25µg", "25 mcg" and "25 micrograms" all yield "25mcg");
 - alphabetic words are Snowball-stemmed (PyStemmer) and English stopwords dropped; tokens with
   digits are never stemmed ("hba1c", "covid19", "0.5").
 """
@@ -26,8 +29,14 @@ _HAS_DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 _GREEK = re.compile(r"^[\u0370-\u03ff]$")
 
+_MICRO = (
+    (re.compile(r"(?<![^\W\d_])(?:[µμ]g|mcg|ug|micrograms?|microgrammes?)(?![^\W\d_])"), "mcg"),
+    (re.compile(r"(?<![^\W\d_])(?:[µμ]mol|umol|micromol(?:es?)?)(?![^\W\d_])"), "umol"),
+    (re.compile(r"(?<![^\W\d_])(?:[µμ]l|mcl|microlit(?:re|er)s?)(?![^\W\d_])"), "ul"),
+)
+
 UNITS = frozenset(
-    "mg g kg mcg µg ug ng pg ml l dl mmol mol meq iu u units unit mmhg h hr hrs min mins s sec d "
+    "mg g kg mcg umol ul µg ug ng pg ml l dl mmol mol meq iu u units unit mmhg h hr hrs min mins s sec d "
     "wk wks mo y yr yrs cm mm m km % bpm mosm kcal cal ms".split()
 )
 
@@ -67,6 +76,9 @@ def tokenize(text: str) -> list[str]:
     """Index/query terms of a text (see the module docstring)."""
     stem = _stemmer()
     text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text).lower())
+    if "μ" in text or "mc" in text or "ug" in text or "micro" in text or "ul" in text or "umol" in text:
+        for pattern, canonical in _MICRO:
+            text = pattern.sub(canonical, text)
     out: list[str] = []
     prev_number: str | None = None
     for m in _TOKEN.finditer(text):

@@ -57,6 +57,7 @@ class ExtractedDocument:
     warnings: list[str] = field(default_factory=list)
     pages_without_text: list[int] = field(default_factory=list)
     date: str = ""  # ISO date from the file's metadata (PDF creation date), "" if unknown
+    title_source: str = ""  # where `title` came from: "metadata", "first heading" or "file name"
 
 
 @dataclass(frozen=True)

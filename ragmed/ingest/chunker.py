@@ -8,6 +8,10 @@ whole list items, whole table rows and headings. Units are packed into chunks th
 - fit a token budget counted with the embedder's own tokenizer, the section header included,
   so nothing is silently truncated at the embedder's input limit.
 
+Table rows (`ingest/tables.py`) are packed in groups of a few rows that never cross a page, each
+chunk's text starting with the table's header row, so one row is retrieved and cited with its
+column names and its own page.
+
 A single unit longer than the budget (a run-on sentence or a giant table row) is split at token
 boundaries, the only case where text is cut mid-sentence; the chunker counts these.
 """
@@ -24,7 +28,11 @@ from typing import Protocol
 from ..types import Chunk, ExtractedDocument, chunk_embed_text
 from ..text import split_sentences
 from .structure import SectionIndex
+from .tables import ROWS_PER_CHUNK, find_tables
 
+# Kept at "1" although table rows are now grouped with their header row (tables.py): a new version
+# makes every existing collection refuse ingestion until rebuilt; documents ingested before keep
+# their chunks until changed or `ragmed ingest --rebuild`.
 CHUNKER_VERSION = "1"
 
 
@@ -38,8 +46,10 @@ class Tokenizer(Protocol):
 class _Unit:
     start: int
     end: int
-    kind: str  # "sentence" | "item" | "row" | "heading"
+    kind: str  # "sentence" | "item" | "row" | "heading" | "table-header"
     tokens: int = 0
+    table: int = -1  # index of the table run a row belongs to (-1: not in a table)
+    header: str = ""  # that table's header row
 
 
 _BULLET = re.compile(r"^(?:[\u2022\u25aa\u25e6\u25cf\u25cb\u25a0\u25a1\u2023\u2043\u00b7*\-\u2013\u2014>]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|\(?[ivx]{1,4}[.)])\s+")
@@ -135,6 +145,18 @@ def chunk_document(
     counts = tokenizer.count_tokens([text[u.start:u.end] for u in units])
     for u, n in zip(units, counts):
         u.tokens = n
+    page_starts = [p.start for p in doc.pages]
+    for t, run in enumerate(find_tables(text, units)):
+        if run.header_unit is not None:
+            units[run.header_unit].kind = "table-header"
+        for u in units[run.first:run.last + 1]:
+            u.table, u.header = t, run.prefix
+    header_rows = {u.header for u in units if u.header}
+    header_row_tokens = dict(zip(header_rows, tokenizer.count_tokens(list(header_rows)))) if header_rows else {}
+
+    def page_of(u: _Unit) -> int:
+        return bisect.bisect_right(page_starts, u.start) - 1
+
     header_cache: dict[tuple[str, ...], int] = {}
 
     def header_tokens(section: tuple[str, ...]) -> int:
@@ -143,7 +165,7 @@ def chunk_document(
             header_cache[section] = tokenizer.count_tokens([header])[0] if header.strip() else 0
         return header_cache[section]
 
-    spans: list[tuple[int, int, tuple[str, ...], int]] = []  # start, end, section, tokens
+    spans: list[tuple[int, int, tuple[str, ...], int, str]] = []  # start, end, section, tokens, prefix
     forced = 0
     cur: list[_Unit] = []
     cur_section: tuple[str, ...] = ()
@@ -152,13 +174,27 @@ def chunk_document(
     def flush() -> None:
         nonlocal cur, cur_tokens
         if cur:
-            spans.append((cur[0].start, cur[-1].end, cur_section, cur_tokens))
+            prefix = cur[0].header if cur[0].table >= 0 else ""
+            spans.append((cur[0].start, cur[-1].end, cur_section, cur_tokens, prefix))
         cur, cur_tokens = [], 0
 
     pending = deque(units)
     while pending:
         u = pending.popleft()
+        if u.kind == "table-header":
+            continue  # repeated at the top of each of its table's row groups
         section = sections.path_at(u.start)
+        if cur and (u.table >= 0 or cur[-1].table >= 0) and (
+            u.table != cur[-1].table or page_of(u) != page_of(cur[-1])
+            or sum(x.table >= 0 for x in cur) >= ROWS_PER_CHUNK
+        ):
+            flush()  # a table row group ends: another table, another page, or the group is full
+        if u.table >= 0 and not cur and u.header:
+            cur_section = section
+            cur_tokens = header_tokens(section) + header_row_tokens[u.header]
+            cur.append(u)
+            cur_tokens += u.tokens
+            continue
         if u.kind == "heading" and cur and any(x.kind != "heading" for x in cur):
             flush()
         if not cur:
@@ -181,7 +217,7 @@ def chunk_document(
             cur_section = section
             for s, e in _split_long(text, u, tokenizer, max_tokens - header_tokens(section)):
                 n = tokenizer.count_tokens([text[s:e]])[0]
-                spans.append((s, e, section, n + header_tokens(section)))
+                spans.append((s, e, section, n + header_tokens(section), ""))
             forced += 1
             continue
         if cur and cur_tokens + u.tokens > max_tokens:
@@ -193,12 +229,11 @@ def chunk_document(
     flush()
 
     chunks = []
-    page_starts = [p.start for p in doc.pages]
-    for index, (s, e, section, n_tok) in enumerate(spans):
+    for index, (s, e, section, n_tok, prefix) in enumerate(spans):
         p0 = bisect.bisect_right(page_starts, s) - 1
         p1 = bisect.bisect_right(page_starts, e - 1) - 1
         pages = doc.pages[p0 : p1 + 1]
-        body = text[s:e]
+        body = f"{prefix}\n{text[s:e]}" if prefix else text[s:e]
         cid = hashlib.sha256(f"{doc_id}\0{doc.sha256}\0{s}\0{e}\0{body}".encode()).hexdigest()[:32]
         chunks.append(
             Chunk(

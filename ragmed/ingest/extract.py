@@ -14,6 +14,7 @@ from pathlib import Path
 from ..files import file_sha256  # noqa: F401 (re-exported: ingest.extract.file_sha256)
 from ..errors import DocumentError
 from ..types import ExtractedDocument, Heading, Page
+from .layout import read_page
 from .structure import detect_headings, locate_title, markdown_headings
 from .text import dehyphenate, normalize, strip_running_lines
 
@@ -102,7 +103,9 @@ def extract_pdf(path: Path, sha256: str) -> ExtractedDocument:
     raw: list[str] = []
     for i in range(n_pages):
         try:
-            raw.append(normalize(reader.pages[i].extract_text() or ""))
+            page_text = read_page(reader.pages[i], i + 1)
+            warnings.extend(page_text.warnings)
+            raw.append(normalize(page_text.text))
         except MemoryError:  # a decompression bomb: the whole document is refused (ingest/isolate.py)
             raise
         except Exception as exc:  # one bad page must not lose the document
@@ -132,10 +135,14 @@ def extract_pdf(path: Path, sha256: str) -> ExtractedDocument:
     headings = _outline_headings(reader, pages, text, warnings)
     if not headings:
         headings = detect_headings(text)
-    title = _pdf_title(reader, headings, path)
+    title, title_source = _pdf_title(reader, headings, path)
+    if title_source == "file name":
+        warnings.append("no title in the PDF's metadata and no heading on its first page: "
+                        "shown by its file name")
     return ExtractedDocument(
         path=str(path), sha256=sha256, kind="pdf", title=title, text=text, pages=pages,
         headings=headings, warnings=warnings, pages_without_text=empty, date=_pdf_date(reader),
+        title_source=title_source,
     )
 
 
@@ -183,15 +190,20 @@ def _outline_headings(reader, pages: list[Page], text: str, warnings: list[str])
     return headings
 
 
-def _pdf_title(reader, headings: list[Heading], path: Path) -> str:
+def _pdf_title(reader, headings: list[Heading], path: Path) -> tuple[str, str]:
+    """(title, where it came from): the metadata title ("metadata"), else the first heading on the
+    first page with text ("first heading"), else the file stem ("file name")."""
     try:
         meta = reader.metadata
         title = normalize(str(meta.title)).strip() if meta and meta.title else ""
     except Exception:
         title = ""
     if title and _plausible_title(title) and not re.fullmatch(r"(untitled|microsoft word.*|document\d*)", title, re.I):
-        return title.replace("\n", " ")
-    return path.stem
+        return title.replace("\n", " "), "metadata"
+    first = min(headings, key=lambda h: h.offset, default=None)
+    if first is not None and first.offset < 2000 and 3 <= len(first.title) <= 120:
+        return first.title, "first heading"
+    return path.stem, "file name"
 
 
 def _plausible_title(title: str) -> bool:
@@ -219,8 +231,10 @@ def extract_text_file(path: Path, sha256: str) -> ExtractedDocument:
         raise DocumentError("file has no text")
     is_md = path.suffix.lower() in {".md", ".markdown"}
     headings = markdown_headings(text) if is_md else detect_headings(text)
-    title = headings[0].title if is_md and headings and headings[0].level == 0 else path.stem
+    from_heading = is_md and headings and headings[0].level == 0
+    title = headings[0].title if from_heading else path.stem
     return ExtractedDocument(
         path=str(path), sha256=sha256, kind="markdown" if is_md else "text", title=title,
         text=text, pages=[Page(1, "1", text, 0, True)], headings=headings,
+        title_source="first heading" if from_heading else "file name",
     )

@@ -2,7 +2,10 @@
 
 Headings come from the PDF outline (bookmarks) when the file has one, from `#` lines in Markdown,
 and otherwise from conservative line heuristics (numbered headings such as "2.1 Vital signs" and
-short ALL-CAPS lines).
+short ALL-CAPS lines). "1. Something" in sentence case (French, German and most non-English
+documents write headings so: "1. Objectif tensionnel") is a heading when the document numbers such
+lines in sequence (1., 2., ...) with at least `SECTION_GAP_LINES` lines between them; numbered
+list items follow each other on adjacent lines and stay items.
 """
 
 from __future__ import annotations
@@ -14,22 +17,31 @@ from ..types import Heading
 
 _NUMBERED = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})(?P<dot>\.?)\s+(?P<title>[A-Z][^\n]{1,90})$")
 _TERMINAL = re.compile(r"[.,;:!?]$")
+SECTION_GAP_LINES = 3
 
 
 def detect_headings(text: str) -> list[Heading]:
     """Find likely headings in text that has no outline."""
     headings: list[Heading] = []
+    sentence_case: list[tuple[int, int, Heading]] = []  # (line number, section number, heading)
     offset = 0
-    for line in text.split("\n"):
+    for n, line in enumerate(text.split("\n")):
         stripped = line.strip()
         level = _heading_level(stripped)
         if level is not None:
             headings.append(Heading(stripped, level, offset + line.index(stripped[:1]), "detected"))
+        elif _heading_level(stripped, title_case=False) == 0 and len(stripped.split()) <= 10:
+            number = int(stripped.split(".", 1)[0])
+            sentence_case.append((n, number, Heading(stripped, 0, offset + line.index(stripped[:1]), "detected")))
         offset += len(line) + 1
-    return headings
+    for i, (n, number, heading) in enumerate(sentence_case):
+        neighbours = sentence_case[i - 1 : i] + sentence_case[i + 1 : i + 2]
+        if any(abs(num - number) == 1 and abs(m - n) >= SECTION_GAP_LINES for m, num, _ in neighbours):
+            headings.append(heading)
+    return sorted(headings, key=lambda h: h.offset)
 
 
-def _heading_level(line: str) -> int | None:
+def _heading_level(line: str, title_case: bool = True) -> int | None:
     if not line or len(line) > 90 or _TERMINAL.search(line):
         return None
     words = line.split()
@@ -39,7 +51,7 @@ def _heading_level(line: str) -> int | None:
         depth = m.group("num").count(".")
         if m.group("dot") and depth == 0:
             # "1. Something" is usually a list item; accept it only in Title Case.
-            if not all(w[:1].isupper() or not w[:1].isalpha() or len(w) <= 3 for w in title_words):
+            if title_case and not all(w[:1].isupper() or not w[:1].isalpha() or len(w) <= 3 for w in title_words):
                 return None
         if sum(c.isdigit() for c in m.group("title")) > 3:
             return None  # table rows such as "2 Amlodipine 5 mg 10 mg"
