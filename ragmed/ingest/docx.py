@@ -43,6 +43,7 @@ def extract_docx(path: Path, sha256: str) -> ExtractedDocument:
     headings: list[Heading] = []
     offset = 0
     numbers: dict[str, int] = {}
+    titled = False  # a "Title" paragraph is level 0; "Heading N" then sits at level N
 
     def add(line: str, level: int | None = None) -> None:
         nonlocal offset
@@ -64,8 +65,9 @@ def extract_docx(path: Path, sha256: str) -> ExtractedDocument:
             m = _HEADING.match(style.strip())
             if style.strip().lower() == "title":
                 add(text, 0)
+                titled = True
             elif m:
-                add(text, max(0, int(m.group(1)) - 1) + (1 if _has_title(headings) else 0))
+                add(text, max(0, int(m.group(1)) - 1) + (1 if titled else 0))
             elif _is_list(para, style):
                 if "number" in style.lower():
                     numbers[style] = numbers.get(style, 0) + 1
@@ -117,10 +119,6 @@ def table_rows(table) -> list[str]:
         if parts:
             out.append(" | ".join(parts))
     return out
-
-
-def _has_title(headings: list[Heading]) -> bool:
-    return bool(headings) and headings[0].level == 0 and headings[0].source == "docx" and headings[0].offset == 0
 
 
 def _is_list(para, style: str) -> bool:

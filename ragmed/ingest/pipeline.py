@@ -241,6 +241,7 @@ class Ingestor:
             return DocumentReport(
                 key, "unchanged", pages=entry.get("pages", 0), chunks=entry.get("chunks", 0), sha256=sha,
                 page_issues=_issues(entry.get("pages_without_text", []), entry.get("page_labels", {})),
+                ocr_pages=sorted(int(n) for n in entry.get("ocr_pages", {})),
             )
         return sha
 
