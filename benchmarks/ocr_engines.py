@@ -87,6 +87,8 @@ def main() -> int:
     ap.add_argument("--pages-per-pdf", type=int, default=2)
     ap.add_argument("--split", choices=["dev", "test"], default="dev")
     ap.add_argument("--dpi", type=int, nargs="+", default=[200, 300])
+    ap.add_argument("--engines", nargs="+", default=["tesseract", "rapidocr"])
+    ap.add_argument("--max-pages", type=int, default=0, help="only the first N sampled pages (0: all)")
     args = ap.parse_args()
     require(GUIDELINES)
     from rapidfuzz.distance import Levenshtein
@@ -95,7 +97,9 @@ def main() -> int:
     from ragmed.ingest.text import normalize
 
     pages = sample_pages(args.pages_per_pdf, args.split)
-    engines = [e for e in ("tesseract", "rapidocr") if ocr.available(e) == e]
+    if args.max_pages:
+        pages = pages[: args.max_pages]
+    engines = [e for e in args.engines if ocr.available(e) == e]
     rows, per_page = [], []
     for engine in engines:
         for dpi in args.dpi:
@@ -119,27 +123,32 @@ def main() -> int:
                 per_page.append({"engine": engine, "dpi": dpi, "pdf": pdf.name, "page": i + 1,
                                  "cer": round(d / len(truth), 4), "cer_order_free": round(db / len(truth), 4),
                                  "confidence": round(page.confidence, 3)})
-            rows.append({"engine": page.engine, "dpi": dpi, "pages": len(pages),
+            rows.append({"engine": page.engine, "dpi": dpi, "pages": len(pages), "command": " ".join(sys.argv[1:]),
                          "cer": round(dist / chars, 4), "cer_order_free": round(dist_bag / chars, 4),
                          "numbers_kept": round(nums_kept / max(1, nums), 4),
                          "pages_per_s": round(len(pages) / ocr_s, 3),
                          "mean_confidence": round(sum(confs) / len(confs), 3)})
             print(rows[-1], file=sys.stderr)
     sizes = install_sizes()
-    result = {"command": f"nice -n 10 python -m benchmarks.ocr_engines --pages-per-pdf {args.pages_per_pdf} "
-                         f"--split {args.split}",
+    name = f"ocr_engines_{args.split}"
+    old = RESULTS / f"{name}.json"
+    if old.exists():  # runs of other engines/dpi (each row keeps its own command line) are kept
+        prev = json.loads(old.read_text())
+        done = {(r["engine"].split()[0], r["dpi"]) for r in rows}
+        rows = [r for r in prev["engines"] if (r["engine"].split()[0], r["dpi"]) not in done] + rows
+        per_page = [p for p in prev["pages"] if (p["engine"], p["dpi"]) not in done] + per_page
+    result = {"command": "nice -n 10 python -m benchmarks.ocr_engines [options per row: `command`]",
               "cpu": cpu_name(), "split": args.split, "engines": rows, "install_mb": sizes, "pages": per_page}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"ocr_engines_{args.split}"
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1))
     md = [f"# OCR engines on rendered guideline pages ({args.split} split)", "",
-          f"Command: `{result['command']}`  ", f"CPU: {result['cpu']}; {len(pages)} pages "
-          f"({args.pages_per_pdf} per PDF, text layer as truth).", "",
-          "| engine | dpi | CER | order-free CER | numbers kept | pages/s | mean confidence |",
-          "|---|---|---|---|---|---|---|"]
+          f"Command: `{result['command']}`  ", f"CPU: {result['cpu']} (2 vCPUs shared with other jobs: pages/s are low and only comparable "
+          "within one run); the text layer of each sampled page is the truth.", "",
+          "| engine | dpi | pages | CER | order-free CER | numbers kept | pages/s | mean confidence | options |",
+          "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        md.append(f"| {r['engine']} | {r['dpi']} | {r['cer']:.2%} | {r['cer_order_free']:.2%} | "
-                  f"{r['numbers_kept']:.1%} | {r['pages_per_s']} | {r['mean_confidence']} |")
+        md.append(f"| {r['engine']} | {r['dpi']} | {r['pages']} | {r['cer']:.2%} | {r['cer_order_free']:.2%} | "
+                  f"{r['numbers_kept']:.1%} | {r['pages_per_s']} | {r['mean_confidence']} | `{r.get('command', '')}` |")
     md += ["", "Install size on disk (MB): " + ", ".join(f"{k} {v}" for k, v in sizes.items())
            + " (Tesseract: binary, libraries, English data, pytesseract; RapidOCR: its wheel with models, "
              "OpenCV, shapely, pyclipper; ONNX Runtime is already a ragmed dependency).", ""]

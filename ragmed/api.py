@@ -159,8 +159,10 @@ class RagMed:
     def documents(self) -> list[DocumentInfo]:
         return self.index.require_manifest().infos()
 
-    def remove(self, paths: Iterable[str | Path]) -> list[DocumentReport]:
-        """Remove documents from the collection (the files themselves are not touched)."""
+    def remove(self, paths: Iterable[str | Path], keep_out: bool = True) -> list[DocumentReport]:
+        """Remove documents from the collection (the files themselves are not touched). `keep_out`:
+        a removed document whose file still exists is kept out of later ingests and syncs of its
+        folder until `ingest(..., restore=True)` (ingest/identity.py)."""
         from .ingest.pipeline import Ingestor
 
         if isinstance(paths, (str, Path)):
@@ -173,7 +175,7 @@ class RagMed:
             for raw in paths:
                 key = str(Path(raw).expanduser().resolve())
                 if key in manifest.documents:
-                    out.append(ingestor.remove(manifest, key, keep_out=True))
+                    out.append(ingestor.remove(manifest, key, keep_out=keep_out))
                 else:
                     out.append(DocumentReport(str(raw), "failed", error="not in this collection (see `ragmed docs list`)"))
             ingestor.finish(manifest)
