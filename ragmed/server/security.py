@@ -96,7 +96,7 @@ def safe_upload_name(name: str | None) -> str:
     raw = (name or "").strip()
     if not raw:
         raise InputError("The upload has no file name.")
-    if any(c in raw for c in "/\\\x00") or ".." in raw or re.match(r"^[A-Za-z]:", raw):
+    if any(c in raw for c in "/\\\x00") or "%00" in raw or ".." in raw or re.match(r"^[A-Za-z]:", raw):
         raise InputError(f"Rejected the file name {raw!r}: it contains a path. Upload a plain file name like protocol.pdf.")
     if raw.startswith("."):
         raise InputError(f"Rejected the file name {raw!r}: hidden files (starting with '.') are not indexed.")
