@@ -24,7 +24,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test browser serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-realistic bench-e2e bench-hnsw bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling bench-fidelity bench-table-qa clean-venv help
+.PHONY: setup demo test browser tesseract serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-realistic bench-e2e bench-hnsw bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling bench-fidelity bench-table-qa clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -32,7 +32,7 @@ help:
 	@echo "make setup  - only set up (.venv with torch CPU, llama-cpp-python, ragmed, bundled models)"
 	@echo "make bench  - all benchmarks (need ../shared/eval); results in benchmarks/results/"
 
-setup: $(STAMP)
+setup: $(STAMP) tesseract
 
 $(STAMP): pyproject.toml Makefile scripts/install_llama.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,7 +59,7 @@ serve: setup
 	$(VENV)/bin/ragmed ingest corpora/sample --collection demo --index-dir $(DEMO_INDEX)
 	$(VENV)/bin/ragmed serve --collection demo --index-dir $(DEMO_INDEX)
 
-test: setup browser
+test: setup browser tesseract
 	$(PY) -m pytest -q
 
 # The web-page test drives Debian's chromium (Playwright without a browser download). Installed here
@@ -72,6 +72,17 @@ browser:
 	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || \
 	    echo "note: could not install chromium; the web-page test will be skipped"; \
 	  else echo "note: chromium is not installed (sudo apt-get install chromium); the web-page test will be skipped"; fi; }
+
+# OCR of scanned pages and image files uses Debian's tesseract-ocr (ingest/ocr.py). Installed here when
+# running as root with apt-get; otherwise OCR is unavailable (ingest says so) and tests/test_ocr.py is skipped.
+tesseract:
+	@command -v tesseract >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's tesseract-ocr for OCR"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q tesseract-ocr >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tesseract-ocr >/dev/null 2>&1; } || \
+	    echo "note: could not install tesseract-ocr; OCR is off and its tests are skipped"; \
+	  else echo "note: tesseract is not installed (sudo apt-get install tesseract-ocr); OCR is off and its tests are skipped"; fi; }
 
 clean-venv:
 	rm -rf $(VENV)

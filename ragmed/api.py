@@ -119,30 +119,60 @@ class RagMed:
     # -- documents ----------------------------------------------------------------------------
     def ingest(
         self, paths: Iterable[str | Path], prune: bool = False, rebuild: bool = False,
-        progress: bool = False, tags: dict[str, str] | None = None,
+        progress: bool = False, tags: dict[str, str] | None = None, ocr: str = "auto", restore: bool = False,
     ) -> IngestReport:
         """Add new files, replace changed ones, skip unchanged ones; `prune` drops vanished files.
 
         `tags` ({"department": "cardiology"}) replace the tags of every document named in this call;
-        searches can then be filtered on them (`SearchFilter(tags=...)`).
+        searches can then be filtered on them (`SearchFilter(tags=...)`). `ocr`: "auto" (pages
+        without a text layer and image files), "off" or "force" (ingest/ocr.py). `restore`: ingest
+        again documents of `paths` removed with `remove` (ingest/identity.py). The embedder is
+        loaded only when a file must be embedded (a run where nothing changed does not load it).
         """
         from .ingest.pipeline import Ingestor
 
         if isinstance(paths, (str, Path)):
             paths = [paths]
-        ingestor = Ingestor(self.index, self.embedder, self.settings.chunk_tokens, self.settings.embed_batch_size)
-        return ingestor.run(paths, prune=prune, rebuild=rebuild, progress=progress, tags=tags)
+        if not rebuild:
+            self._check_build_light()
+        ingestor = Ingestor(self.index, lambda: self.embedder, self.settings.chunk_tokens,
+                            self.settings.embed_batch_size)
+        return ingestor.run(paths, prune=prune, rebuild=rebuild, progress=progress, tags=tags, ocr=ocr,
+                            restore=restore)
+
+    def _check_build_light(self) -> None:
+        """Refuse another embedder or chunker for an existing collection without loading the model
+        (the names the settings resolve to, against the manifest's build)."""
+        manifest = self.index.manifest()
+        if manifest is None or self._embedder is not None:
+            return
+        from .config import resolve_embedder
+        from .embed.onnx import FAMILY
+        from .ingest.chunker import CHUNKER_VERSION
+
+        name, backend = resolve_embedder(self.settings, self._explicit_embedder, manifest.build)
+        manifest.check_build({**manifest.build, "embedder": name, "embedder_backend": backend,
+                              "embedder_family": FAMILY[backend],
+                              "chunker": {"version": CHUNKER_VERSION, "max_tokens": self.settings.chunk_tokens}})
+
+    def excluded(self) -> dict[str, dict]:
+        """Documents removed on purpose whose files still exist: {path: {sha256, removed_at}};
+        ingest and sync leave them out until `ingest(..., restore=True)`."""
+        m = self.index.manifest()
+        return dict(m.excluded) if m else {}
 
     def documents(self) -> list[DocumentInfo]:
         return self.index.require_manifest().infos()
 
-    def remove(self, paths: Iterable[str | Path]) -> list[DocumentReport]:
-        """Remove documents from the collection (the files themselves are not touched)."""
+    def remove(self, paths: Iterable[str | Path], keep_out: bool = True) -> list[DocumentReport]:
+        """Remove documents from the collection (the files themselves are not touched). `keep_out`:
+        a removed document whose file still exists is kept out of later ingests and syncs of its
+        folder until `ingest(..., restore=True)` (ingest/identity.py)."""
         from .ingest.pipeline import Ingestor
 
         if isinstance(paths, (str, Path)):
             paths = [paths]
-        ingestor = Ingestor(self.index, self.embedder, self.settings.chunk_tokens)
+        ingestor = Ingestor(self.index, lambda: self.embedder, self.settings.chunk_tokens)
         out = []
         with self.index.write_lock():
             manifest = self.index.require_manifest()
@@ -150,7 +180,7 @@ class RagMed:
             for raw in paths:
                 key = str(Path(raw).expanduser().resolve())
                 if key in manifest.documents:
-                    out.append(ingestor.remove(manifest, key))
+                    out.append(ingestor.remove(manifest, key, keep_out=keep_out))
                 else:
                     out.append(DocumentReport(str(raw), "failed", error="not in this collection (see `ragmed docs list`)"))
             ingestor.finish(manifest)
@@ -169,8 +199,29 @@ class RagMed:
         """
         from .retrieve.filters import SearchFilter
 
-        return self.retriever.search(query, k or self.settings.k, mode=mode, filter=SearchFilter.of(filter),
-                                     dedup=dedup)
+        found = self.retriever.search(query, k or self.settings.k, mode=mode, filter=SearchFilter.of(filter),
+                                      dedup=dedup)
+        return self.labelled(found)
+
+    def source_labels(self) -> dict[str, str]:
+        """{path: label} of the collection's documents: file names, with the shortest distinguishing
+        folders when names collide (ingest/identity.py); cached per manifest version."""
+        from .ingest.identity import source_labels
+
+        m = self.index.manifest(cached=True)
+        if m is None:
+            return {}
+        key = (m.updated_at, len(m.documents))
+        if getattr(self, "_labels_key", None) != key:
+            self._labels, self._labels_key = source_labels(m.documents), key
+        return self._labels
+
+    def labelled(self, passages: list[Passage]) -> list[Passage]:
+        """`passages` with their `label` set (see `source_labels`)."""
+        from dataclasses import replace
+
+        labels = self.source_labels()
+        return [replace(p, label=labels.get(p.source, "")) if labels.get(p.source) else p for p in passages]
 
     def evidence(
         self, question: str, k: int | None = None, filter: "SearchFilter | None" = None,  # noqa: A002
@@ -252,15 +303,19 @@ class RagMed:
 
         from .types import document_date
 
+        from .ingest.formats import ocr_citation
+
         m = self.index.manifest(cached=True)
         if m is None:
             return citations
+        labels = self.source_labels()
         out = []
         for c in citations:
             d = m.documents.get(c.source, {})
             tags = d.get("tags", {})
             out.append(replace(c, date=document_date(d),
-                               version=str(tags.get("version", ""))))
+                               version=str(tags.get("version", "")), label=labels.get(c.source, ""),
+                               ocr=ocr_citation(d, c.page, c.page)))
         return out
 
     def prompt_budget(self, messages_without_passages: list[dict[str, str]]) -> int:

@@ -26,7 +26,11 @@ class DocumentReport:
     """What ingestion did with one file."""
 
     path: str
-    status: str  # "added" | "updated" | "unchanged" | "removed" | "failed"
+    # "added" | "updated" | "unchanged" | "removed" | "failed"; identity (ingest/identity.py):
+    # "moved" (same content, new path: nothing embedded), "duplicate" (content indexed under
+    # `duplicate_of`), "excluded" (removed on purpose; `ingest --restore`); "skipped": a file in a
+    # folder that is not read (`error` says why)
+    status: str
     pages: int = 0
     chunks: int = 0
     error: str | None = None
@@ -34,6 +38,9 @@ class DocumentReport:
     page_issues: list[PageIssue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     embedded: int = 0  # chunks embedded for this file in this run
+    moved_from: str | None = None  # "moved": the path the document was indexed under
+    duplicate_of: str | None = None  # "duplicate": the indexed path with the same content
+    ocr_pages: list[int] = field(default_factory=list)  # pages whose text was read by OCR
 
     @property
     def failed(self) -> bool:
@@ -50,6 +57,9 @@ class DocumentReport:
             "embedded": self.embedded,
             "page_issues": [p.to_dict() for p in self.page_issues],
             "warnings": list(self.warnings),
+            "moved_from": self.moved_from,
+            "duplicate_of": self.duplicate_of,
+            "ocr_pages": list(self.ocr_pages),
         }
 
 

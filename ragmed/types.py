@@ -58,6 +58,8 @@ class ExtractedDocument:
     pages_without_text: list[int] = field(default_factory=list)
     date: str = ""  # ISO date from the file's metadata (PDF creation date), "" if unknown
     title_source: str = ""  # where `title` came from: "metadata", "first heading" or "file name"
+    # pages whose text was read by OCR (ingest/ocr.py): {page number: {"engine", "confidence"}}
+    ocr_pages: dict[int, dict] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class Passage:
     title: str = ""
     doc_id: str = ""
     index: int = -1  # position of the chunk in its document
+    label: str = ""  # the source's shown name (RagMed.source_labels): "" = its file name
     # Per-stage evidence: {"dense": cosine, "lexical": BM25, "fused": ..., "rerank": ...} and the
     # 1-based rank in each stage's list ({"dense": 3, "lexical": 1}); absent = not retrieved there.
     scores: dict[str, float] = field(default_factory=dict)
@@ -166,6 +169,8 @@ class Citation:
     title: str = ""  # the document's title
     date: str = ""  # the document's date (its `date` tag, PDF creation date or file date)
     version: str = ""  # the document's `version` tag, when set at ingest
+    label: str = ""  # the source's shown name: its file name, with folders when names collide
+    ocr: str = ""  # "text read by OCR (engine, confidence N%)" when the cited page was OCR'd
 
     def to_dict(self) -> dict[str, Any]:
         return _dict(self)

@@ -52,7 +52,8 @@ def test_cli_json_report_and_exit_code(corpus, tmp_path):
     # a batch with only good files exits 0, and the text report names each file
     good = tmp_path / "good"
     good.mkdir()
-    shutil.copy(corpus["dir"] / "notes.md", good)
+    # (new content: a copy of a file already indexed would be reported as a duplicate, ingest/identity.py)
+    (good / "notes.md").write_text("# Ward notes\n\n## Visiting\n\nVisiting hours end at 8 pm on the ward.\n")
     out = subprocess.run(cmd[:4] + [str(good)] + cmd[5:-1], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     assert "added" in out.stdout and "notes.md" in out.stdout
@@ -137,7 +138,7 @@ def test_second_writer_fails_fast_with_pid(good_dir, tmp_path):
 
 def test_bad_paths_are_reported(tmp_path):
     rag = RagMed(collection="paths", index_dir=tmp_path / "idx")
-    (tmp_path / "x.docx").write_text("nope")
-    report = rag.ingest([tmp_path / "missing.pdf", tmp_path / "x.docx"])
+    (tmp_path / "x.xlsx").write_text("nope")  # (.docx is read since ingest/docx.py)
+    report = rag.ingest([tmp_path / "missing.pdf", tmp_path / "x.xlsx"])
     errors = sorted(d.error for d in report.documents)
-    assert errors[0].startswith("no such file") and "unsupported file type .docx" in errors[1]
+    assert errors[0].startswith("no such file") and "unsupported file type .xlsx" in errors[1]

@@ -233,7 +233,7 @@ def test_upload_list_ask_remove(server, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["../evil.pdf", "..\\evil.pdf", "/tmp/evil.pdf", "sub/evil.pdf",
-                                  "C:evil.pdf", "..", "evil.pdf\x00.txt", "notes.txt", ".hidden.pdf"])
+                                  "C:evil.pdf", "..", "evil.pdf\x00.txt", "notes.exe", ".hidden.pdf"])
 def test_upload_names_that_escape_are_rejected(server, name, tmp_path):
     before_idx = tree(server.index_dir)
     before_tmp = tree(tmp_path)

@@ -22,14 +22,19 @@ from .options import chroma_url_option, collection_options, handle_errors, json_
 @click.option("--chunk-tokens", type=int, default=None, help="Chunk size in embedder tokens (default 200).")
 @click.option("--prune", is_flag=True, help="Also remove documents whose files no longer exist.")
 @click.option("--rebuild", is_flag=True, help="Drop the collection and index everything again.")
+@click.option("--ocr", type=click.Choice(["auto", "off", "force"]), default="auto", show_default=True,
+              help="OCR: auto = pages without a text layer and image files; force = every PDF page.")
+@click.option("--restore", is_flag=True, help="Also ingest documents of PATHS removed with `docs remove`.")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
               help="Tag the documents of this run (repeatable); replaces their previous tags. "
                    "Search with --tag KEY=VALUE; a 'date' tag (YYYY-MM-DD) sets the document date.")
 @json_option("Print the report as JSON.")
 @quiet_option()
 @handle_errors
-def ingest(paths, collection, index_dir, chroma_url, embedder, embedder_backend, chunk_tokens, prune, rebuild, tags, as_json, quiet):
-    """Index PDF, .txt and .md files (folders are searched recursively).
+def ingest(paths, collection, index_dir, chroma_url, embedder, embedder_backend, chunk_tokens, prune, rebuild, ocr,
+           restore, tags, as_json, quiet):
+    """Index PDF, Word (.docx), web page (.html), .txt, .md and image files (folders are searched
+    recursively; every file not read is listed with why).
 
     Unchanged files are skipped, changed files replaced; the exit code is 1 if any file failed.
     """
@@ -37,7 +42,7 @@ def ingest(paths, collection, index_dir, chroma_url, embedder, embedder_backend,
 
     rag = make_rag(collection, index_dir, chroma_url, embedder, chunk_tokens=chunk_tokens, embedder_backend=embedder_backend)
     report = rag.ingest(paths, prune=prune, rebuild=rebuild, tags=parse_tags(tags) if tags else None,
-                        progress=progress_shown(quiet, as_json))
+                        progress=progress_shown(quiet, as_json), ocr=ocr, restore=restore)
     render.emit_json(report.to_dict()) if as_json else render.ingest_report(report)
     sys.exit(0 if report.ok else 1)
 
@@ -66,8 +71,13 @@ def docs() -> None:
 @handle_errors
 def docs_list(collection, index_dir, chroma_url, as_json):
     """List the documents in a collection."""
-    infos = make_rag(collection, index_dir, chroma_url).documents()
-    render.emit_json([i.to_dict() for i in infos]) if as_json else render.documents(infos)
+    rag = make_rag(collection, index_dir, chroma_url)
+    infos = rag.documents()
+    if as_json:
+        render.emit_json([i.to_dict() for i in infos])
+    else:
+        render.documents(infos)
+        render.exclusions(rag.excluded())
 
 
 @docs.command("remove")
@@ -76,7 +86,8 @@ def docs_list(collection, index_dir, chroma_url, as_json):
 @json_option()
 @handle_errors
 def docs_remove(paths, collection, index_dir, chroma_url, as_json):
-    """Remove documents from a collection (the files are not touched)."""
+    """Remove documents from a collection (the files are not touched). A removed document whose file
+    is still there stays out of ingest and sync until `ragmed ingest --restore PATH`."""
     reports = make_rag(collection, index_dir, chroma_url).remove(paths)
     render.emit_json([r.to_dict() for r in reports]) if as_json else render.removals(reports)
     sys.exit(1 if any(r.failed for r in reports) else 0)

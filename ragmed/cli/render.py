@@ -34,14 +34,24 @@ def ingest_report(report) -> None:
         name = d.path
         if d.status == "failed":
             click.echo(f"FAILED     {name}: {d.error}", err=False)
+        elif d.status == "skipped":
+            click.echo(f"skipped    {name}: {d.error}")
+        elif d.status == "moved":
+            click.echo(f"moved      {name} (from {d.moved_from}; same content, nothing embedded)")
+        elif d.status == "duplicate":
+            click.echo(f"duplicate  {name}: same content as {d.duplicate_of}, indexed once")
+        elif d.status == "excluded":
+            click.echo(f"excluded   {name}")
         else:
-            click.echo(f"{d.status:<10} {name} ({d.pages} pages, {d.chunks} chunks)")
+            ocr = f", OCR on page(s) {', '.join(map(str, d.ocr_pages))}" if d.ocr_pages else ""
+            click.echo(f"{d.status:<10} {name} ({d.pages} pages, {d.chunks} chunks{ocr})")
         for issue in d.page_issues:
             click.echo(f"  page {issue.page} (label {issue.label}): {issue.problem}")
         for w in d.warnings:
             click.echo(f"  warning: {w}")
     counts = ", ".join(
-        f"{report.count(s)} {s}" for s in ("added", "updated", "unchanged", "removed", "failed") if report.count(s)
+        f"{report.count(s)} {s}" for s in ("added", "updated", "unchanged", "moved", "duplicate", "excluded", "removed",
+                                             "skipped", "failed") if report.count(s)
     )
     click.echo(f"Collection '{report.collection}': {counts or 'nothing to do'}; "
                f"{report.embedded} chunks embedded in {report.seconds:.1f}s.")
@@ -60,6 +70,17 @@ def documents(infos) -> None:
 def removals(reports) -> None:
     for r in reports:
         click.echo(f"FAILED  {r.path}: {r.error}" if r.failed else f"removed {r.path} ({r.chunks} chunks)")
+        for w in r.warnings:
+            click.echo(f"  note: {w}")
+
+
+def exclusions(excluded: dict) -> None:
+    """Documents removed on purpose whose files still exist (ingest --restore adds them back)."""
+    if not excluded:
+        return
+    click.echo("\nRemoved, and kept out of ingest and sync (`ragmed ingest --restore PATH` adds back):")
+    for path, rec in sorted(excluded.items()):
+        click.echo(f"  {path} (removed {rec.get('removed_at', '?')[:10]})")
 
 
 def collection_names(names: list[str], where: str) -> None:
@@ -232,9 +253,11 @@ def sources(answer) -> None:
             when = ", ".join(x for x in (f"version {c.version}" if c.version else "",
                                          f"dated {c.date}" if c.date else "") if x)
             about = f"{c.title} ({when})" if c.title and when else c.title or when
-            click.echo(f"  [{c.n}] {Path(c.source).name}, page {c.page_label} (p. {c.page}){sec}")
+            click.echo(f"  [{c.n}] {c.label or Path(c.source).name}, page {c.page_label} (p. {c.page}){sec}")
             if about:
                 click.echo(f"      {about}")
+            if c.ocr:
+                click.echo(f"      {c.ocr}")
             click.echo(f"      \u201c{c.quote}\u201d")
     else:
         click.echo("(The answer cites none of the passages. Retrieved passages:)")

@@ -67,7 +67,7 @@ def _worker(reader, writer, limits: Limits) -> None:  # pragma: no cover - runs 
 
     signal.signal(signal.SIGALRM, on_alarm)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl+C
-    from .extract import extract
+    from .formats import extract_file
 
     while True:
         try:
@@ -76,11 +76,11 @@ def _worker(reader, writer, limits: Limits) -> None:  # pragma: no cover - runs 
             return
         if job is None:
             return
-        path, sha = job
+        path, sha, *rest = job  # (path, sha256[, ocr mode])
         failpoint("extract.parse")  # crash tests: RAGMED_FAILPOINT=extract.parse:N kills this worker
         signal.setitimer(signal.ITIMER_REAL, limits.time_s)
         try:
-            result = ("ok", extract(Path(path), sha))
+            result = ("ok", extract_file(Path(path), sha, *rest))
         except _Timeout:
             result = ("error", f"took longer than the {limits.time_s:g} s limit per document (RAGMED_DOC_TIME_LIMIT_S)")
         except MemoryError:
@@ -139,16 +139,16 @@ class IsolatedExtractor:
             self._proc.wait(10)
         self._proc = self._to = self._from = None
 
-    def _send(self, path: Path, sha: str) -> None:
+    def _send(self, path: Path, sha: str, *options) -> None:
         if self._proc is None or self._proc.poll() is not None:
             self._stop(kill=True)
             self._start()
         try:
-            self._to.send((str(path), sha))
+            self._to.send((str(path), sha, *options))
         except OSError:  # the worker died after its last answer: start another
             self._stop(kill=True)
             self._start()
-            self._to.send((str(path), sha))
+            self._to.send((str(path), sha, *options))
 
     def _receive(self) -> ExtractedDocument | DocumentError:
         try:
@@ -164,9 +164,9 @@ class IsolatedExtractor:
                    if code in (-9, 137) else f"crashed the parser (exit code {code})")
             return DocumentError(f"unreadable file: it {why}; the other files are not affected")
 
-    def map(self, jobs: Iterable[tuple[Path, str]]) -> Iterator[tuple[Path, ExtractedDocument | DocumentError]]:
-        """Yield (path, document or DocumentError) in order; the next file is parsed while the
-        caller works on the current one."""
+    def map(self, jobs: Iterable[tuple]) -> Iterator[tuple[Path, ExtractedDocument | DocumentError]]:
+        """Yield (path, document or DocumentError) in order for jobs (path, sha256[, ocr mode]); the
+        next file is parsed while the caller works on the current one."""
         it = iter(jobs)
         current = next(it, None)
         if current is None:
@@ -188,11 +188,11 @@ class InProcessExtractor:
     """The same interface without a process or limits (RAGMED_ISOLATE=0)."""
 
     def map(self, jobs):
-        from .extract import extract
+        from .formats import extract_file
 
-        for path, sha in jobs:
+        for path, sha, *rest in jobs:
             try:
-                yield path, extract(path, sha)
+                yield path, extract_file(path, sha, *rest)
             except DocumentError as exc:
                 yield path, exc
 

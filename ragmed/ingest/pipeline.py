@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,8 +27,11 @@ from ..store.collection import Collection
 from ..store.manifest import Manifest, now
 from ..types import DocumentReport, ExtractedDocument, IngestReport, PageIssue
 from .chunker import CHUNKER_VERSION, chunk_document
-from .extract import SUPPORTED_SUFFIXES, file_sha256
+from .extract import file_sha256
+from .formats import skip_reason, supported
+from .identity import RunIdentity, apply_move, duplicate_report, exclude, restore as restore_paths
 from .isolate import extractor
+from .progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,9 @@ def doc_id_for(path: str) -> str:
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[DocumentReport]]:
-    """Expand files and folders into supported files; bad paths become failed reports."""
+    """Expand files and folders into supported files (ingest/formats.py). Bad paths and unsupported
+    files named directly become failed reports; files of a folder that are not read become
+    "skipped" reports saying why (every one is listed, never skipped silently)."""
     files: list[Path] = []
     problems: list[DocumentReport] = []
     seen: set[str] = set()
@@ -54,20 +58,26 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[DocumentRepo
         p = Path(raw).expanduser()
         if p.is_dir():
             for root, dirs, names in os.walk(p, followlinks=False):
+                for d in sorted(d for d in dirs if d.startswith(".")):
+                    problems.append(DocumentReport(str(Path(root) / d), "skipped", error="hidden folder: not searched"))
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(names):
                     f = Path(root) / name
-                    if name.startswith(".") or f.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    if name.startswith("."):
+                        problems.append(DocumentReport(str(f), "skipped", error="hidden file (its name starts with '.')"))
+                        continue
+                    if not supported(f):
+                        problems.append(DocumentReport(str(f), "skipped", error=skip_reason(f)))
                         continue
                     if f.is_file():
                         add(f)
                     else:
                         problems.append(DocumentReport(str(f), "failed", error="broken link or not a regular file"))
         elif p.is_file():
-            if p.suffix.lower() in SUPPORTED_SUFFIXES:
+            if supported(p):
                 add(p)
             else:
-                problems.append(DocumentReport(str(p), "failed", error=f"unsupported file type {p.suffix or '(none)'}: use .pdf, .txt or .md"))
+                problems.append(DocumentReport(str(p), "failed", error=skip_reason(p)))
         else:
             problems.append(DocumentReport(str(p), "failed", error="no such file or folder"))
     return files, problems
@@ -79,10 +89,18 @@ class Ingestor:
     REBUILD_EVERY_S = 300.0  # during long runs, refresh the on-disk BM25 index this often
 
     def __init__(self, index: Collection, embedder, chunk_tokens: int, batch_size: int | None = None):
+        """`embedder`: the embedder, or a function returning it, called only when a document must be
+        chunked and embedded (so a run where nothing changed never loads the model)."""
         self.index = index
-        self.embedder = embedder
+        self._embedder = embedder
         self.chunk_tokens = chunk_tokens
         self.batch_size = batch_size
+
+    @property
+    def embedder(self):
+        if callable(self._embedder) and not hasattr(self._embedder, "embed"):
+            self._embedder = self._embedder()
+        return self._embedder
 
     def build_info(self) -> dict:
         limit = self.embedder.max_text_tokens
@@ -130,32 +148,42 @@ class Ingestor:
 
     def run(
         self, paths: Iterable[str | Path], prune: bool = False, rebuild: bool = False,
-        progress: bool = False, tags: dict[str, str] | None = None,
+        progress: bool = False, tags: dict[str, str] | None = None, ocr: str = "auto", restore: bool = False,
     ) -> IngestReport:
-        """Ingest files; `tags` (key=value) replace the tags of every document named in this run."""
+        """Ingest files; `tags` (key=value) replace the tags of every document named in this run.
+        `ocr`: "auto" | "off" | "force" (ingest/ocr.py). `restore`: clear the exclusions of `paths`
+        (documents removed with `docs remove`) first, so they are ingested again."""
         t0 = time.perf_counter()
         report = IngestReport(self.index.name)
+        paths = list(paths)
         files, problems = discover(paths)
         report.documents.extend(problems)
         with self.index.write_lock():
-            manifest = self.open_manifest(rebuild=rebuild)
+            manifest = None if rebuild else self.index.manifest()
+            checked_build = manifest is None
+            if manifest is None:
+                manifest = self.open_manifest(rebuild=rebuild)
             self.recover(manifest)
-            bar = _bar(len(files), progress)
+            if restore and restore_paths(manifest, paths):
+                manifest.save()
+            identity = RunIdentity(manifest)
+            bar = Progress(progress)
             last_rebuild = time.monotonic()
             results: dict[int, DocumentReport] = {}
             todo: list[tuple[int, Path, str]] = []
             try:
                 for i, f in enumerate(files):  # hash first: unchanged files are never parsed
-                    checked = self._check(manifest, f, tags)
+                    checked = self._check(manifest, f, tags, identity)
                     if isinstance(checked, DocumentReport):
                         results[i] = checked
-                        bar.update(1)
                     else:
                         todo.append((i, f, checked))
+                if todo and not checked_build:  # something to embed: now the embedder is needed
+                    manifest.check_build(self.build_info())
+                bar.start([f for _, f, _ in todo])
                 # parsed in a limited worker process, one document ahead of the embedder
-                parsed = extractor().map([(f, sha) for _, f, sha in todo])
+                parsed = extractor().map([(f, sha, ocr) for _, f, sha in todo])
                 for (i, f, sha), (_, doc) in zip(todo, parsed):
-                    bar.set_postfix_str(f.name[-40:], refresh=False)
                     try:
                         results[i] = self._write(manifest, f, sha, doc, tags)
                     except DiskFullError:  # refused before anything of the document was written
@@ -163,13 +191,13 @@ class Ingestor:
                     except Exception as exc:
                         if not _disk_full(exc, self.index.index_dir):
                             raise
-                        self._undo(manifest, doc_id_for(str(f)), sha)
+                        self._undo(manifest, (manifest.documents.get(str(f)) or {}).get("doc_id") or doc_id_for(str(f)), sha)
                         raise DiskFullError(
                             f"The disk holding {self.index.index_dir} is full ({_free_mb(self.index.index_dir)} MB "
                             f"free): {f.name} was not added and the index is as it was. Free some space and run "
                             "the same command again."
                         ) from exc
-                    bar.update(1)
+                    bar.done(f, results[i])
                     if time.monotonic() - last_rebuild > self.REBUILD_EVERY_S:
                         self.finish(manifest)
                         last_rebuild = time.monotonic()
@@ -182,21 +210,38 @@ class Ingestor:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _check(self, manifest: Manifest, f: Path, tags: dict[str, str] | None) -> DocumentReport | str:
-        """The report of a file that needs no parsing (unreadable, or unchanged), else its sha256."""
+    def _check(self, manifest: Manifest, f: Path, tags: dict[str, str] | None,
+               identity: RunIdentity | None = None) -> DocumentReport | str:
+        """The report of a file that needs no parsing (unreadable, unchanged, excluded, moved or a
+        duplicate: ingest/identity.py), else its sha256."""
         key = str(f)
+        identity = identity or RunIdentity(manifest)
+        held = identity.excluded(key)
+        if held is not None:
+            return held
         try:
             sha = file_sha256(f)
         except OSError as exc:
             return DocumentReport(key, "failed", error=f"cannot read file: {exc.strerror or exc}")
         entry = manifest.documents.get(key)
+        same = identity.claim(key, sha) if not (entry and entry["sha256"] == sha) else None
+        if same is not None and same[0] == "duplicate":
+            return duplicate_report(key, sha, same[1])
+        if same is not None:  # a move: nothing embedded
+            rep = apply_move(self.index, manifest, same[1], key)
+            if tags is not None:
+                manifest.documents[key]["tags"] = dict(tags)
+                manifest.save()
+            return rep
         if entry and entry["sha256"] == sha:
+            identity.claimed.setdefault(sha, key)
             if tags is not None and entry.get("tags", {}) != tags:
                 entry["tags"] = dict(tags)  # metadata only: nothing is re-embedded
                 manifest.save()
             return DocumentReport(
                 key, "unchanged", pages=entry.get("pages", 0), chunks=entry.get("chunks", 0), sha256=sha,
                 page_issues=_issues(entry.get("pages_without_text", []), entry.get("page_labels", {})),
+                ocr_pages=sorted(int(n) for n in entry.get("ocr_pages", {})),
             )
         return sha
 
@@ -209,12 +254,13 @@ class Ingestor:
             if entry:
                 rep.warnings.append("the previously ingested version is kept")
             return rep
-        doc_id = doc_id_for(key)
+        doc_id = (entry or {}).get("doc_id") or doc_id_for(key)  # a moved document keeps its id
         chunks, forced = chunk_document(doc, self.embedder, self.chunk_tokens, doc_id)
         labels = {str(p.number): p.label for p in doc.pages if not p.has_text}
         rep = DocumentReport(
             key, "updated" if entry else "added", pages=len(doc.pages), chunks=len(chunks), sha256=sha,
             page_issues=_issues(doc.pages_without_text, labels), warnings=list(doc.warnings),
+            ocr_pages=sorted(doc.ocr_pages),
         )
         if forced:
             rep.warnings.append(f"{forced} over-long sentence(s) or table row(s) split to fit the embedder")
@@ -236,6 +282,8 @@ class Ingestor:
             "date": doc.date or datetime.fromtimestamp(stat.st_mtime, timezone.utc).date().isoformat(),
             "tags": dict(tags) if tags is not None else (entry or {}).get("tags", {}),
         }
+        if doc.ocr_pages:  # provenance of OCR'd text, shown with citations of those pages
+            manifest.documents[key]["ocr_pages"] = {str(n): v for n, v in sorted(doc.ocr_pages.items())}
         manifest.pending[doc_id] = {"op": "cleanup", "keep": sha, "source": key}
         manifest.save()
         failpoint("ingest.committed")
@@ -254,12 +302,20 @@ class Ingestor:
         except Exception:  # still no space: the pending record stays for the next run
             log.warning("could not undo the interrupted write yet; the next ingest will")
 
-    def remove(self, manifest: Manifest, key: str) -> DocumentReport:
+    def remove(self, manifest: Manifest, key: str, keep_out: bool = False) -> DocumentReport:
+        """Remove a document; `keep_out`: when its file still exists, record the exclusion so ingest
+        and sync of its folder do not add it back (ingest/identity.py)."""
         entry = manifest.documents.pop(key)
+        if keep_out and Path(key).exists():
+            exclude(manifest, key, entry["sha256"])
         manifest.pending[entry["doc_id"]] = {"op": "cleanup", "keep": None, "source": key}
         manifest.save()
         self.index.delete_versions(entry["doc_id"])
-        return DocumentReport(key, "removed", pages=entry.get("pages", 0), chunks=entry.get("chunks", 0), sha256=entry["sha256"])
+        rep = DocumentReport(key, "removed", pages=entry.get("pages", 0), chunks=entry.get("chunks", 0), sha256=entry["sha256"])
+        if key in manifest.excluded:
+            rep.warnings.append(f"its file is still there: ingest and sync leave it out until "
+                                f"`ragmed ingest --restore {key}`")
+        return rep
 
     def _prune(self, manifest: Manifest) -> list[DocumentReport]:
         gone = [k for k in manifest.documents if not Path(k).exists()]
@@ -325,8 +381,3 @@ def _issues(pages: list[int], labels: dict[str, str]) -> list[PageIssue]:
         for p in pages
     ]
 
-
-def _bar(total: int, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="file", desc="ingest", file=sys.stderr, disable=not enabled, leave=False)

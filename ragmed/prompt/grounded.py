@@ -50,7 +50,7 @@ EXAMPLE_ASSISTANT = (
 
 
 def describe(p: Passage) -> str:
-    where = f"{Path(p.source).name}, page {p.page_label}"
+    where = f"{p.label or Path(p.source).name}, page {p.page_label}"
     if p.section:
         where += f", section: {p.section_path}"
     return where

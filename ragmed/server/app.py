@@ -6,7 +6,7 @@ Routes (all JSON; the OpenAPI schema is at /openapi.json):
     GET  /v1/health                             version, model, queue
     GET  /v1/collections                        collections with document and chunk counts
     GET  /v1/collections/{c}/documents          indexed documents and recent upload jobs
-    POST /v1/collections/{c}/documents          upload a PDF (multipart "file"; ?wait=true blocks)
+    POST /v1/collections/{c}/documents          upload a document (.pdf .docx .html .txt .md, images; multipart "file"; ?wait=true blocks)
     GET  /v1/jobs/{id}                          an upload's ingest status
     DELETE /v1/collections/{c}/documents/{id}   remove a document from the index
     GET  /v1/collections/{c}/documents/{id}/file   the PDF (citations link to it with #page=N)
@@ -121,7 +121,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     @app.post("/v1/collections/{collection}/documents", tags=["documents"], status_code=202)
     async def upload(collection: str, file: UploadFile = File(...), tags: list[str] = Form(default=[]),
                      wait: bool = Query(False, description="block until ingested")):
-        """Upload a PDF and ingest it (in the background; the document list shows its status)."""
+        """Upload a document (any format `ragmed ingest` reads) and ingest it (in the background; the document list shows its status)."""
         parsed = parse_tags(tags)
         path = await run_in_threadpool(service.store_upload, collection, file.filename, file.file,
                                        file.size or 0)
@@ -148,7 +148,12 @@ def create_app(config: ServerConfig) -> FastAPI:
         if not path.is_file():
             return JSONResponse(error_payload(f"{path.name} is indexed but its file is not on this machine any more.",
                                               "Gone", 410), status_code=410)
-        return FileResponse(path, media_type="application/pdf", filename=path.name,
+        import mimetypes
+
+        media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if media == "text/html":  # an uploaded page is shown as text, never run in the app's origin
+            media = "text/plain"
+        return FileResponse(path, media_type=media, filename=path.name,
                             content_disposition_type="inline")
 
     # -- retrieval and answers ---------------------------------------------------------------------

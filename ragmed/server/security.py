@@ -92,11 +92,11 @@ MAX_NAME_CHARS = 150
 def safe_upload_name(name: str | None) -> str:
     """The file name an upload is stored under, or InputError: names that try to leave the folder
     (separators, '..', drive letters, NUL) are rejected, not rewritten; other odd characters
-    become '_'. Only .pdf files are accepted."""
+    become '_'. Only the formats `ragmed ingest` reads are accepted (ingest/formats.py)."""
     raw = (name or "").strip()
     if not raw:
         raise InputError("The upload has no file name.")
-    if any(c in raw for c in "/\\\x00") or ".." in raw or re.match(r"^[A-Za-z]:", raw):
+    if any(c in raw for c in "/\\\x00") or "%00" in raw or ".." in raw or re.match(r"^[A-Za-z]:", raw):
         raise InputError(f"Rejected the file name {raw!r}: it contains a path. Upload a plain file name like protocol.pdf.")
     if raw.startswith("."):
         raise InputError(f"Rejected the file name {raw!r}: hidden files (starting with '.') are not indexed.")
@@ -105,11 +105,14 @@ def safe_upload_name(name: str | None) -> str:
     clean = _UNSAFE.sub("_", clean).strip(" .")
     if not clean or clean.startswith("."):
         raise InputError(f"Rejected the file name {raw!r}.")
-    if not clean.lower().endswith(".pdf"):
-        raise InputError(f"Rejected {raw!r}: only PDF files (.pdf) can be uploaded.")
+    from ..ingest.formats import SUPPORTED_LIST, supported
+
+    if not supported(Path(clean)):  # every format `ragmed ingest` reads (ingest/formats.py)
+        raise InputError(f"Rejected {raw!r}: {Path(clean).suffix or 'this file type'} cannot be uploaded; "
+                         f"upload {SUPPORTED_LIST}.")
     if len(clean) > MAX_NAME_CHARS:
-        stem = clean[: MAX_NAME_CHARS - 4].rstrip(" .")
-        clean = stem + ".pdf"
+        suffix = Path(clean).suffix
+        clean = clean[: MAX_NAME_CHARS - len(suffix)].rstrip(" .") + suffix
     return clean
 
 

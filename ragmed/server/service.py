@@ -152,15 +152,18 @@ class Service:
         return target
 
     def _ingest(self, job: IngestJob) -> dict[str, Any]:
-        return self.rag(job.collection).ingest([job.path], tags=job.tags or None).to_dict()
+        # an upload is an explicit request: it ingests a document removed before (`restore`)
+        return self.rag(job.collection).ingest([job.path], tags=job.tags or None, restore=True).to_dict()
 
     def remove(self, collection: str, doc_id: str) -> dict[str, Any]:
         """Remove a document from the index (in the ingest thread, so it never races an ingest);
         a file the server stored from an upload is deleted too."""
         path = self.document_path(collection, doc_id)
-        reports = self.ingests.call(lambda: self.rag(collection).remove([path])).result()
-        report = reports[0].to_dict()
         uploads = (self.config.uploads / collection).resolve()
+        # an uploaded file is deleted below: nothing to keep out of later ingests
+        keep_out = path.parent != uploads
+        reports = self.ingests.call(lambda: self.rag(collection).remove([path], keep_out=keep_out)).result()
+        report = reports[0].to_dict()
         if report.get("status") != "failed" and path.parent == uploads:
             path.unlink(missing_ok=True)
             report["file_deleted"] = True

@@ -233,6 +233,16 @@ class VectorIndex:
             where = {"$and": [{"doc_id": doc_id}, {"file_sha256": {"$ne": keep_sha}}]}
         self.collection(create=True).delete(where=where)
 
+    def move_source(self, doc_id: str, source: str) -> int:
+        """Set the `source` path of every chunk of `doc_id` (a moved file; vectors unchanged).
+        Returns the number of chunks changed."""
+        col = self.collection(create=True)
+        got = col.get(where={"doc_id": doc_id}, include=["metadatas"])
+        if not got["ids"]:
+            return 0
+        col.update(ids=got["ids"], metadatas=[{**m, "source": source} for m in got["metadatas"]])
+        return len(got["ids"])
+
     def delete_version(self, doc_id: str, sha: str) -> None:
         self.collection(create=True).delete(where={"$and": [{"doc_id": doc_id}, {"file_sha256": sha}]})
 

@@ -208,6 +208,11 @@ class Collection:
         self.vectors.delete_version(doc_id, sha)
         self.lexical.delete_version(doc_id, sha)
 
+    def move_source(self, doc_id: str, source: str) -> int:
+        """A document's file moved: its chunks name `source` from now on (nothing re-embedded; the
+        BM25 terms hold no path). Commit the move in the manifest after this call."""
+        return self.vectors.move_source(doc_id, source)
+
     def delete_versions(self, doc_id: str, keep_sha: str | None = None) -> None:
         """Delete every version of a document, or every one but `keep_sha` (vectors and terms)."""
         self.vectors.delete_versions(doc_id, keep_sha=keep_sha)

@@ -71,6 +71,9 @@ class Manifest:
     build: dict[str, Any]
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending: dict[str, dict[str, str]] = field(default_factory=dict)  # doc_id -> {sha256, source}
+    # documents removed by `docs remove` whose files may still be in an ingested folder: kept out of
+    # ingest and sync until `ingest --restore` (ingest/identity.py). path -> {sha256, removed_at}
+    excluded: dict[str, dict[str, str]] = field(default_factory=dict)
     created_at: str = field(default_factory=now)
     updated_at: str = field(default_factory=now)
 
@@ -106,6 +109,7 @@ class Manifest:
         return cls(
             store=store, collection=data["collection"], build=data["build"],
             documents=data.get("documents", {}), pending=data.get("pending", {}),
+            excluded=data.get("excluded", {}),
             created_at=data.get("created_at", now()), updated_at=data.get("updated_at", now()),
         )
 
@@ -114,7 +118,7 @@ class Manifest:
         self.store.write(
             {
                 "format": FORMAT, "collection": self.collection, "build": self.build,
-                "documents": self.documents, "pending": self.pending,
+                "documents": self.documents, "pending": self.pending, "excluded": self.excluded,
                 "created_at": self.created_at, "updated_at": self.updated_at,
             },
         )

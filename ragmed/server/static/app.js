@@ -223,9 +223,10 @@ function renderFinal(answer) {
     if (p.section_path) tags.push(p.section_path);
     const item = el("li", { value: String(p.n), "data-n": String(p.n) });
     item.append(el("a", { href: fileUrl(p.doc_id, p.page), target: "_blank", rel: "noopener",
-      text: `${p.title || p.source.split("/").pop()}, page ${p.page_label}` }));
+      // the label tells same-named files apart ("2024/protocol.pdf"); it is set only when names collide
+      text: `${p.label && p.label.includes("/") ? p.label : (p.title || p.source.split("/").pop())}, page ${p.page_label}` }));
     const citation = (answer.citations || []).find((c) => c.passage_id === p.id);
-    const when = citation ? [citation.date && `dated ${citation.date}`, citation.version && `version ${citation.version}`].filter(Boolean) : [];
+    const when = citation ? [citation.date && `dated ${citation.date}`, citation.version && `version ${citation.version}`, citation.ocr].filter(Boolean) : [];
     item.append(el("div", { class: "meta", text: [...tags, ...when, cited.has(p.id) ? "cited" : "not cited"].join(" · ") }));
     item.append(el("blockquote", { text: p.text.length > 400 ? p.text.slice(0, 400) + "…" : p.text }));
     sources.append(item);

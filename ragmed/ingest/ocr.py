@@ -1,0 +1,152 @@
+"""Optical character recognition for scanned PDF pages and image files (.png, .jpg, .tif).
+
+`ingest --ocr auto|off|force` (RagMed.ingest(ocr=...)):
+- auto (default): OCR only the PDF pages without a text layer, and image files;
+- off: never (pages without text stay flagged "no extractable text"; image files fail);
+- force: OCR every PDF page, replacing its text layer (for PDFs whose text layer is garbage).
+
+Engines: Tesseract 5 (Debian `tesseract-ocr`, called through pytesseract) and RapidOCR (PaddleOCR's
+models on ONNX Runtime, inside the `rapidocr_onnxruntime` wheel). `ENGINE` is the one chosen by
+`benchmarks/ocr_engines.py` (character error rate against the guideline PDFs' text layers, pages
+per second, install size; results in benchmarks/results/ocr_engines.md); the other is used when
+the chosen one is not installed. PDF pages are rendered with pypdfium2 at `DPI`.
+
+Each OCR'd page carries its provenance: `OcrPage(engine, confidence)`, confidence the mean word
+confidence in 0-1 as the engine reports it. The ingestor records it per page in the manifest
+(`ocr_pages`) and citations of those pages say so.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+
+from ..errors import DocumentError
+
+MODES = ("auto", "off", "force")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+ENGINE = "tesseract"  # benchmarks/ocr_engines.py: CER 15.3% vs RapidOCR's 58.6% at 200 dpi, ~6x faster, 28 vs 98 MB
+DPI = 300  # benchmarks/ocr_engines.py: Tesseract's CER 14.6% at 300 dpi vs 15.3% at 200 (numbers kept 98.4% vs 97.5%)
+MIN_CONFIDENCE = 0.5  # below this mean word confidence a page is kept but flagged "OCR uncertain"
+LANG = "eng"
+
+
+@dataclass(frozen=True)
+class OcrPage:
+    """The text OCR read on one page and how sure the engine was."""
+
+    text: str
+    engine: str  # e.g. "tesseract 5.3.0", "rapidocr 1.4.4"
+    confidence: float  # mean word confidence, 0-1
+
+    def provenance(self) -> dict:
+        return {"engine": self.engine, "confidence": round(self.confidence, 3)}
+
+
+def available(engine: str | None = None) -> str | None:
+    """The engine OCR will use (`engine`, else `ENGINE`, else the other installed one), or None."""
+    order = [engine] if engine else [ENGINE, "rapidocr" if ENGINE == "tesseract" else "tesseract"]
+    for name in order:
+        if name == "tesseract" and shutil.which("tesseract"):
+            try:
+                import pytesseract  # noqa: F401
+                return name
+            except ImportError:
+                continue
+        if name == "rapidocr":
+            try:
+                import rapidocr_onnxruntime  # noqa: F401
+                return name
+            except ImportError:
+                continue
+    return None
+
+
+def missing_message() -> str:
+    return ("no OCR engine is installed: install Tesseract (`sudo apt-get install tesseract-ocr`, "
+            "`brew install tesseract`) and run `pip install pytesseract`, or ingest with --ocr off")
+
+
+def recognise(image, engine: str | None = None) -> OcrPage:
+    """OCR one PIL image. Raises DocumentError when no engine is installed."""
+    name = available(engine)
+    if name is None:
+        raise DocumentError(missing_message())
+    return _tesseract(image) if name == "tesseract" else _rapidocr(image)
+
+
+def _tesseract(image) -> OcrPage:
+    import os
+
+    import pytesseract
+
+    # one thread: Tesseract's OpenMP threads slow it down several times on shared or small CPUs
+    # (Tesseract's own advice, tesseract-ocr/tesseract#898); ingestion is one page at a time anyway
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+    data = pytesseract.image_to_data(image, lang=LANG, config="--psm 3", output_type=pytesseract.Output.DICT)
+    lines: dict[tuple, list[str]] = {}
+    confs = []
+    for i, word in enumerate(data["text"]):
+        conf = float(data["conf"][i])
+        if conf < 0 or not word.strip():
+            continue
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        lines.setdefault(key, []).append(word)
+        confs.append(conf / 100.0)
+    out, last_par = [], None
+    for key, words in lines.items():
+        if last_par is not None and key[:2] != last_par:
+            out.append("")
+        out.append(" ".join(words))
+        last_par = key[:2]
+    version = str(pytesseract.get_tesseract_version()).split()[0]
+    return OcrPage("\n".join(out), f"tesseract {version}", sum(confs) / len(confs) if confs else 0.0)
+
+
+_RAPID = None
+
+
+def _rapidocr(image) -> OcrPage:
+    global _RAPID
+    import numpy as np
+
+    if _RAPID is None:
+        from rapidocr_onnxruntime import RapidOCR
+
+        _RAPID = RapidOCR()
+    result, _ = _RAPID(np.asarray(image.convert("RGB")))
+    rows = sorted(result or [], key=lambda r: (min(p[1] for p in r[0]), min(p[0] for p in r[0])))
+    text = "\n".join(r[1] for r in rows)
+    confs = [float(r[2]) for r in rows]
+    from importlib.metadata import version
+
+    return OcrPage(text, f"rapidocr {version('rapidocr_onnxruntime')}", sum(confs) / len(confs) if confs else 0.0)
+
+
+def render_pdf_page(path, index: int, dpi: int = DPI):
+    """Page `index` (0-based) of a PDF as a grayscale PIL image at `dpi`."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return pdf[index].render(scale=dpi / 72.0, grayscale=True).to_pil()
+    finally:
+        pdf.close()
+
+
+def pdf_pages(path, indices: list[int], engine: str | None = None, dpi: int = DPI) -> dict[int, OcrPage]:
+    """OCR the given pages (0-based) of a PDF; {index: OcrPage}."""
+    return {i: recognise(render_pdf_page(path, i, dpi), engine) for i in indices}
+
+
+def image_file(path) -> list[OcrPage]:
+    """OCR an image file, one OcrPage per frame (multi-page TIFF). DocumentError if unreadable."""
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            frames = [f.convert("L") for f in ImageSequence.Iterator(img)]
+    except (UnidentifiedImageError, OSError) as exc:
+        raise DocumentError(f"not a readable image ({type(exc).__name__})") from exc
+    return [recognise(f) for f in frames]
