@@ -16,7 +16,6 @@ import logging
 import os
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
@@ -28,6 +27,7 @@ from ..store.collection import Collection
 from ..store.manifest import Manifest, now
 from ..types import DocumentReport, ExtractedDocument, IngestReport, PageIssue
 from .chunker import CHUNKER_VERSION, chunk_document
+from .dates import record_of
 from .extract import SUPPORTED_SUFFIXES, file_sha256
 from .isolate import extractor
 
@@ -233,7 +233,7 @@ class Ingestor:
             "pages": len(doc.pages), "chunks": len(chunks), "ingested_at": now(),
             "pages_without_text": doc.pages_without_text, "page_labels": labels,
             "size": stat.st_size,
-            "date": doc.date or datetime.fromtimestamp(stat.st_mtime, timezone.utc).date().isoformat(),
+            **record_of(doc, stat.st_mtime),  # date, date_source, date_evidence (ingest/dates.py)
             "tags": dict(tags) if tags is not None else (entry or {}).get("tags", {}),
         }
         manifest.pending[doc_id] = {"op": "cleanup", "keep": sha, "source": key}

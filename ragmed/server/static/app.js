@@ -81,6 +81,10 @@ async function loadDocuments() {
     const meta = [`${doc.pages} pages`, doc.date ? `dated ${doc.date}` : "", doc.tags && doc.tags.version ? `version ${doc.tags.version}` : ""]
       .filter(Boolean).join(", ");
     item.append(el("span", { class: "name" }, link), el("span", { class: "state", text: `indexed · ${meta}` }));
+    if (doc.superseded_by) {  // store/versions.py: still searchable, marked in every answer
+      const by = doc.superseded_by.split("/").pop();
+      item.append(el("span", { class: "state superseded", text: `SUPERSEDED by ${by}${doc.superseded_by_date ? ` (dated ${doc.superseded_by_date})` : ""}` }));
+    }
     if (doc.pages_without_text && doc.pages_without_text.length) {
       item.append(el("span", { class: "state failed", text: `no text on page(s) ${doc.pages_without_text.join(", ")}` }));
     }
@@ -89,6 +93,9 @@ async function loadDocuments() {
     item.append(remove);
     list.append(item);
   }
+  const older = $("supersedes");
+  older.replaceChildren(el("option", { value: "", text: "a new document" }),
+    ...data.documents.map((d) => el("option", { value: d.path, text: `new edition of ${d.title || d.file_name}` })));
   if (!data.documents.length && !data.jobs.length) {
     list.append(el("li", { text: "No documents yet: add a PDF above." }));
   }
@@ -110,6 +117,7 @@ $("upload-form").addEventListener("submit", async (ev) => {
   if (!file) return;
   const form = new FormData();
   form.append("file", file, file.name);
+  if ($("supersedes").value) form.append("tags", `supersedes=${$("supersedes").value}`);
   $("upload-status").textContent = `Uploading ${file.name}...`;
   try {
     await api(`/v1/collections/${encodeURIComponent(state.collection)}/documents`, { method: "POST", body: form });
@@ -214,7 +222,8 @@ function renderFinal(answer) {
     if (c.status !== "supported") addClaim(c);
   }
   const notices = $("notices");
-  notices.replaceChildren(...(answer.notices || []).map((n) => el("li", { text: n })));
+  const currency = /^(Superseded|Sources disagree|Changed in the current edition):/;  // ground/currency.py
+  notices.replaceChildren(...(answer.notices || []).map((n) => el("li", { text: n, class: currency.test(n) ? "currency" : "" })));
   const sources = $("sources");
   sources.replaceChildren();
   const cited = new Set((answer.citations || []).map((c) => c.passage_id));
@@ -225,7 +234,8 @@ function renderFinal(answer) {
     item.append(el("a", { href: fileUrl(p.doc_id, p.page), target: "_blank", rel: "noopener",
       text: `${p.title || p.source.split("/").pop()}, page ${p.page_label}` }));
     const citation = (answer.citations || []).find((c) => c.passage_id === p.id);
-    const when = citation ? [citation.date && `dated ${citation.date}`, citation.version && `version ${citation.version}`].filter(Boolean) : [];
+    const when = citation ? [citation.date && `dated ${citation.date}`, citation.version && `version ${citation.version}`,
+      citation.superseded && `SUPERSEDED: ${citation.superseded}`].filter(Boolean) : [];
     item.append(el("div", { class: "meta", text: [...tags, ...when, cited.has(p.id) ? "cited" : "not cited"].join(" · ") }));
     item.append(el("blockquote", { text: p.text.length > 400 ? p.text.slice(0, 400) + "…" : p.text }));
     sources.append(item);
