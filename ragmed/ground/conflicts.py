@@ -37,6 +37,7 @@ from .relevance import CONTENT, passage_sentences, scores, vectors
 
 TOP = 10  # sentences of the passages compared (the best for the question)
 MARGIN = 0.35  # ... within this much of the best sentence's score
+ANSWER_MARGIN = 0.15  # one sentence of a pair must be within this much of the best: it answers the question
 MIN_CHARS = 25
 SAME = 0.75  # cosine of two sentences about the same thing (different conditions score about 0.5-0.65)
 SAME_WORDING = 0.8  # ... for differences other than a value
@@ -185,6 +186,7 @@ def find_conflicts(question: str, passages: Sequence[Passage], embedder,
     best = max(rel)
     ranked = sorted(((r, s) for r, s in zip(rel, sents) if r >= best - MARGIN), key=lambda x: -x[0])[:TOP]
     picked = [s for _, s in ranked]
+    score = [r for r, _ in ranked]
     vecs = vectors(embedder, [s.text for s in picked])  # the bare sentences: the subject must match
     out: list[Conflict] = []
     seen: set[tuple[str, str]] = set()
@@ -192,8 +194,8 @@ def find_conflicts(question: str, passages: Sequence[Passage], embedder,
         for j in range(i + 1, len(picked)):
             b = picked[j]
             pa, pb = passages[a.n - 1], passages[b.n - 1]
-            if pa.source == pb.source:
-                continue
+            if pa.source == pb.source or max(score[i], score[j]) < best - ANSWER_MARGIN:
+                continue  # same document, or neither sentence answers the question itself
             sim = float(vecs[i] @ vecs[j])
             if sim < SAME:
                 continue

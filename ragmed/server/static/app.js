@@ -182,9 +182,16 @@ function renderEvidence(evidence, answer) {
   for (const e of evidence || []) {
     const item = el("li", {});
     renderAnswer(`${e.text} [${e.n}]`, answer, item);
+    if (e.superseded) item.append(el("span", { class: "superseded", text: ` SUPERSEDED: ${e.superseded}` }));
     list.append(item);
   }
   $("evidence-box").hidden = !(evidence && evidence.length);
+}
+
+// Notices; superseded sources and disagreeing sources (ground/currency.py) stand out.
+function renderNotices(notes) {
+  const currency = /^(Superseded|Sources disagree|Changed in the current edition):/;
+  $("notices").replaceChildren(...(notes || []).map((n) => el("li", { text: n, class: currency.test(n) ? "currency" : "" })));
 }
 
 // Why a checked sentence was left out, in words (its text is not shown as an answer).
@@ -221,9 +228,7 @@ function renderFinal(answer) {
   for (const c of answer.claims || []) {
     if (c.status !== "supported") addClaim(c);
   }
-  const notices = $("notices");
-  const currency = /^(Superseded|Sources disagree|Changed in the current edition):/;  // ground/currency.py
-  notices.replaceChildren(...(answer.notices || []).map((n) => el("li", { text: n, class: currency.test(n) ? "currency" : "" })));
+  renderNotices(answer.notices);
   const sources = $("sources");
   sources.replaceChildren();
   const cited = new Set((answer.citations || []).map((c) => c.passage_id));
@@ -270,7 +275,7 @@ $("ask-form").addEventListener("submit", async (ev) => {
     for await (const { event, data } of sseEvents(resp)) {
       if (event === "queued" && data.position > 1) $("status").textContent = `Waiting for the model (${data.position - 1} question(s) ahead)...`;
       else if (event === "reasoning") $("status").textContent = "The model is thinking...";
-      else if (event === "evidence") { evidenceRefs = data; renderEvidence(data.evidence, data); $("status").textContent = "The model is answering; each sentence appears once it is checked against its source..."; }
+      else if (event === "evidence") { evidenceRefs = data; renderEvidence(data.evidence, data); renderNotices(data.notices); $("status").textContent = "The model is answering; each sentence appears once it is checked against its source..."; }
       else if (event === "answer") { text += data.text; $("answer-title").hidden = false; renderAnswer(text, evidenceRefs); }
       else if (event === "flagged") addClaim(data.claim);
       else if (event === "final") {
