@@ -95,7 +95,7 @@ def test_evidence_on_a_changed_fact_prefers_the_current_edition_and_shows_the_ch
     c = a.conflicts[0]
     assert c.editions and c.a.source == new and c.b.source == old and c.b.superseded
     assert {" ".join(c.a.text.split()), " ".join(c.b.text.split())} == set(q.statements)
-    assert any(n.startswith("Changed in the current edition:") for n in a.notices)
+    assert any(n.startswith("Changed between editions:") for n in a.notices)
     d = a.to_dict()
     assert d["conflicts"][0]["editions"] is True and d["conflicts"][0]["b"]["date"]
 
@@ -127,7 +127,7 @@ def test_cli_ask_evidence_text_and_json(editions_rag):
     base = ["ask", q.text, "--evidence", "-c", "editions", "--index-dir", str(rag.settings.index_dir)]
     out = CliRunner().invoke(cli, base)
     assert out.exit_code == 0, out.output
-    assert "Changed in the current edition:" in out.output
+    assert "Changed between editions:" in out.output
     data = json.loads(CliRunner().invoke(cli, [*base, "--json"]).output)
     assert data["conflicts"] and data["conflicts"][0]["editions"]
     old = [c for c in data["citations"] if c["superseded"]]
@@ -178,7 +178,7 @@ def test_ask_with_a_model_carries_the_conflict_and_superseded_citations(editions
     q = _question(w, "changed")
     a = rag.ask(q.text)
     assert a.conflicts and a.conflicts[0].editions
-    assert any(n.startswith("Changed in the current edition:") for n in a.notices)
+    assert any(n.startswith("Changed between editions:") for n in a.notices)
     for c in a.citations:
         assert bool(c.superseded) == (c.source == paths[q.docs[0]])
     assert a.to_dict()["conflicts"][0]["a"]["source"] == paths[q.docs[1]]

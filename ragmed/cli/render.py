@@ -193,7 +193,7 @@ def trust(answer, streamed: bool, show_withheld: bool = False) -> None:
     """Abstention, the support of each claim, and notices about the passages. Sentences that are
     not supported are described by why, not shown (`--show-withheld` shows them, for research)."""
     for note in answer.notices:
-        if note.startswith(("Superseded:", "Sources disagree:", "Changed in the current edition:")):
+        if note.startswith(("Superseded:", "Sources disagree:", "Changed between editions:")):
             click.echo(click.style(note, fg="yellow", bold=True))  # ground/currency.py: for the clinician
         else:
             click.echo(click.style(f"Warning: {note}", fg="yellow"), err=True)

@@ -90,7 +90,8 @@ class Conflict:
         """One line for a clinician."""
         about = KIND_WORDS.get(self.kind, "this")
         if self.editions:
-            return (f"The current edition {self.a.cite()} changed {about}: \u201c{self.a.text}\u201d; the superseded "
+            newer = "A newer (itself superseded) edition" if self.a.superseded else "The current edition"
+            return (f"{newer} {self.a.cite()} changed {about}: \u201c{self.a.text}\u201d; the superseded "
                     f"edition {self.b.cite()} said \u201c{self.b.text}\u201d.")
         return (f"Sources disagree on {about}: \u201c{self.a.text}\u201d {self.a.cite()} but \u201c{self.b.text}\u201d "
                 f"{self.b.cite()}. Check which applies.")
@@ -219,8 +220,8 @@ def _conflict(m: Mismatch, x, y, documents, editions) -> Conflict:
     same_series = (editions is not None and editions.current_of(a.source) == editions.current_of(b.source)
                    and a.source in editions.of)
     if same_series:
-        if a.superseded and not b.superseded:
-            a, b = b, a
+        if (not b.superseded, b.date) > (not a.superseded, a.date):
+            a, b = b, a  # the current (else the newer) edition first
     elif (b.date or "") > (a.date or ""):
         a, b = b, a  # the newer statement first
     return Conflict(m.kind, m.reason, a, b, editions=bool(same_series))

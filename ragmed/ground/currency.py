@@ -8,7 +8,7 @@ store/versions.py (editions) and ground/conflicts.py (disagreements).
 - `mark_citations`: each citation gets its document's date, version and, for a superseded edition,
   the note and the replacing edition's date;
 - `notices`: the plain-words lines every front end shows: "Superseded: ..." for each cited superseded
-  edition, "Sources disagree: ..." / "Changed in the current edition: ..." for each conflict.
+  edition, "Sources disagree: ..." / "Changed between editions: ..." for each conflict.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .conflicts import Conflict, find_conflicts, renumbered
 
 SUPERSEDED = "Superseded:"
 DISAGREE = "Sources disagree:"
-CHANGED = "Changed in the current edition:"
+CHANGED = "Changed between editions:"
 
 
 def editions_of(manifest) -> Editions:

@@ -94,8 +94,13 @@ class Editions:
         return e if e is not None and e.superseded else None
 
     def older(self, path: str) -> list[str]:
-        """The superseded editions whose current edition is `path`."""
-        return sorted(p for p, e in self.of.items() if e.superseded_by == path)
+        """The editions of `path`'s series older than it (every superseded one, for the current edition)."""
+        me = self.of.get(path)
+        if me is None:
+            return []
+        series = self.current_of(path)
+        return sorted(p for p, e in self.of.items() if p != path and self.current_of(p) == series
+                      and e.superseded and (not me.superseded or e.date < me.date))
 
     def current_of(self, path: str) -> str:
         """The current edition's path for any document (itself when current or in no series)."""
@@ -193,19 +198,27 @@ def _current(members: list[str], documents: Mapping[str, Mapping[str, Any]], new
 
 
 def prefer_current(passages: Sequence[Any], eds: Editions) -> list[Any]:
-    """`passages` (anything with `.source`) reordered: a passage of a superseded edition goes right
-    after the first passage of its current edition when that one ranks lower; otherwise (the
-    current edition is not among them) it keeps its place. Stable for everything else."""
+    """`passages` (anything with `.source`) reordered: a passage of an older edition goes right after
+    the first passage of the newest edition of its series among them (the current one, else the
+    newest superseded one) when that one ranks lower; without a newer edition among them it keeps
+    its place. Stable for everything else."""
     if not eds.of:
         return list(passages)
-    present = {p.source for p in passages}
+    present = {p.source for p in passages if p.source in eds.of}
+    age = {s: (not eds.of[s].superseded, eds.of[s].date) for s in present}
+    newest: dict[str, str] = {}
+    for s in present:
+        series = eds.current_of(s)
+        best = max((x for x in present if eds.current_of(x) == series), key=lambda x: age[x])
+        if best != s and age[best] > age[s]:
+            newest[s] = best
     out: list[Any] = []
     waiting: dict[str, list[Any]] = {}
     seen: set[str] = set()
     for p in passages:
-        e = eds.superseded(p.source)
-        if e is not None and e.superseded_by in present and e.superseded_by not in seen:
-            waiting.setdefault(e.superseded_by, []).append(p)
+        target = newest.get(p.source)
+        if target is not None and target not in seen:
+            waiting.setdefault(target, []).append(p)
             continue
         out.append(p)
         seen.add(p.source)

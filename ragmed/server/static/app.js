@@ -190,7 +190,7 @@ function renderEvidence(evidence, answer) {
 
 // Notices; superseded sources and disagreeing sources (ground/currency.py) stand out.
 function renderNotices(notes) {
-  const currency = /^(Superseded|Sources disagree|Changed in the current edition):/;
+  const currency = /^(Superseded|Sources disagree|Changed between editions):/;
   $("notices").replaceChildren(...(notes || []).map((n) => el("li", { text: n, class: currency.test(n) ? "currency" : "" })));
 }
 
