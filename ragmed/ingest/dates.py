@@ -193,6 +193,22 @@ def checked_date(value: str) -> str:
     return value
 
 
+def pdf_dating(path) -> DocumentDate:
+    """A PDF's date read as ingestion reads it (`document_dating` over the text pypdf extracts from
+    the pages it looks at, then the PDF's metadata date, ingest/extract.py's rule), without
+    extracting the other pages: for checking dates (`ragmed doctor`-style tools and tests)."""
+    from pypdf import PdfReader
+
+    from .extract import _pdf_date
+    from .text import normalize
+
+    reader = PdfReader(str(path))
+    n = len(reader.pages)
+    wanted = set(range(min(FRONT_PAGES, n))) | set(range(max(FRONT_PAGES, n - BACK_PAGES), n))
+    pages = [normalize(reader.pages[i].extract_text() or "") if i in wanted else "" for i in range(n)]
+    return document_dating(pages, _pdf_date(reader), None)
+
+
 def record_of(doc, mtime: float) -> dict[str, str]:
     """The manifest's date fields for an `ExtractedDocument` (ingest/pipeline.py's hook)."""
     return document_dating([p.text for p in doc.pages], doc.date, mtime).to_record()
