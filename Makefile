@@ -24,7 +24,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test browser tesseract serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-realistic bench-e2e bench-hnsw bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling bench-fidelity bench-table-qa clean-venv help
+.PHONY: setup demo test browser tesseract serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-realistic bench-e2e bench-hnsw bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling bench-fidelity bench-table-qa bench-versions clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -87,7 +87,7 @@ tesseract:
 clean-venv:
 	rm -rf $(VENV)
 
-bench: bench-ingest bench-retrieval bench-hnsw bench-medpsy bench-trust bench-e2e bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling
+bench: bench-ingest bench-retrieval bench-hnsw bench-medpsy bench-trust bench-e2e bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling bench-versions
 
 bench-ingest: setup
 	$(PY) -m benchmarks.ingest_guidelines
@@ -111,6 +111,11 @@ bench-e2e: setup
 # strength): false support per kind and control recall, dev and test (about 22 min on the 2 shared cores it was recorded on).
 bench-adversarial: setup
 	nice -n 10 $(PY) -m benchmarks.adversarial_claims
+
+# Editions and sources that disagree (issue 25): generated fictional protocol editions, evidence mode;
+# current edition first, conflict precision/recall, false conflicts; dev and test seeds.
+bench-versions: setup
+	nice -n 10 $(PY) -m benchmarks.versions_conflicts --seeds 16 --dev-seeds 10
 
 # HNSW recall@10 against exact search on the guideline collection; the same passages in every process.
 bench-hnsw: setup

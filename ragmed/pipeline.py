@@ -71,6 +71,7 @@ class Retrieval:
     decision: Any = None  # ground.gate.GateDecision; None when ungrounded
     notices: list[str] = field(default_factory=list)
     retrieve_s: float = 0.0
+    conflicts: list = field(default_factory=list)  # ground.conflicts.Conflict, found with the evidence
 
     def refused(self, abstain: bool) -> bool:
         return abstain and self.decision is not None and not self.decision.answerable
@@ -113,10 +114,12 @@ class AnswerPipeline:
     def evidence(self, r: Retrieval, limit: int = EVIDENCE_LIMIT):
         """(evidence sentences best first, their text with [n] markers, citations)."""
         from .ground.citations import resolve
+        from .ground.currency import evidence_line
         from .ground.evidence import best_sentences
 
         found = best_sentences(r.question, r.passages, self.rag.embedder, limit=limit)
-        text = "\n".join(f"{e.text} [{e.n}]" for e in found)
+        found, r.conflicts = self.rag.currency(r.question, r.passages, found)  # editions, disagreements
+        text = "\n".join(evidence_line(e) for e in found)
         citations, _ = resolve(text, r.passages)
         return found, text, self.rag.with_currency(citations)
 
@@ -140,7 +143,8 @@ class AnswerPipeline:
                       passages=r.passages, invalid_citations=invalid, model="evidence (no generation)",
                       usage=Usage(0, 0, len(r.passages), 0), timings=timings, evidence=found,
                       abstained=abstention is not None, abstention=abstention,
-                      gate_score=r.decision.score, notices=r.notices)
+                      gate_score=r.decision.score, conflicts=r.conflicts,
+                      notices=r.notices + self.rag.currency_notices(citations, r.conflicts))
 
     # -- refusals --------------------------------------------------------------------------------
     def gate_abstention(self, r: Retrieval) -> Abstention:
@@ -218,7 +222,8 @@ class AnswerPipeline:
             emit(AskEvent("evidence", ev_text, data={
                 "evidence": [e.to_dict() for e in found], "citations": [c.to_dict() for c in ev_citations],
                 "passages": [{"n": i, **p.to_dict()} for i, p in enumerate(r.passages, 1)],
-                "notices": list(r.notices)}))
+                "notices": r.notices + self.rag.currency_notices(ev_citations, r.conflicts),
+                "conflicts": [c.to_dict() for c in r.conflicts]}))
         prompt, compression, timings.compress_s = self.prompt(question, r.passages, grounded)
         gen = self.rag.generator
         thinking = gen.chat_style == "chatml"  # Qwen3 / MedPsy
@@ -248,6 +253,7 @@ class AnswerPipeline:
                 citations = ev_citations  # the evidence sentences shown instead: numbered as retrieved
             else:
                 citations = self.rag.with_currency(resolve(text, prompt.passages)[0])
+        conflicts = self.rag.renumbered(r.conflicts, prompt.passages) if grounded else []
         timings.prompt_s = out.prompt_s
         timings.first_token_s = out.first_token_s
         timings.generate_s = out.total_s
@@ -263,7 +269,8 @@ class AnswerPipeline:
                         out.reasoning_tokens),
             timings=timings, evidence=found, claims=claims, support=support,
             abstained=abstention is not None, abstention=abstention, model_answer=model_answer,
-            notices=r.notices, gate_score=gate_score, compression=compression,
+            notices=r.notices + self.rag.currency_notices(citations, conflicts), gate_score=gate_score,
+            compression=compression, conflicts=conflicts,
         )
 
     def shown_answer(self, v, closed: bool, evidence_text: str, passages: list[Passage]):

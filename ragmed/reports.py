@@ -109,6 +109,11 @@ class DocumentInfo:
     pages_without_text: tuple[int, ...] = ()
     date: str = ""  # the document's date (its `date` tag, PDF creation date or file date)
     tags: dict[str, str] = field(default_factory=dict)
+    date_source: str = ""  # "document text", "pdf metadata", "file modified", "set by admin", "tag" (ingest/dates.py)
+    date_evidence: str = ""  # the words the date was read from
+    superseded_by: str = ""  # path of the current edition when this one is superseded (store/versions.py)
+    superseded_by_date: str = ""
+    editions: int = 1  # editions of this guideline in the collection
 
     def to_dict(self) -> dict[str, Any]:
         d = _dict(self)

@@ -171,6 +171,8 @@ class Citation:
     version: str = ""  # the document's `version` tag, when set at ingest
     label: str = ""  # the source's shown name: its file name, with folders when names collide
     ocr: str = ""  # "text read by OCR (engine, confidence N%)" when the cited page was OCR'd
+    superseded: str = ""  # a superseded edition: "superseded by the edition of DATE (FILE)" (store/versions.py)
+    superseded_by_date: str = ""  # the date of the edition that replaces it
 
     def to_dict(self) -> dict[str, Any]:
         return _dict(self)
@@ -306,6 +308,7 @@ class Answer:
     gate_score: float | None = None  # the abstention gate's answerability score for this question
     notices: list[str] = field(default_factory=list)  # e.g. instruction-like text removed from a passage
     compression: Compression | None = None  # None: prompt compression off (or nothing was generated)
+    conflicts: list = field(default_factory=list)  # ground.conflicts.Conflict: sources that disagree
 
     @property
     def unsupported_claims(self) -> list[Claim]:
@@ -341,6 +344,7 @@ class Answer:
             "usage": self.usage.to_dict(),
             "timings": self.timings.to_dict(),
             "compression": self.compression.to_dict() if self.compression else None,
+            "conflicts": [c.to_dict() for c in self.conflicts],
         }
 
 

@@ -28,11 +28,14 @@ from .options import chroma_url_option, collection_options, handle_errors, json_
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
               help="Tag the documents of this run (repeatable); replaces their previous tags. "
                    "Search with --tag KEY=VALUE; a 'date' tag (YYYY-MM-DD) sets the document date.")
+@click.option("--supersedes", "supersedes", default=None, metavar="PATH",
+              help="The documents of this run are a new edition of PATH (already in the collection): PATH stays "
+                   "searchable, marked superseded. Stored as the tag supersedes=PATH (like --tag, replaces tags).")
 @json_option("Print the report as JSON.")
 @quiet_option()
 @handle_errors
 def ingest(paths, collection, index_dir, chroma_url, embedder, embedder_backend, chunk_tokens, prune, rebuild, ocr,
-           restore, tags, as_json, quiet):
+           restore, tags, supersedes, as_json, quiet):
     """Index PDF, Word (.docx), web page (.html), .txt, .md and image files (folders are searched
     recursively; every file not read is listed with why).
 
@@ -41,9 +44,14 @@ def ingest(paths, collection, index_dir, chroma_url, embedder, embedder_backend,
     from ..retrieve.filters import parse_tags
 
     rag = make_rag(collection, index_dir, chroma_url, embedder, chunk_tokens=chunk_tokens, embedder_backend=embedder_backend)
-    report = rag.ingest(paths, prune=prune, rebuild=rebuild, tags=parse_tags(tags) if tags else None,
-                        progress=progress_shown(quiet, as_json), ocr=ocr, restore=restore)
+    tagged = parse_tags(tags) if tags else None
+    if supersedes:  # store/versions.py reads it
+        tagged = {**(tagged or {}), "supersedes": str(Path(supersedes).expanduser().resolve())}
+    report = rag.ingest(paths, prune=prune, rebuild=rebuild, tags=tagged, progress=progress_shown(quiet, as_json),
+                        ocr=ocr, restore=restore)
     render.emit_json(report.to_dict()) if as_json else render.ingest_report(report)
+    for problem in rag.editions().problems if not as_json else ():
+        render.error(problem, prefix="Warning: ")
     sys.exit(0 if report.ok else 1)
 
 
@@ -78,6 +86,18 @@ def docs_list(collection, index_dir, chroma_url, as_json):
     else:
         render.documents(infos)
         render.exclusions(rag.excluded())
+
+
+@docs.command("date")
+@click.argument("path")
+@click.argument("date")
+@collection_options
+@json_option()
+@handle_errors
+def docs_date(path, date, collection, index_dir, chroma_url, as_json):
+    """Correct a document's date (YYYY-MM-DD, YYYY-MM or YYYY); `docs list` shows it as set by admin."""
+    info = make_rag(collection, index_dir, chroma_url).set_date(path, date)
+    render.emit_json(info.to_dict()) if as_json else render.documents([info])
 
 
 @docs.command("remove")

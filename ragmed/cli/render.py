@@ -63,8 +63,12 @@ def documents(infos) -> None:
     for i in infos:
         extra = f"; pages without text: {list(i.pages_without_text)}" if i.pages_without_text else ""
         tags = " | " + ", ".join(f"{k}={v}" for k, v in sorted(i.tags.items())) if i.tags else ""
-        click.echo(f"{i.path}\n  {i.title} | {i.pages} pages, {i.chunks} chunks | dated {i.date or '?'} | "
+        source = f" ({i.date_source})" if i.date and i.date_source else ""
+        click.echo(f"{i.path}\n  {i.title} | {i.pages} pages, {i.chunks} chunks | dated {i.date or '?'}{source} | "
                    f"sha256 {i.sha256[:12]} | ingested {i.ingested_at}{tags}{extra}")
+        if i.superseded_by:
+            click.echo(click.style(f"  SUPERSEDED by {Path(i.superseded_by).name}"
+                                   f"{' (dated ' + i.superseded_by_date + ')' if i.superseded_by_date else ''}", fg="yellow"))
 
 
 def removals(reports) -> None:
@@ -110,14 +114,15 @@ def evidence_block(found) -> None:
         return
     click.echo(click.style("From your documents:", bold=True))
     for e in found:
-        click.echo(f"  {e.text} [{e.n}]")
+        note = f" ({e.superseded})" if getattr(e, "superseded", "") else ""
+        click.echo(f"  {e.text} [{e.n}]{note}")
     click.echo("")
 
 
 def _evidence_of(data: dict):
     from types import SimpleNamespace
 
-    return [SimpleNamespace(text=e["text"], n=e["n"]) for e in data.get("evidence", [])]
+    return [SimpleNamespace(text=e["text"], n=e["n"], superseded=e.get("superseded", "")) for e in data.get("evidence", [])]
 
 
 ANSWER_HEAD = "Answer (each sentence checked against the passage it cites):"
@@ -213,7 +218,10 @@ def trust(answer, streamed: bool, show_withheld: bool = False) -> None:
     """Abstention, the support of each claim, and notices about the passages. Sentences that are
     not supported are described by why, not shown (`--show-withheld` shows them, for research)."""
     for note in answer.notices:
-        click.echo(click.style(f"Warning: {note}", fg="yellow"), err=True)
+        if note.startswith(("Superseded:", "Sources disagree:", "Changed between editions:")):
+            click.echo(click.style(note, fg="yellow", bold=True))  # ground/currency.py: for the clinician
+        else:
+            click.echo(click.style(f"Warning: {note}", fg="yellow"), err=True)
     if answer.abstained:
         a = answer.abstention
         if a.stage == "gate" and a.reason.rstrip(".") not in answer.answer:  # not said twice
@@ -258,6 +266,8 @@ def sources(answer) -> None:
                 click.echo(f"      {about}")
             if c.ocr:
                 click.echo(f"      {c.ocr}")
+            if c.superseded:
+                click.echo(click.style(f"      SUPERSEDED: {c.superseded}", fg="yellow"))
             click.echo(f"      \u201c{c.quote}\u201d")
     else:
         click.echo("(The answer cites none of the passages. Retrieved passages:)")

@@ -28,6 +28,7 @@ class EvidenceSentence:
     page: int
     page_label: str
     section: str
+    superseded: str = ""  # from a superseded edition: "superseded by the edition of DATE (FILE)"
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -15,7 +15,6 @@ import hashlib
 import logging
 import os
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
@@ -27,6 +26,7 @@ from ..store.collection import Collection
 from ..store.manifest import Manifest, now
 from ..types import DocumentReport, ExtractedDocument, IngestReport, PageIssue
 from .chunker import CHUNKER_VERSION, chunk_document
+from .dates import record_of
 from .extract import file_sha256
 from .formats import skip_reason, supported
 from .identity import RunIdentity, apply_move, duplicate_report, exclude, restore as restore_paths
@@ -279,7 +279,7 @@ class Ingestor:
             "pages": len(doc.pages), "chunks": len(chunks), "ingested_at": now(),
             "pages_without_text": doc.pages_without_text, "page_labels": labels,
             "size": stat.st_size,
-            "date": doc.date or datetime.fromtimestamp(stat.st_mtime, timezone.utc).date().isoformat(),
+            **record_of(doc, stat.st_mtime),  # date, date_source, date_evidence (ingest/dates.py)
             "tags": dict(tags) if tags is not None else (entry or {}).get("tags", {}),
         }
         if doc.ocr_pages:  # provenance of OCR'd text, shown with citations of those pages

@@ -51,12 +51,13 @@ SEARCH_ARGS = ("k", "mode", "filter", "dedup")
 _as_filter = SearchFilter.of  # a SearchFilter, a dict of its fields, or None
 
 
-def passage_to_document(passage: Passage, document: Mapping[str, Any] | None = None) -> Document:
+def passage_to_document(passage: Passage, document: Mapping[str, Any] | None = None, editions=None) -> Document:
     """A ragmed `Passage` as a LangChain `Document`: the passage text, its id, and its provenance
     as JSON-safe metadata (str, int and float values only).
 
     `document`: the passage's manifest entry, for the document's date and version (as citations
-    show them); omitted, they are left out.
+    show them); omitted, they are left out. `editions` (store.versions.Editions): a superseded
+    edition's passage gets `superseded` (plain words), `superseded_by` and `superseded_by_date`.
     """
     p = passage
     labels = tuple(str(x) for x in p.page_labels)
@@ -88,8 +89,14 @@ def passage_to_document(passage: Passage, document: Mapping[str, Any] | None = N
     if document is not None:
         tags = document.get("tags", {}) or {}
         meta["date"] = document_date(document)
+        meta["date_source"] = "tag" if tags.get("date") else str(document.get("date_source", ""))
         if tags.get("version"):
             meta["version"] = str(tags["version"])
+    if editions is not None and editions.superseded(p.source) is not None:  # store/versions.py
+        e = editions.superseded(p.source)
+        meta["superseded"] = e.note()
+        meta["superseded_by"] = str(e.superseded_by)
+        meta["superseded_by_date"] = str(e.superseded_by_date)
     return Document(page_content=p.text, id=p.id, metadata=meta)
 
 
@@ -164,7 +171,7 @@ class RagMedRetriever(BaseRetriever):
         passages = rag.search(query, k=k or rag.settings.k, mode=mode, filter=flt, dedup=dedup)
         manifest = rag.index.manifest(cached=True)
         docs = manifest.documents if manifest is not None else {}
-        return [passage_to_document(p, docs.get(p.source)) for p in passages]
+        return [passage_to_document(p, docs.get(p.source), rag.editions()) for p in passages]
 
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun, **kwargs: Any,

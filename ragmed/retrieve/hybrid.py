@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import ConfigError, IndexMismatchError, InputError
 from ..store.collection import Collection
+from ..store.versions import of_manifest, prefer_current
 from ..types import Passage
 from .filters import SearchFilter
 from .fusion import ranked, rrf, score_fusion, suppress_near_duplicates
@@ -170,6 +171,8 @@ class Retriever:
         head = [pid for pid, _ in fused[:pool]]
         found = {pid: p for pid, (p, _) in self.index.get(head).items()}
         head = [pid for pid in head if pid in found]  # deleted meanwhile by a concurrent ingest
+        # a superseded edition's passage after its current edition's (store/versions.py), before de-duplication
+        head = [p.id for p in prefer_current([found[pid] for pid in head], of_manifest(manifest))]
         if cfg.dedup_threshold > 0:
             terms = {pid: tokenize(found[pid].body) for pid in head}
             head, trace.duplicates = suppress_near_duplicates(head, terms, cfg.dedup_threshold, keep)

@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+from fastapi import Body, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -141,6 +141,11 @@ def create_app(config: ServerConfig) -> FastAPI:
     @app.delete("/v1/collections/{collection}/documents/{doc_id}", tags=["documents"])
     async def remove(collection: str, doc_id: str):
         return await run_in_threadpool(service.remove, collection, doc_id)
+
+    @app.put("/v1/collections/{collection}/documents/{doc_id}/date", tags=["documents"])
+    async def set_date(collection: str, doc_id: str, date: str = Body(..., embed=True)):
+        """Correct a document's date (YYYY-MM-DD, YYYY-MM or YYYY); recorded as set by admin."""
+        return await run_in_threadpool(service.set_date, collection, doc_id, date)
 
     @app.get("/v1/collections/{collection}/documents/{doc_id}/file", tags=["documents"])
     async def document_file(collection: str, doc_id: str):

@@ -124,6 +124,11 @@ class Service:
                 return Path(info.path)
         raise CollectionNotFoundError(f"No document {doc_id!r} in collection {collection!r}.")
 
+    def set_date(self, collection: str, doc_id: str, date: str) -> dict[str, Any]:
+        """Correct a document's date (RagMed.set_date); the document's record as listed."""
+        info = self.rag(collection).set_date(self.document_path(collection, doc_id), date)
+        return {**info.to_dict(), "doc_id": doc_id, "file_name": Path(info.path).name}
+
     # -- uploads -------------------------------------------------------------------------------
     def store_upload(self, collection: str, file_name: str | None, data_file, size: int) -> Path:
         """Write an uploaded PDF into the collection's upload folder (atomically); nothing is

@@ -159,6 +159,8 @@ class Manifest:
                 chunks=d.get("chunks", 0), ingested_at=d.get("ingested_at", ""),
                 pages_without_text=tuple(d.get("pages_without_text", [])),
                 date=document_date(d), tags=dict(d.get("tags", {})),
+                date_source="tag" if (d.get("tags") or {}).get("date") else d.get("date_source", ""),
+                date_evidence=d.get("date_evidence", ""),
             )
             for p, d in sorted(self.documents.items())
         ]

@@ -81,6 +81,10 @@ async function loadDocuments() {
     const meta = [`${doc.pages} pages`, doc.date ? `dated ${doc.date}` : "", doc.tags && doc.tags.version ? `version ${doc.tags.version}` : ""]
       .filter(Boolean).join(", ");
     item.append(el("span", { class: "name" }, link), el("span", { class: "state", text: `indexed · ${meta}` }));
+    if (doc.superseded_by) {  // store/versions.py: still searchable, marked in every answer
+      const by = doc.superseded_by.split("/").pop();
+      item.append(el("span", { class: "state superseded", text: `SUPERSEDED by ${by}${doc.superseded_by_date ? ` (dated ${doc.superseded_by_date})` : ""}` }));
+    }
     if (doc.pages_without_text && doc.pages_without_text.length) {
       item.append(el("span", { class: "state failed", text: `no text on page(s) ${doc.pages_without_text.join(", ")}` }));
     }
@@ -89,6 +93,9 @@ async function loadDocuments() {
     item.append(remove);
     list.append(item);
   }
+  const older = $("supersedes");
+  older.replaceChildren(el("option", { value: "", text: "a new document" }),
+    ...data.documents.map((d) => el("option", { value: d.path, text: `new edition of ${d.title || d.file_name}` })));
   if (!data.documents.length && !data.jobs.length) {
     list.append(el("li", { text: "No documents yet: add a PDF above." }));
   }
@@ -110,6 +117,7 @@ $("upload-form").addEventListener("submit", async (ev) => {
   if (!file) return;
   const form = new FormData();
   form.append("file", file, file.name);
+  if ($("supersedes").value) form.append("tags", `supersedes=${$("supersedes").value}`);
   $("upload-status").textContent = `Uploading ${file.name}...`;
   try {
     await api(`/v1/collections/${encodeURIComponent(state.collection)}/documents`, { method: "POST", body: form });
@@ -174,9 +182,16 @@ function renderEvidence(evidence, answer) {
   for (const e of evidence || []) {
     const item = el("li", {});
     renderAnswer(`${e.text} [${e.n}]`, answer, item);
+    if (e.superseded) item.append(el("span", { class: "superseded", text: ` SUPERSEDED: ${e.superseded}` }));
     list.append(item);
   }
   $("evidence-box").hidden = !(evidence && evidence.length);
+}
+
+// Notices; superseded sources and disagreeing sources (ground/currency.py) stand out.
+function renderNotices(notes) {
+  const currency = /^(Superseded|Sources disagree|Changed between editions):/;
+  $("notices").replaceChildren(...(notes || []).map((n) => el("li", { text: n, class: currency.test(n) ? "currency" : "" })));
 }
 
 // Why a checked sentence was left out, in words (its text is not shown as an answer).
@@ -213,8 +228,7 @@ function renderFinal(answer) {
   for (const c of answer.claims || []) {
     if (c.status !== "supported") addClaim(c);
   }
-  const notices = $("notices");
-  notices.replaceChildren(...(answer.notices || []).map((n) => el("li", { text: n })));
+  renderNotices(answer.notices);
   const sources = $("sources");
   sources.replaceChildren();
   const cited = new Set((answer.citations || []).map((c) => c.passage_id));
@@ -226,7 +240,8 @@ function renderFinal(answer) {
       // the label tells same-named files apart ("2024/protocol.pdf"); it is set only when names collide
       text: `${p.label && p.label.includes("/") ? p.label : (p.title || p.source.split("/").pop())}, page ${p.page_label}` }));
     const citation = (answer.citations || []).find((c) => c.passage_id === p.id);
-    const when = citation ? [citation.date && `dated ${citation.date}`, citation.version && `version ${citation.version}`, citation.ocr].filter(Boolean) : [];
+    const when = citation ? [citation.date && `dated ${citation.date}`, citation.version && `version ${citation.version}`, citation.ocr,
+      citation.superseded && `SUPERSEDED: ${citation.superseded}`].filter(Boolean) : [];
     item.append(el("div", { class: "meta", text: [...tags, ...when, cited.has(p.id) ? "cited" : "not cited"].join(" · ") }));
     item.append(el("blockquote", { text: p.text.length > 400 ? p.text.slice(0, 400) + "…" : p.text }));
     sources.append(item);
@@ -261,7 +276,7 @@ $("ask-form").addEventListener("submit", async (ev) => {
     for await (const { event, data } of sseEvents(resp)) {
       if (event === "queued" && data.position > 1) $("status").textContent = `Waiting for the model (${data.position - 1} question(s) ahead)...`;
       else if (event === "reasoning") $("status").textContent = "The model is thinking...";
-      else if (event === "evidence") { evidenceRefs = data; renderEvidence(data.evidence, data); $("status").textContent = "The model is answering; each sentence appears once it is checked against its source..."; }
+      else if (event === "evidence") { evidenceRefs = data; renderEvidence(data.evidence, data); renderNotices(data.notices); $("status").textContent = "The model is answering; each sentence appears once it is checked against its source..."; }
       else if (event === "answer") { text += data.text; $("answer-title").hidden = false; renderAnswer(text, evidenceRefs); }
       else if (event === "flagged") addClaim(data.claim);
       else if (event === "final") {
