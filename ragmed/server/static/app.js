@@ -97,7 +97,7 @@ async function loadDocuments() {
   older.replaceChildren(el("option", { value: "", text: "a new document" }),
     ...data.documents.map((d) => el("option", { value: d.path, text: `new edition of ${d.title || d.file_name}` })));
   if (!data.documents.length && !data.jobs.length) {
-    list.append(el("li", { text: "No documents yet: add a PDF above." }));
+    list.append(el("li", { text: "No documents yet: add one above." }));
   }
   clearTimeout(state.polling);
   if (busy.length) state.polling = setTimeout(loadDocuments, 1500);
