@@ -10,10 +10,10 @@ import click
 from ..config import DEFAULT_EMBEDDER_BACKEND
 from ..embed.onnx import BACKENDS
 from . import render
-from .options import chroma_url_option, collection_options, handle_errors, json_option, make_rag, progress_shown, quiet_option
+from .options import Group, index_dir_option, command, chroma_url_option, collection_options, handle_errors, json_option, make_rag, progress_shown, quiet_option
 
 
-@click.command()
+@command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @collection_options
 @click.option("--embedder", default=None, help="Embedder name or model folder (new collections only).")
@@ -42,7 +42,7 @@ def ingest(paths, collection, index_dir, chroma_url, embedder, embedder_backend,
     sys.exit(0 if report.ok else 1)
 
 
-@click.command()
+@command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @collection_options
 @json_option("Print the report as JSON.")
@@ -55,7 +55,7 @@ def sync(paths, collection, index_dir, chroma_url, as_json, quiet):
     sys.exit(0 if report.ok else 1)
 
 
-@click.group()
+@click.group(cls=Group)
 def docs() -> None:
     """List or remove the documents of a collection."""
 
@@ -82,10 +82,10 @@ def docs_remove(paths, collection, index_dir, chroma_url, as_json):
     sys.exit(1 if any(r.failed for r in reports) else 0)
 
 
-@click.command("collections")
-@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@command("collections")
+@index_dir_option
 @chroma_url_option
-@json_option()
+@json_option("Print the collection names as JSON.")
 @handle_errors
 def collections(index_dir, chroma_url, as_json):
     """List the collections in the index directory (or on the Chroma server, --chroma-url)."""

@@ -8,10 +8,10 @@ import sys
 import click
 
 from . import render
-from .options import handle_errors, json_option, make_rag
+from .options import Group, command, model_option, handle_errors, json_option, make_rag
 
 
-@click.group()
+@click.group(cls=Group)
 def models() -> None:
     """List, download, verify, locate and remove chat models (stored under $RAGMED_HOME/models)."""
 
@@ -76,8 +76,8 @@ def models_rm(name, as_json):
     render.emit_json({"name": name, "removed": removed}) if as_json else render.model_removed(name, removed)
 
 
-@click.command()
-@click.option("--model", default=None, help="Chat model to measure (default: the configured one).")
+@command()
+@model_option("Chat model to measure: name or .gguf path (default: the configured one).")
 @click.option("--n-ctx", type=int, default=None, help="Context size (default 4096).")
 @click.option("--no-measure", is_flag=True, help="Only report the hardware and the build; load no model.")
 @json_option()

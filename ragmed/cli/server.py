@@ -7,15 +7,15 @@ from pathlib import Path
 import click
 
 from . import render
-from .options import collection_options, handle_errors
+from .options import command, model_option, collection_options, handle_errors
 
 
-@click.command()
+@command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback needs a token.")
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True, help="TCP port to listen on.")
 @collection_options
-@click.option("--model", default=None, help="Chat model: registry name or .gguf path (default smollm2-135m).")
+@model_option()
 @click.option("--token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="File holding the bearer token (or set RAGMED_SERVER_TOKEN). Required off loopback.")
 @click.option("--queue-size", type=int, default=8, show_default=True,
