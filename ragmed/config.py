@@ -7,11 +7,9 @@ are chosen for a laptop-class CPU.
 Where state lives (functions below, not `Settings` fields): with `RAGMED_HOME` set, everything ragmed
 writes is under it: `$RAGMED_HOME/indexes` (unless RAGMED_INDEX_DIR), `$RAGMED_HOME/models` (pulled
 models), `$RAGMED_HOME/cache` (ONNX exports of read-only model folders, eval collections, file
-hashes). Unset: the platform's per-user data folder (platformdirs: `$XDG_DATA_HOME/ragmed`, else
-~/.local/share/ragmed on Linux; ~/Library/Application Support/ragmed on macOS; %LOCALAPPDATA%\\ragmed on
-Windows) holds `indexes` and `models` (a `./indexes` folder in the current directory is still used when
-present, as before), and `$XDG_CACHE_HOME/ragmed` (~/.cache/ragmed) the caches. Also read here: RAGMED_EVAL_DIR (`eval_data_dir`), RAGMED_SERVER_TOKEN
-(`server_token`), RAGMED_FAILPOINT (`failpoint_spec`, crash tests only).
+hashes). Unset: the per-user data folder (`data_dir`: indexes, models; ./indexes still used when it
+exists) and $XDG_CACHE_HOME/ragmed (~/.cache/ragmed). Also read here: RAGMED_EVAL_DIR, RAGMED_SERVER_TOKEN
+and RAGMED_STAFF_TOKEN (`serve`'s tokens), RAGMED_FAILPOINT (crash tests only).
 
 | setting            | env var                  | default                                  |
 |--------------------|--------------------------|------------------------------------------|
@@ -323,16 +321,12 @@ def data_dir() -> Path:
     h = home()
     if h is not None:
         return h
-    if _env("XDG_DATA_HOME"):
-        return Path(_env("XDG_DATA_HOME")) / "ragmed"
-    try:
-        from platformdirs import user_data_dir
-    except ImportError:  # platformdirs is a dependency; the XDG default where it is missing
-        return Path.home() / ".local" / "share" / "ragmed"
+    from platformdirs import user_data_dir  # honours $XDG_DATA_HOME on Linux
+
     return Path(user_data_dir("ragmed", appauthor=False))
 
 
-LEGACY_INDEX_DIR = Path("indexes")  # the default before 0.x: relative to the current folder
+LEGACY_INDEX_DIR = Path("indexes")  # the earlier default, relative to the current folder
 
 
 def default_index_dir() -> Path:
@@ -375,8 +369,13 @@ def eval_data_dir() -> Path:
 
 
 def server_token() -> str:
-    """$RAGMED_SERVER_TOKEN (the bearer token of `ragmed serve` when no --token-file is given), or ""."""
+    """$RAGMED_SERVER_TOKEN (`ragmed serve`'s admin token when no --token-file is given), or ""."""
     return _env("RAGMED_SERVER_TOKEN")
+
+
+def staff_token() -> str:
+    """$RAGMED_STAFF_TOKEN (`ragmed serve`'s staff token: ask, search, read), or ""."""
+    return _env("RAGMED_STAFF_TOKEN")
 
 
 def failpoint_spec() -> str:

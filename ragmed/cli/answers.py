@@ -96,6 +96,13 @@ def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieva
                    reasoning_tokens=reasoning_tokens, preset=preset, generator_url=generator_url,
                    abstain=False if no_abstain else None, verifier=verifier, compress_tokens=compress_tokens)
     where = search_filter(docs_, sections, tags, after, before)
+    if not evidence and not as_json and not rag.settings.generator_url:
+        from ..models.registry import is_demo
+
+        if is_demo(rag.settings.model):
+            warn(f"{rag.settings.model} is the bundled demonstration model (135M parameters), not a clinical "
+                 "one: it proves the pipeline and answers poorly. Use --model with a real model "
+                 "(`ragmed models list`), or --mode evidence.")
     if stream is None:
         stream = sys.stdout.isatty()
     streamed = False

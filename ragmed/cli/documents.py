@@ -57,7 +57,7 @@ def sync(paths, collection, index_dir, chroma_url, as_json, quiet):
 
 @click.group(cls=Group)
 def docs() -> None:
-    """List or remove the documents of a collection."""
+    """List, remove (into the trash), restore and purge the documents of a collection."""
 
 
 @docs.command("list")
@@ -73,13 +73,21 @@ def docs_list(collection, index_dir, chroma_url, as_json):
 @docs.command("remove")
 @click.argument("paths", nargs=-1, required=True)
 @collection_options
-@json_option()
+@click.option("--trash-days", type=float, default=None, metavar="DAYS",
+              help="How long the trash keeps the removed documents (default 30).")
+@json_option("Print each removal and its trash entry as JSON.")
 @handle_errors
-def docs_remove(paths, collection, index_dir, chroma_url, as_json):
-    """Remove documents from a collection (the files are not touched)."""
-    reports = make_rag(collection, index_dir, chroma_url).remove(paths)
-    render.emit_json([r.to_dict() for r in reports]) if as_json else render.removals(reports)
-    sys.exit(1 if any(r.failed for r in reports) else 0)
+def docs_remove(paths, collection, index_dir, chroma_url, trash_days, as_json):
+    """Remove documents from a collection into its trash (restorable for 30 days with
+    `ragmed docs restore`; the files themselves are not touched)."""
+    from ..trash import DEFAULT_TRASH_DAYS, Trash
+
+    done = Trash(make_rag(collection, index_dir, chroma_url), trash_days or DEFAULT_TRASH_DAYS).remove(paths)
+    if as_json:
+        render.emit_json([{**r.to_dict(), "trash": e.to_dict() if e else None} for r, e in done])
+    else:
+        render.removals([r for r, _ in done], [e for _, e in done])
+    sys.exit(1 if any(r.failed for r, _ in done) else 0)
 
 
 @command("collections")

@@ -57,9 +57,24 @@ def documents(infos) -> None:
                    f"sha256 {i.sha256[:12]} | ingested {i.ingested_at}{tags}{extra}")
 
 
-def removals(reports) -> None:
-    for r in reports:
-        click.echo(f"FAILED  {r.path}: {r.error}" if r.failed else f"removed {r.path} ({r.chunks} chunks)")
+def removals(reports, entries=None) -> None:
+    for r, e in zip(reports, entries or [None] * len(reports)):
+        if r.failed:
+            click.echo(f"FAILED  {r.path}: {r.error}")
+        else:
+            kept = f"; in the trash as {e.id} for {e.to_dict()['days_left']:g} days (ragmed docs restore {e.id})" if e else ""
+            click.echo(f"removed {r.path} ({r.chunks} chunks){kept}")
+
+
+def trash(entries, where: str) -> None:
+    """`ragmed docs trash`: what can still be restored."""
+    from datetime import datetime
+
+    if not entries:
+        click.echo(f"The trash is empty ({where}).")
+    for e in entries:
+        when = datetime.fromtimestamp(e.removed_at).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{e.id}  {e.file_name}  removed {when}, purged in {e.to_dict()['days_left']:g} days  ({e.path})")
 
 
 def collection_names(names: list[str], where: str) -> None:

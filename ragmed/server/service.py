@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+from .. import oplog
 from ..api import RagMed
 from ..config import Settings
 from ..errors import CollectionNotFoundError, InputError
@@ -39,6 +40,9 @@ class ServerConfig:
     queue_size: int = 8  # requests waiting for or using the model; the next gets 503
     max_upload_mb: float = 50.0
     upload_dir: Path | None = None  # default: <index_dir>/uploads/<collection>/
+    staff_token: str | None = None  # may ask, search and read; `token` is the admin's (security.py)
+    trash_days: float = 30.0  # removed documents are restorable this long (ragmed/trash.py)
+    preload: bool = False  # load the embedder and the model when the server starts (`ragmed serve`)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -64,7 +68,7 @@ class Service:
     def __init__(self, config: ServerConfig):
         self.config = config
         self.settings = config.settings
-        self.auth = TokenCheck(config.token)
+        self.auth = TokenCheck(config.token, config.staff_token)
         self.models = ModelQueue(config.queue_size)
         self.ingests = IngestJobs(self._ingest)
         self._rags: OrderedDict[tuple, RagMed] = OrderedDict()
@@ -152,19 +156,63 @@ class Service:
         return target
 
     def _ingest(self, job: IngestJob) -> dict[str, Any]:
-        return self.rag(job.collection).ingest([job.path], tags=job.tags or None).to_dict()
+        t0 = time.perf_counter()
+        report = self.rag(job.collection).ingest([job.path], tags=job.tags or None)
+        for d in report.documents:
+            oplog.event("ingest", collection=job.collection, file=Path(d.path).name, status=d.status,
+                        pages=d.pages, chunks=d.chunks, unreadable_pages=len(d.page_issues),
+                        seconds=time.perf_counter() - t0)
+        return report.to_dict()
+
+    def trash(self, collection: str):
+        from ..trash import Trash
+
+        return Trash(self.rag(collection), self.config.trash_days)
 
     def remove(self, collection: str, doc_id: str) -> dict[str, Any]:
-        """Remove a document from the index (in the ingest thread, so it never races an ingest);
-        a file the server stored from an upload is deleted too."""
+        """Move a document to the collection's trash (in the ingest thread, so it never races an
+        ingest): a file the server stored from an upload is moved there, any other is copied."""
         path = self.document_path(collection, doc_id)
-        reports = self.ingests.call(lambda: self.rag(collection).remove([path])).result()
-        report = reports[0].to_dict()
         uploads = (self.config.uploads / collection).resolve()
-        if report.get("status") != "failed" and path.parent == uploads:
-            path.unlink(missing_ok=True)
-            report["file_deleted"] = True
-        return report
+        done = self.ingests.call(lambda: self.trash(collection).remove([path], owned=uploads)).result()
+        report, entry = done[0]
+        oplog.event("remove", collection=collection, doc_id=doc_id, status=report.status)
+        return {**report.to_dict(), "trash": entry.to_dict() if entry else None}
+
+    def restore(self, collection: str, entry_id: str) -> dict[str, Any]:
+        """Put a trashed document back into the index (in the ingest thread)."""
+        report = self.ingests.call(lambda: self.trash(collection).restore(entry_id)).result()
+        oplog.event("restore", collection=collection, entry=entry_id, ok=report.ok)
+        return report.to_dict()
+
+    # -- start and answers -------------------------------------------------------------------------
+    def preload(self) -> dict[str, float]:
+        """Load the embedder and the chat model now, so the first question does not wait for them;
+        returns and logs the seconds each took."""
+        rag = self.rag()
+        t0 = time.perf_counter()
+        rag.embedder.embed_query("warm-up")
+        t1 = time.perf_counter()
+        loaded = {"embedder_s": t1 - t0}
+        if not self.settings.generator_url:
+            rag.generator  # noqa: B018 - loads the model (llama.cpp maps the weights)
+            loaded["model_s"] = time.perf_counter() - t1
+        oplog.event("loaded", embedder=rag.settings.embedder, model=self.settings.model, **loaded)
+        return loaded
+
+    def logged(self, mode: str, collection: str, fn):
+        """Run an answer and log its duration and outcome (never its text)."""
+        t0 = time.perf_counter()
+        try:
+            answer = fn()
+        except Exception as exc:
+            oplog.event("answer", mode=mode, collection=collection,
+                        outcome="cancelled" if isinstance(exc, ClientGone) else "error", error=type(exc).__name__,
+                        seconds=time.perf_counter() - t0)
+            raise
+        oplog.event("answer", mode=mode, collection=collection, outcome=oplog.outcome(answer),
+                    citations=len(answer.citations), seconds=time.perf_counter() - t0)
+        return answer
 
     # -- answers -------------------------------------------------------------------------------
     def ask_events(self, rag: RagMed, question: str, **kwargs: Any) -> AsyncIterator[tuple[str, dict]]:
@@ -172,7 +220,9 @@ class Service:
         starts) and return `RagMed.ask_stream`'s events as (kind, data): queued, evidence, reasoning
         text, answer (a checked, supported sentence) and flagged (a checked sentence that is not
         supported: its claim, not answer text), then final or error. `/v1/ask` sends them as
-        server-sent events (`sse`), `/v1/chat/completions` as OpenAI chunks."""
+        server-sent events (`sse`), `/v1/chat/completions` as OpenAI chunks. After `evidence`, a `stage`
+        event says whether the model must be loaded first ("loading") or reads the passages now
+        ("reading"), so the page never shows a model load as retrieval."""
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
         gone = threading.Event()
@@ -184,11 +234,16 @@ class Service:
             if gone.is_set():
                 raise ClientGone()
 
-        def job():
+        def run():
             for event in rag.ask_stream(question, on_text=stop_if_gone, **kwargs):
                 if event.kind == "final":
                     return event.answer
                 put((event.kind, event_data(event)))
+                if event.kind == "evidence":  # the model reads the passages next; say so if it must load first
+                    put(("stage", {"stage": "loading" if rag._generator is None else "reading"}))
+
+        def job():
+            return self.logged("stream", rag.settings.collection, run)
 
         future = self.models.submit(job)
         position = self.models.pending
