@@ -119,6 +119,7 @@ bench-compare: setup
 
 # Bounded load on `ragmed serve`: 8 concurrent clients, 200 asks, bundled model (about 5 minutes).
 bench-server: setup
+	$(PY) -m benchmarks.server_start
 	$(PY) -m benchmarks.server_load
 
 # Fuzz campaign: 3,000 mutated real PDFs through the isolated extractor (about 5 minutes).

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import click
@@ -124,3 +125,15 @@ def test_a_filter_that_matches_nothing_says_so(demo_rag, flt):
     assert res.exit_code == 0, res.output
     assert "matched no document" in res.output and "do not cover" not in res.output
     assert os.fspath(flt[1]) in res.output
+
+
+def test_ask_reports_its_stages_in_order(demo_rag, capsys):
+    from ragmed.cli.progress import staged
+
+    events = list(staged(demo_rag.ask_stream(Q, k=2), demo_rag, show=True))
+    assert events[-1].kind == "final"
+    printed = click.unstyle(capsys.readouterr().err).splitlines()
+    stages = [re.sub(r"^\[\s*[\d.]+ s\] ", "", p) for p in printed]
+    assert stages[0] == "searching your documents..."
+    assert any(s.startswith("the model is reading") or s.startswith("loading the model") for s in stages)
+    assert len(stages) == len(set(stages)) and all(re.match(r"^\[\s*[\d.]+ s\]", p) for p in printed)

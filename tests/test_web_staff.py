@@ -211,6 +211,7 @@ def test_no_serious_accessibility_violations(browser, server, width):
     assert pg.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     small = pg.evaluate("""() => [...document.querySelectorAll('button, a.cite, #sources a, select, input')]
         .filter((e) => e.offsetParent && !e.closest('.visually-hidden'))
+        .map((e) => e.closest('label') || e)  // a radio button's target is its whole label
         .map((e) => [e.id || e.textContent.trim().slice(0, 20), e.getBoundingClientRect().height, e.getBoundingClientRect().width])
         .filter(([, h, w]) => h < 44 || w < 24)""")
     assert not small, small  # touch targets at least 44 px high

@@ -116,8 +116,15 @@ def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieva
         render.emit_json(rag.ask(question, k=k, grounded=not no_retrieval, filter=where).to_dict())
         return
     elif stream:
-        answer, streamed = render.stream_answer(
-            rag.ask_stream(question, k=k, grounded=not no_retrieval, filter=where), show_reasoning)
+        from .progress import staged
+
+        try:
+            answer, streamed = render.stream_answer(
+                staged(rag.ask_stream(question, k=k, grounded=not no_retrieval, filter=where), rag), show_reasoning)
+        except KeyboardInterrupt:
+            render.error("Stopped: the model was interrupted and nothing more is written; no answer was given.",
+                         prefix="\n")
+            sys.exit(130)
     else:
         answer = rag.ask(question, k=k, grounded=not no_retrieval, filter=where)
         render.answer_text(answer, show_reasoning)
