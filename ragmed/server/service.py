@@ -222,7 +222,8 @@ class Service:
         supported: its claim, not answer text), then final or error. `/v1/ask` sends them as
         server-sent events (`sse`), `/v1/chat/completions` as OpenAI chunks. After `evidence`, a `stage`
         event says whether the model must be loaded first ("loading") or reads the passages now
-        ("reading"), so the page never shows a model load as retrieval."""
+        ("reading"), and another ("writing") comes with the model's first token, so the page never
+        shows a model load as retrieval nor the writing as reading."""
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
         gone = threading.Event()
@@ -230,9 +231,14 @@ class Service:
         def put(item) -> None:
             loop.call_soon_threadsafe(events.put_nowait, item)
 
+        writing = threading.Event()
+
         def stop_if_gone(_piece: str) -> None:
             if gone.is_set():
                 raise ClientGone()
+            if not writing.is_set():  # the model's first token: it has read the passages, now it writes
+                writing.set()
+                put(("stage", {"stage": "writing"}))
 
         def run():
             for event in rag.ask_stream(question, on_text=stop_if_gone, **kwargs):
