@@ -23,6 +23,7 @@ log = logging.getLogger(LOGGER)
 # What a string value may look like: an identifier, a status word, a model or file name. Anything with
 # spaces (a sentence) is refused, so a question cannot slip into the log by mistake.
 _TOKEN = re.compile(r"^[\w.\-+@:/()]{0,160}$")
+_FILE_NAME = re.compile(r"^[^\x00-\x1f\x7f]{0,160}$")  # `file=`: a file name may hold spaces (quoted)
 OUTCOMES = ("answered", "withheld", "refused", "evidence", "error", "cancelled")
 
 
@@ -34,6 +35,8 @@ def _value(key: str, value) -> str:
     if isinstance(value, float):
         return f"{value:.3f}"
     text = str(value)
+    if key == "file" and _FILE_NAME.match(text) and not _TOKEN.match(text):
+        return '"' + text.replace('"', "'") + '"'
     if not _TOKEN.match(text):
         raise ValueError(f"oplog: {key}={text[:20]!r}... is not a short identifier; the operational log "
                          "takes no free text (question, answer or document text).")

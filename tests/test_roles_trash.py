@@ -170,3 +170,6 @@ def test_the_log_refuses_free_text():
     with pytest.raises(ValueError, match="no free text"):
         oplog.event("answer", question="what dose of amlodipine?")
     oplog.event("answer", outcome="answered", seconds=1.5)  # identifiers and numbers are fine
+    oplog.event("ingest", file="Fever Protocol (v2).pdf", status="added")  # a file name may hold spaces
+    with pytest.raises(ValueError):
+        oplog.event("ingest", status="added because the question was about fever")

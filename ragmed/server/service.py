@@ -192,6 +192,8 @@ class Service:
         rag = self.rag()
         t0 = time.perf_counter()
         rag.embedder.embed_query("warm-up")
+        if rag.index.exists():  # the collection's lexical index and vectors, read once
+            rag.search("warm-up", 1)
         t1 = time.perf_counter()
         loaded = {"embedder_s": t1 - t0}
         if not self.settings.generator_url:
