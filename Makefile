@@ -24,7 +24,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test browser tesseract serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-realistic bench-e2e bench-hnsw bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling bench-fidelity bench-table-qa bench-versions clean-venv help
+.PHONY: setup demo test browser tesseract web serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-realistic bench-e2e bench-hnsw bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling bench-fidelity bench-table-qa bench-versions clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -55,11 +55,11 @@ demo: setup
 	$(VENV)/bin/ragmed ask "$(DEMO_QUESTION)" --collection demo --index-dir $(DEMO_INDEX)
 
 # The web page and HTTP API on the sample collection: http://127.0.0.1:8000/
-serve: setup
+serve: setup web
 	$(VENV)/bin/ragmed ingest corpora/sample --collection demo --index-dir $(DEMO_INDEX)
 	$(VENV)/bin/ragmed serve --collection demo --index-dir $(DEMO_INDEX)
 
-test: setup browser tesseract
+test: setup browser tesseract web
 	$(PY) -m pytest -q
 
 # The web-page test drives Debian's chromium (Playwright without a browser download). Installed here
@@ -83,6 +83,13 @@ tesseract:
 	    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tesseract-ocr >/dev/null 2>&1; } || \
 	    echo "note: could not install tesseract-ocr; OCR is off and its tests are skipped"; \
 	  else echo "note: tesseract is not installed (sudo apt-get install tesseract-ocr); OCR is off and its tests are skipped"; fi; }
+
+# The web page's local browser code (never a CDN): pdf.js for the cited-page viewer with the quote
+# highlighted, axe-core for the browser test's accessibility check (web/package.json, pinned by
+# web/package-lock.json). Without npm the page falls back to the browser's PDF viewer (no highlight).
+web:
+	@command -v npm >/dev/null 2>&1 && (cd web && npm ci --omit=optional --no-audit --no-fund --loglevel=error) || \
+	  echo "note: npm is missing (apt-get install npm); the page opens PDFs without the quote highlighted"
 
 clean-venv:
 	rm -rf $(VENV)
@@ -131,6 +138,7 @@ bench-compare: setup
 
 # Bounded load on `ragmed serve`: 8 concurrent clients, 200 asks, bundled model (about 5 minutes).
 bench-server: setup
+	$(PY) -m benchmarks.server_start
 	$(PY) -m benchmarks.server_load
 
 # Fuzz campaign: 3,000 mutated real PDFs through the isolated extractor (about 5 minutes).

@@ -7,13 +7,13 @@ are chosen for a laptop-class CPU.
 Where state lives (functions below, not `Settings` fields): with `RAGMED_HOME` set, everything ragmed
 writes is under it: `$RAGMED_HOME/indexes` (unless RAGMED_INDEX_DIR), `$RAGMED_HOME/models` (pulled
 models), `$RAGMED_HOME/cache` (ONNX exports of read-only model folders, eval collections, file
-hashes). Unset: ./indexes, `$XDG_DATA_HOME/ragmed` (~/.local/share/ragmed) and `$XDG_CACHE_HOME/ragmed`
-(~/.cache/ragmed). Also read here: RAGMED_EVAL_DIR (`eval_data_dir`), RAGMED_SERVER_TOKEN
-(`server_token`), RAGMED_FAILPOINT (`failpoint_spec`, crash tests only).
+hashes). Unset: the per-user data folder (`data_dir`: indexes, models; ./indexes still used when it
+exists) and $XDG_CACHE_HOME/ragmed (~/.cache/ragmed). Also read here: RAGMED_EVAL_DIR, RAGMED_SERVER_TOKEN
+and RAGMED_STAFF_TOKEN (`serve`'s tokens), RAGMED_FAILPOINT (crash tests only).
 
 | setting            | env var                  | default                                  |
 |--------------------|--------------------------|------------------------------------------|
-| index_dir          | RAGMED_INDEX_DIR         | $RAGMED_HOME/indexes, else ./indexes     |
+| index_dir          | RAGMED_INDEX_DIR         | $RAGMED_HOME/indexes, else ./indexes if present, else the per-user data folder's indexes (`default_index_dir`) |
 | collection         | RAGMED_COLLECTION        | default                                  |
 | embedder           | RAGMED_EMBEDDER          | all-MiniLM-L6-v2 (bundled)               |
 | embedder_backend   | RAGMED_EMBEDDER_BACKEND  | new collections: onnx; existing: the one it was built with (torch, onnx or onnx-int8; embed/onnx.py) |
@@ -125,10 +125,7 @@ class Settings:
     def from_env(cls, **overrides: Any) -> "Settings":
         env = os.environ
         values: dict[str, Any] = {}
-        if env.get("RAGMED_INDEX_DIR"):
-            values["index_dir"] = Path(env["RAGMED_INDEX_DIR"])
-        elif home() is not None:
-            values["index_dir"] = home() / "indexes"
+        values["index_dir"] = default_index_dir()
         for f in fields(cls):
             if f.name == "index_dir":
                 continue
@@ -318,12 +315,33 @@ def home() -> Path | None:
 
 
 def data_dir() -> Path:
-    """Long-lived state other than indexes (pulled models): $RAGMED_HOME, else
-    $XDG_DATA_HOME/ragmed, else ~/.local/share/ragmed."""
+    """Long-lived per-user state (indexes, pulled models): $RAGMED_HOME, else $XDG_DATA_HOME/ragmed,
+    else the platform's user data folder (platformdirs: ~/.local/share/ragmed on Linux,
+    ~/Library/Application Support/ragmed on macOS, %LOCALAPPDATA%\\ragmed on Windows)."""
     h = home()
     if h is not None:
         return h
-    return Path(_env("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "ragmed"
+    from platformdirs import user_data_dir  # honours $XDG_DATA_HOME on Linux
+
+    return Path(user_data_dir("ragmed", appauthor=False))
+
+
+LEGACY_INDEX_DIR = Path("indexes")  # the earlier default, relative to the current folder
+
+
+def default_index_dir() -> Path:
+    """Where collections live when no --index-dir is given: $RAGMED_INDEX_DIR, else
+    $RAGMED_HOME/indexes, else ./indexes when that folder exists (collections made before the
+    per-user default are still found), else `data_dir()/indexes` (the same folder whatever the
+    current directory)."""
+    if _env("RAGMED_INDEX_DIR"):
+        return Path(_env("RAGMED_INDEX_DIR")).expanduser()
+    h = home()
+    if h is not None:
+        return h / "indexes"
+    if LEGACY_INDEX_DIR.is_dir():
+        return LEGACY_INDEX_DIR
+    return data_dir() / "indexes"
 
 
 def cache_dir() -> Path:
@@ -351,8 +369,13 @@ def eval_data_dir() -> Path:
 
 
 def server_token() -> str:
-    """$RAGMED_SERVER_TOKEN (the bearer token of `ragmed serve` when no --token-file is given), or ""."""
+    """$RAGMED_SERVER_TOKEN (`ragmed serve`'s admin token when no --token-file is given), or ""."""
     return _env("RAGMED_SERVER_TOKEN")
+
+
+def staff_token() -> str:
+    """$RAGMED_STAFF_TOKEN (`ragmed serve`'s staff token: ask, search, read), or ""."""
+    return _env("RAGMED_STAFF_TOKEN")
 
 
 def failpoint_spec() -> str:

@@ -120,13 +120,78 @@ def measure_embedder(rag, n: int = 64) -> dict[str, Any]:
             "tokens_per_s": round(tokens / dt) if tokens else None}
 
 
-def diagnose(rag, measure: bool = True) -> dict[str, Any]:
+def busy() -> dict[str, Any] | None:
+    """The 1-minute load average when it is above half the CPUs (other work slows every figure), else None."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return None
+    cpus = os.cpu_count() or 1
+    return {"load_1min": round(load, 2), "cpus": cpus} if load > cpus / 2 else None
+
+
+def check_index(rag) -> dict[str, Any]:
+    """The collection's health: does it exist (and where it was looked for), its documents whose
+    source files are missing, the free disk space of its folder, whether the embedder's ONNX export
+    is ready (else the first query exports it)."""
+    import shutil
+
+    out: dict[str, Any] = {"collection": rag.settings.collection, "where": rag.index.location}
+    m = rag.index.manifest()
+    out["exists"] = m is not None
+    if m is not None:
+        infos = m.infos()
+        out["documents"] = len(infos)
+        out["missing_files"] = [i.path for i in infos if not Path(i.path).is_file()]
+    folder = Path(rag.settings.index_dir)
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    out["free_disk_mb"] = shutil.disk_usage(folder).free // (1 << 20)
+    if m is not None and str(m.build.get("embedder_backend", "")).startswith("onnx"):
+        from .embed.onnx import export_dir
+        from .embed.sentence import resolve_embedder
+
+        d = export_dir(resolve_embedder(m.build["embedder"])[1])
+        out["embedder_export_ready"] = d.is_dir() and any(d.rglob("*.onnx"))
+    return out
+
+
+def verdict(report: dict[str, Any]) -> str:
+    """One sentence a clinic can act on: seconds to the first word of an answer on this machine."""
+    ex = report["expected"]
+    first = ex["ttft_cold_s"] + report.get("model_load_s", 0.0)
+    text = (f"About {ex['ttft_cold_s']:.0f} s to the first word of an answer on this machine with "
+            f"{report['model']} once the model is loaded ({report.get('model_load_s', 0):.1f} s to load it; "
+            f"`ragmed serve` loads it at start, so only the CLI's first question waits about {first:.0f} s).")
+    if report.get("busy"):
+        text += " Measured while the machine was busy: expect it faster when idle."
+    return text
+
+
+def diagnose(rag, measure: bool = True, collection: bool = False, on_part=None) -> dict[str, Any]:
+    """The report (JSON-ready). `on_part(kind, report)` is called as each part is measured (the CLI
+    prints them as they come): "machine", "busy", "index", "model", "embedder", "verdict"."""
+    emit = on_part or (lambda kind, report: None)
     out: dict[str, Any] = {"cpu": _cpu(), "memory": _memory(), "llama_cpp": _llama_build(),
                            "ragmed_threads": rag.settings.n_threads, "model": rag.settings.model}
+    emit("machine", out)
+    if b := busy():
+        out["busy"] = b
+        emit("busy", out)
+    if collection:
+        out["index"] = check_index(rag)
+        emit("index", out)
     if not measure:
         return out
+    t0 = time.perf_counter()
+    rag.generator  # noqa: B018 - loads the model
+    out["model_load_s"] = round(time.perf_counter() - t0, 2)
     speed = measure_model(rag)
     out["speed"] = speed
     out["expected"] = expected_ttft(rag, speed["prompt_tokens_per_s"])
+    emit("model", out)
     out["embedder"] = measure_embedder(rag)
+    emit("embedder", out)
+    out["verdict"] = verdict(out)
+    emit("verdict", out)
     return out

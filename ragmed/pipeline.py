@@ -72,6 +72,7 @@ class Retrieval:
     notices: list[str] = field(default_factory=list)
     retrieve_s: float = 0.0
     conflicts: list = field(default_factory=list)  # ground.conflicts.Conflict, found with the evidence
+    filter: Any = None  # the SearchFilter used, if any (an empty result then names it)
 
     def refused(self, abstain: bool) -> bool:
         return abstain and self.decision is not None and not self.decision.answerable
@@ -108,7 +109,7 @@ class AnswerPipeline:
             passages = self.rag.search(decision.query, k or s.k, filter=filter, dedup=s.dedup)
             spelled = [f'Searched in the documents\' spelling: "{decision.query}"']
         passages, notices = neutralise_all(passages)  # document text is data (prompt/safety.py)
-        return Retrieval(question, passages, decision, spelled + notices, time.perf_counter() - t0)
+        return Retrieval(question, passages, decision, spelled + notices, time.perf_counter() - t0, filter)
 
     # -- 2. evidence -----------------------------------------------------------------------------
     def evidence(self, r: Retrieval, limit: int = EVIDENCE_LIMIT):
@@ -155,6 +156,9 @@ class AnswerPipeline:
     def refusal_text(self, r: Retrieval) -> str:
         """What a clinician reads when the gate refuses: why, in words, and unreadable pages nearby."""
         d = r.decision
+        if not r.passages and r.filter is not None and not r.filter.empty:
+            return (f"The filter ({r.filter.describe()}) matched no document: change or remove it "
+                    "(`ragmed docs list` shows the documents, their dates and tags).")
         head = NOT_COVERED
         if getattr(d, "reason", "") in ("language", "no_answer_of_kind"):
             head = getattr(d, "explanation", "") or head

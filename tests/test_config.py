@@ -47,7 +47,8 @@ def test_ragmed_home_holds_every_kind_of_state(tmp_path, monkeypatch):
     assert export_dir(model) == model / "onnx"  # no home: beside a writable model, as before
     assert config.models_dir() == tmp_path / "xdg-data" / "ragmed" / "models"
     assert config.eval_cache_dir() == tmp_path / "xdg-cache" / "ragmed" / "eval-indexes"
-    assert Settings.from_env().index_dir == Path("indexes")
+    monkeypatch.chdir(tmp_path)  # no ./indexes here: the per-user data folder
+    assert Settings.from_env().index_dir == tmp_path / "xdg-data" / "ragmed" / "indexes"
 
 
 def test_chroma_url_option_is_an_override_not_an_environment_change(monkeypatch, tmp_path):

@@ -29,3 +29,25 @@ def test_doctor_without_measuring_loads_no_model():
     res = CliRunner().invoke(cli, ["doctor", "--no-measure", "--model", "no-such-model"])
     assert res.exit_code == 0, res.output
     assert "llama.cpp" in res.output and "Model" not in res.output
+
+
+def test_doctor_prints_as_it_measures_gives_a_verdict_and_checks_the_index(demo_rag, monkeypatch):
+    import os
+
+    from ragmed import doctor
+
+    seen = []
+    report = doctor.diagnose(demo_rag, collection=True, on_part=lambda kind, r: seen.append((kind, sorted(r))))
+    kinds = [k for k, _ in seen]
+    assert kinds[0] == "machine" and kinds[-3:] == ["model", "embedder", "verdict"] and "index" in kinds
+    assert "speed" not in seen[0][1]  # the machine part was printed before the model was measured
+    assert report["verdict"].startswith(f"About {report['expected']['ttft_cold_s']:.0f} s to the first word")
+    assert report["model_load_s"] >= 0
+    ix = report["index"]
+    assert ix["exists"] and ix["documents"] == 1 and ix["missing_files"] == [] and ix["free_disk_mb"] > 0
+    assert ix["embedder_export_ready"] is True
+    monkeypatch.setattr(os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    assert doctor.busy()["load_1min"] == 64.0
+    res = CliRunner().invoke(cli, ["doctor", "--no-measure", "-c", "nosuch", "--index-dir", str(demo_rag.index.index_dir)])
+    assert res.exit_code == 0 and "Warning  the machine is busy" in res.output
+    assert "collection 'nosuch' does not exist in the folder" in res.output and "Disk " in res.output

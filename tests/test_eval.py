@@ -103,7 +103,7 @@ def test_eval_cli_end_to_end(tmp_path):
     assert same_id and all(r["ndcg@10"] > 0 for r in same_id)  # a query may share its passage's id
     assert (out / "summary_all.md").read_text().startswith("| run |")
     # The corpus collection is reused on the next run (nothing re-embedded).
-    res2 = CliRunner().invoke(cli, args[:-1] + ["--mode", "lexical"])
+    res2 = CliRunner().invoke(cli, args[:-1] + ["--retrieval", "lexical"])
     assert res2.exit_code == 0 and "| lexical |" in res2.output
 
 
@@ -111,7 +111,7 @@ def test_pubmedqa_same_id_pairs_are_scored(tmp_path):
     """PubMedQA's BEIR view gives each query its passage's id; BEIR's default evaluator scores 0."""
     d = need_eval("beir/pubmedqa_pqal")
     res = CliRunner().invoke(cli, ["eval", "retrieval", "--dataset", str(d), "--split", "dev", "--limit", "60",
-                                   "--mode", "hybrid", "--index-dir", str(tmp_path / "idx"), "--json"])
+                                   "--retrieval", "hybrid", "--index-dir", str(tmp_path / "idx"), "--json"])
     assert res.exit_code == 0, res.output
     r = json.loads(res.output)["results"][0]
     assert r["queries"] == 60 and r["ndcg10"] > 0.8

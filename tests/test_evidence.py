@@ -27,7 +27,7 @@ def test_evidence_ranks_cited_sentences_without_any_model(demo_rag):
 
 
 def test_cli_evidence_json_and_bad_combination(demo_rag):
-    args = ["ask", Q, "--collection", "demo", "--index-dir", str(demo_rag.index.index_dir), "--evidence"]
+    args = ["ask", Q, "--collection", "demo", "--index-dir", str(demo_rag.index.index_dir), "--mode", "evidence"]
     res = CliRunner().invoke(cli, args + ["--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
@@ -46,5 +46,5 @@ def test_sources_show_title_date_and_version(tmp_path):
     assert c.version == "2.1" and c.date == rag.documents()[0].date and len(c.date) == 10
     assert c.title == "Demo Clinic Hypertension Protocol (fictional demo)"
     res = CliRunner().invoke(cli, ["ask", Q, "--collection", "currency", "--index-dir", str(tmp_path / "idx"),
-                                   "--evidence", "-k", "2"])
+                                   "--mode", "evidence", "-k", "2"])
     assert res.exit_code == 0 and "version 2.1, dated " in res.output

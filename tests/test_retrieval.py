@@ -167,7 +167,7 @@ def test_bad_filters_are_clear_errors(rag):
 
 def test_cli_search_json(rag):
     res = CliRunner().invoke(cli, ["search", "IL-6", "--index-dir", str(rag.index.index_dir), "-c", "retrieval",
-                                   "--mode", "lexical", "-k", "2", "--json"])
+                                   "--retrieval", "lexical", "-k", "2", "--json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)
     assert "IL-6" in rows[0]["text"] and rows[0]["ranks"] == {"lexical": 1}

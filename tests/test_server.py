@@ -228,7 +228,8 @@ def test_upload_list_ask_remove(server, tmp_path):
                            files={"file": (pdf.name, f, "application/pdf")}).json()
         assert again["status"] == "unchanged"
         gone = c.delete(f"/v1/collections/uploads-test/documents/{doc['doc_id']}").json()
-        assert gone["status"] == "removed" and gone["file_deleted"] and not stored.exists()
+        assert gone["status"] == "removed" and not stored.exists()  # moved into the trash (test_roles_trash)
+        assert gone["trash"]["file_name"] == pdf.name
         assert c.get("/v1/collections/uploads-test/documents").json()["documents"] == []
 
 

@@ -1,6 +1,6 @@
 """The `ragmed` command line: thin commands over the library, one renderer for their output.
 
-Commands by topic: documents.py (ingest, sync, docs, collections), answers.py (search, ask,
+Commands by topic: documents.py (ingest, sync, docs, collections), trash.py (docs trash|restore|purge), answers.py (search, ask,
 calibrate), models.py (models, doctor), research.py (eval, compare, datasets), server.py (serve).
 options.py holds what they share; render.py prints every human-readable line. Every command but
 `serve` prints JSON with `--json`. Errors are one line on stderr that says what to do, with a
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from . import answers, documents, models, research, server
+from . import answers, documents, models, research, server, trash  # noqa: F401 (trash adds docs commands)
 from .options import env_defaults, setup_logging
 
 

@@ -8,37 +8,51 @@ from pathlib import Path
 import click
 
 from . import render
-from .options import collection_options, handle_errors, json_option, make_rag, retrieval_options, search_filter
+from .options import (collection_options, command, handle_errors, json_option, make_rag, model_option,
+                      retrieval_choice, retrieval_options, search_filter, warn)
 
 
-@click.command()
+@command()
 @click.argument("query")
 @collection_options
 @click.option("-k", type=int, default=None, help="How many passages (default 3).")
 @retrieval_options
+@click.option("--mode", type=click.Choice(["dense", "lexical", "hybrid", "evidence"]), default=None, hidden=True,
+              help="Old spelling of --retrieval (accepted with a warning).")
 @click.option("--dedup", is_flag=True, help="Drop passages that repeat a higher-ranked one (as `ask` does).")
-@json_option()
+@json_option("Print the passages as JSON (text, source, page, section, score).")
 @handle_errors
-def search(query, collection, index_dir, chroma_url, k, mode, docs_, sections, tags, after, before, neighbours, reranker,
-           dedup, as_json):
+def search(query, collection, index_dir, chroma_url, k, retrieval, docs_, sections, tags, after, before, neighbours,
+           reranker, mode, dedup, as_json):
     """Show the passages that best match QUERY."""
     if mode == "evidence":
-        raise click.UsageError("--mode evidence is for `ask`; search with dense, lexical or hybrid.")
-    rag = make_rag(collection, index_dir, chroma_url, retrieval=mode, neighbours=neighbours, reranker=reranker)
-    passages = rag.search(query, k, filter=search_filter(docs_, sections, tags, after, before),
-                          dedup=rag.settings.dedup if dedup else None)
-    render.emit_json([p.to_dict() for p in passages]) if as_json else render.passages(passages)
+        raise click.UsageError("Evidence mode is an answer mode: use `ragmed ask --mode evidence QUESTION`.")
+    retrieval = retrieval_choice(retrieval, mode)
+    rag = make_rag(collection, index_dir, chroma_url, retrieval=retrieval, neighbours=neighbours, reranker=reranker)
+    where = search_filter(docs_, sections, tags, after, before)
+    passages = rag.search(query, k, filter=where, dedup=rag.settings.dedup if dedup else None)
+    if as_json:
+        render.emit_json([p.to_dict() for p in passages])
+    elif not passages and not where.empty:
+        render.error(f"The filter ({where.describe()}) matched no document of collection "
+                     f"{rag.settings.collection!r}; list the documents with `ragmed docs list`.", prefix="")
+    else:
+        render.passages(passages)
 
 
-@click.command()
+@command()
 @click.argument("question")
 @collection_options
 @click.option("-k", type=int, default=None, help="Passages to retrieve (default 3).")
+@click.option("--mode", type=click.Choice(["answer", "evidence", "dense", "lexical", "hybrid"]), default=None,
+              metavar="[answer|evidence]",
+              help="answer: the model writes, each sentence checked (default); evidence: no model, the "
+                   "best sentences of your documents, each cited.")
+@model_option()
 @click.option("--no-retrieval", is_flag=True, help="Answer without documents (same model and settings).")
-@click.option("--model", "-m", default=None, help="Bundled model name or path to a .gguf file.")
 @click.option("--max-tokens", type=int, default=None, help="Longest answer in tokens (default 512).")
 @click.option("--temperature", type=float, default=None, help="0 = greedy, reproducible (default).")
-@click.option("--seed", type=int, default=None)
+@click.option("--seed", type=int, default=None, help="Random seed for sampling (default 0; with temperature 0 it has no effect).")
 @click.option("--n-ctx", type=int, default=None, help="Model context size in tokens (default 4096).")
 @click.option("--generator-url", default=None, metavar="URL",
               help="Generate on an OpenAI-compatible server (llama.cpp, vLLM) instead of in-process.")
@@ -48,9 +62,7 @@ def search(query, collection, index_dir, chroma_url, k, mode, docs_, sections, t
 @click.option("--preset", type=click.Choice(["deterministic", "medpsy"]), default=None,
               help="Sampling preset (default deterministic: greedy, seeded; medpsy: the model card's).")
 @click.option("--stream/--no-stream", default=None, help="Print the answer as it is written (default: on a terminal).")
-@click.option("--evidence", is_flag=True,
-              help="Evidence mode: no model; the retrieved sentences that best answer, each cited "
-                   "(also: --mode evidence).")
+@click.option("--evidence", is_flag=True, hidden=True, help="Old spelling of --mode evidence.")
 @click.option("--no-abstain", is_flag=True,
               help="Research: generate even when the gate finds the documents do not cover the question.")
 @click.option("--show-withheld", is_flag=True,
@@ -64,24 +76,33 @@ def search(query, collection, index_dir, chroma_url, k, mode, docs_, sections, t
 @retrieval_options
 @json_option("Print the answer, abstention, per-claim support, citations and passages as JSON.")
 @handle_errors
-def ask(question, collection, index_dir, chroma_url, k, no_retrieval, model, max_tokens, temperature, seed, n_ctx,
+def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieval, max_tokens, temperature, seed, n_ctx,
         generator_url, show_reasoning, reasoning_tokens, preset, stream, evidence, no_abstain, show_withheld, verifier,
-        compress_tokens, mode, docs_, sections, tags, after, before, neighbours, reranker, as_json):
+        compress_tokens, retrieval, docs_, sections, tags, after, before, neighbours, reranker, as_json):
     """Answer QUESTION from the collection's documents, with numbered, checked citations.
 
     The best sentences of your documents come first; then the model's answer, one checked sentence
     at a time: only sentences the cited passage states are shown as the answer, the others are
     listed with why. If the documents do not cover the question, ragmed says so and lists the
     nearest sources instead of answering."""
-    if mode == "evidence":
-        evidence, mode = True, None
+    if evidence:
+        warn("--evidence is the old spelling of --mode evidence; use --mode evidence.")
+    retrieval = retrieval_choice(retrieval, mode)
+    evidence = evidence or mode == "evidence"
     if evidence and no_retrieval:
-        raise click.UsageError("--evidence quotes your documents; it cannot be combined with --no-retrieval.")
+        raise click.UsageError("--mode evidence quotes your documents; it cannot be combined with --no-retrieval.")
     rag = make_rag(collection, index_dir, chroma_url, model=model, max_tokens=max_tokens, temperature=temperature,
-                   seed=seed, n_ctx=n_ctx, retrieval=mode, neighbours=neighbours, reranker=reranker,
+                   seed=seed, n_ctx=n_ctx, retrieval=retrieval, neighbours=neighbours, reranker=reranker,
                    reasoning_tokens=reasoning_tokens, preset=preset, generator_url=generator_url,
                    abstain=False if no_abstain else None, verifier=verifier, compress_tokens=compress_tokens)
     where = search_filter(docs_, sections, tags, after, before)
+    if not evidence and not as_json and not rag.settings.generator_url:
+        from ..models.registry import is_demo
+
+        if is_demo(rag.settings.model):
+            warn(f"{rag.settings.model} is the bundled demonstration model (135M parameters), not a clinical "
+                 "one: it proves the pipeline and answers poorly. Use --model with a real model "
+                 "(`ragmed models list`), or --mode evidence.")
     if stream is None:
         stream = sys.stdout.isatty()
     streamed = False
@@ -95,15 +116,22 @@ def ask(question, collection, index_dir, chroma_url, k, no_retrieval, model, max
         render.emit_json(rag.ask(question, k=k, grounded=not no_retrieval, filter=where).to_dict())
         return
     elif stream:
-        answer, streamed = render.stream_answer(
-            rag.ask_stream(question, k=k, grounded=not no_retrieval, filter=where), show_reasoning)
+        from .progress import staged
+
+        try:
+            answer, streamed = render.stream_answer(
+                staged(rag.ask_stream(question, k=k, grounded=not no_retrieval, filter=where), rag), show_reasoning)
+        except KeyboardInterrupt:
+            render.error("Stopped: the model was interrupted and nothing more is written; no answer was given.",
+                         prefix="\n")
+            sys.exit(130)
     else:
         answer = rag.ask(question, k=k, grounded=not no_retrieval, filter=where)
         render.answer_text(answer, show_reasoning)
     render.answer_footer(answer, streamed, evidence, show_withheld)
 
 
-@click.command()
+@command()
 @click.argument("text")
 @click.option("--passage", "-p", "passages", multiple=True, metavar="TEXT",
               help="A passage (repeat: the first is [1], the next [2], ...).")
@@ -129,14 +157,14 @@ def check(text, passages, passages_file, collection, index_dir, chroma_url, as_j
     sys.exit(0 if all(c.status == "supported" for c in result.claims) else 3)
 
 
-@click.command()
+@command()
 @collection_options
 @click.option("--answerable", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Questions your documents answer: one per line, or JSONL with a \"question\" field.")
 @click.option("--unanswerable", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Questions they do not answer (same format).")
 @click.option("--dry-run", is_flag=True, help="Report the fit without storing it with the collection.")
-@json_option()
+@json_option("Print the fit (threshold, separation, counts) as JSON.")
 @handle_errors
 def calibrate(collection, index_dir, chroma_url, answerable, unanswerable, dry_run, as_json):
     """Fit the abstention gate to this collection and store it with the collection.

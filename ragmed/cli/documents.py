@@ -10,10 +10,10 @@ import click
 from ..config import DEFAULT_EMBEDDER_BACKEND
 from ..embed.onnx import BACKENDS
 from . import render
-from .options import chroma_url_option, collection_options, handle_errors, json_option, make_rag, progress_shown, quiet_option
+from .options import Group, index_dir_option, command, chroma_url_option, collection_options, handle_errors, json_option, make_rag, progress_shown, quiet_option
 
 
-@click.command()
+@command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @collection_options
 @click.option("--embedder", default=None, help="Embedder name or model folder (new collections only).")
@@ -55,7 +55,7 @@ def ingest(paths, collection, index_dir, chroma_url, embedder, embedder_backend,
     sys.exit(0 if report.ok else 1)
 
 
-@click.command()
+@command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @collection_options
 @json_option("Print the report as JSON.")
@@ -68,9 +68,9 @@ def sync(paths, collection, index_dir, chroma_url, as_json, quiet):
     sys.exit(0 if report.ok else 1)
 
 
-@click.group()
+@click.group(cls=Group)
 def docs() -> None:
-    """List or remove the documents of a collection."""
+    """List, remove (into the trash), restore and purge the documents of a collection."""
 
 
 @docs.command("list")
@@ -103,20 +103,28 @@ def docs_date(path, date, collection, index_dir, chroma_url, as_json):
 @docs.command("remove")
 @click.argument("paths", nargs=-1, required=True)
 @collection_options
-@json_option()
+@click.option("--trash-days", type=float, default=None, metavar="DAYS",
+              help="How long the trash keeps the removed documents (default 30).")
+@json_option("Print each removal and its trash entry as JSON.")
 @handle_errors
-def docs_remove(paths, collection, index_dir, chroma_url, as_json):
-    """Remove documents from a collection (the files are not touched). A removed document whose file
-    is still there stays out of ingest and sync until `ragmed ingest --restore PATH`."""
-    reports = make_rag(collection, index_dir, chroma_url).remove(paths)
-    render.emit_json([r.to_dict() for r in reports]) if as_json else render.removals(reports)
-    sys.exit(1 if any(r.failed for r in reports) else 0)
+def docs_remove(paths, collection, index_dir, chroma_url, trash_days, as_json):
+    """Remove documents from a collection into its trash (restorable for 30 days with
+    `ragmed docs restore`; the files themselves are not touched). A removed document whose file is
+    still in an ingested folder stays out of ingest and sync until restored (or `ingest --restore`)."""
+    from ..trash import DEFAULT_TRASH_DAYS, Trash
+
+    done = Trash(make_rag(collection, index_dir, chroma_url), trash_days or DEFAULT_TRASH_DAYS).remove(paths)
+    if as_json:
+        render.emit_json([{**r.to_dict(), "trash": e.to_dict() if e else None} for r, e in done])
+    else:
+        render.removals([r for r, _ in done], [e for _, e in done])
+    sys.exit(1 if any(r.failed for r, _ in done) else 0)
 
 
-@click.command("collections")
-@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@command("collections")
+@index_dir_option
 @chroma_url_option
-@json_option()
+@json_option("Print the collection names as JSON.")
 @handle_errors
 def collections(index_dir, chroma_url, as_json):
     """List the collections in the index directory (or on the Chroma server, --chroma-url)."""

@@ -8,10 +8,10 @@ import sys
 import click
 
 from . import render
-from .options import handle_errors, json_option, make_rag
+from .options import Group, command, index_dir_option, model_option, handle_errors, json_option, make_rag
 
 
-@click.group()
+@click.group(cls=Group)
 def models() -> None:
     """List, download, verify, locate and remove chat models (stored under $RAGMED_HOME/models)."""
 
@@ -76,19 +76,26 @@ def models_rm(name, as_json):
     render.emit_json({"name": name, "removed": removed}) if as_json else render.model_removed(name, removed)
 
 
-@click.command()
-@click.option("--model", default=None, help="Chat model to measure (default: the configured one).")
+@command()
+@model_option("Chat model to measure: name or .gguf path (default: the configured one).")
+@click.option("--collection", "-c", default=None,
+              help="Also check this collection: missing source files, free disk space, the embedder's export.")
 @click.option("--n-ctx", type=int, default=None, help="Context size (default 4096).")
 @click.option("--no-measure", is_flag=True, help="Only report the hardware and the build; load no model.")
-@json_option()
+@index_dir_option
+@json_option("Print the whole report as JSON at the end.")
 @handle_errors
-def doctor(model, n_ctx, no_measure, as_json):
-    """What to expect on this machine: CPU and llama.cpp build features, threads, measured prompt
-    and generation speed of the model, and the time to first token at the current context budget."""
+def doctor(model, collection, n_ctx, no_measure, index_dir, as_json):
+    """What to expect on this machine, printed as it is measured: CPU and llama.cpp build features,
+    threads, the model's load time and measured prompt and generation speed, the time to first
+    token at the current context budget, and a verdict in seconds. Warns when the machine is busy."""
     from ..doctor import diagnose
 
-    report = diagnose(make_rag(None, None, model=model, n_ctx=n_ctx), measure=not no_measure)
-    render.emit_json(report) if as_json else render.doctor(report)
+    rag = make_rag(collection, index_dir, model=model, n_ctx=n_ctx)
+    report = diagnose(rag, measure=not no_measure, collection=collection is not None,
+                      on_part=None if as_json else render.doctor_part)
+    if as_json:
+        render.emit_json(report)
 
 
 COMMANDS = [models, doctor]

@@ -62,6 +62,56 @@ def handle_errors(fn):
     return wrapper
 
 
+# Options shown last, under "Advanced options", in every command's help (common ones come first).
+ADVANCED = frozenset({
+    "index_dir", "chroma_url", "generator_url", "reasoning_tokens", "n_ctx", "seed", "temperature", "preset",
+    "verifier", "compress_tokens", "no_abstain", "show_withheld", "show_reasoning", "neighbours", "reranker",
+    "embedder", "embedder_backend", "chunk_tokens", "queue_size", "max_upload_mb", "upload_dir", "endpoint",
+    "no_retrieval", "rebuild", "trash_days", "log_file",
+})
+
+
+class Command(click.Command):
+    """A command whose help lists the common options first and the advanced ones (`ADVANCED`) in a
+    section of their own, last."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        common, advanced = [], []
+        for param in self.get_params(ctx):
+            if not isinstance(param, click.Option):
+                continue
+            record = param.get_help_record(ctx)
+            if record is not None:
+                (advanced if param.name in ADVANCED else common).append(record)
+        if common:
+            with formatter.section("Options"):
+                formatter.write_dl(common)
+        if advanced:
+            with formatter.section("Advanced options"):
+                formatter.write_dl(advanced)
+
+
+class Group(click.Group):
+    command_class = Command
+    group_class = type
+
+
+def command(*args, **kwargs):
+    """`click.command` with this CLI's help layout (`Command`)."""
+    kwargs.setdefault("cls", Command)
+    return click.command(*args, **kwargs)
+
+
+def model_option(help_text: str = "Chat model: a bundled or pulled model's name, or a .gguf path "
+                                  "(default smollm2-135m or $RAGMED_MODEL)."):
+    """--model/-m, the same short flag in every command that loads a chat model."""
+    return click.option("--model", "-m", default=None, metavar="NAME|PATH", help=help_text)
+
+
+def warn(message: str) -> None:
+    render.error(message, prefix="warning: ")
+
+
 def chroma_url_option(fn):
     """--chroma-url URL: the `chroma_url` setting for this command (an override like any other)."""
     return click.option("--chroma-url", default=None, metavar="URL",
@@ -79,17 +129,39 @@ def quiet_option(help_text: str = "No progress bar."):
 
 def collection_options(fn):
     fn = click.option("--collection", "-c", default=None, help="Collection name (default: 'default' or $RAGMED_COLLECTION).")(fn)
-    fn = click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                      help="Index directory (default: $RAGMED_INDEX_DIR, $RAGMED_HOME/indexes, or ./indexes).")(fn)
+    fn = index_dir_option(fn)
     return chroma_url_option(fn)
 
 
+INDEX_DIR_HELP = ("Folder of the collections (default: $RAGMED_INDEX_DIR, else $RAGMED_HOME/indexes, else "
+                  "./indexes if it exists, else your per-user data folder, e.g. ~/.local/share/ragmed/indexes).")
+
+
+def index_dir_option(fn):
+    return click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        metavar="DIR", help=INDEX_DIR_HELP)(fn)
+
+
+RETRIEVALS = ("dense", "lexical", "hybrid")
+
+
+def retrieval_choice(retrieval: str | None, mode: str | None) -> str | None:
+    """The retrieval mode from --retrieval, or from the old spelling `--mode dense|lexical|hybrid`
+    (accepted with a warning; `--mode` now means the answer mode of `ask`)."""
+    if mode in RETRIEVALS:
+        warn(f"--mode {mode} is the old spelling of --retrieval {mode}; use --retrieval.")
+        if retrieval and retrieval != mode:
+            raise click.UsageError(f"--mode {mode} (old spelling of --retrieval) contradicts --retrieval {retrieval}.")
+        return mode
+    return retrieval
+
+
 def retrieval_options(fn):
-    """Options shared by `search` and `ask`: mode, filters, reranker, neighbour context."""
+    """Options shared by `search` and `ask`: retrieval mode, filters, reranker, neighbour context."""
     opts = [
-        click.option("--mode", type=click.Choice(["dense", "lexical", "hybrid", "evidence"]), default=None,
-                     help="Retrieval mode (default hybrid, or $RAGMED_RETRIEVAL); for `ask`, evidence = "
-                          "evidence mode with the default retrieval."),
+        click.option("--retrieval", "-r", type=click.Choice(RETRIEVALS), default=None,
+                     help="How passages are found: dense (meaning), lexical (words, BM25) or hybrid "
+                          "(both, fused; default, or $RAGMED_RETRIEVAL)."),
         click.option("--doc", "docs_", multiple=True, metavar="TEXT",
                      help="Only documents whose path, file name or title contains TEXT (repeatable: any)."),
         click.option("--section", "sections", multiple=True, metavar="TEXT",

@@ -71,11 +71,24 @@ def documents(infos) -> None:
                                    f"{' (dated ' + i.superseded_by_date + ')' if i.superseded_by_date else ''}", fg="yellow"))
 
 
-def removals(reports) -> None:
-    for r in reports:
-        click.echo(f"FAILED  {r.path}: {r.error}" if r.failed else f"removed {r.path} ({r.chunks} chunks)")
-        for w in r.warnings:
-            click.echo(f"  note: {w}")
+def removals(reports, entries=None) -> None:
+    for r, e in zip(reports, entries or [None] * len(reports)):
+        if r.failed:
+            click.echo(f"FAILED  {r.path}: {r.error}")
+        else:
+            kept = f"; in the trash as {e.id} for {e.to_dict()['days_left']:g} days (ragmed docs restore {e.id})" if e else ""
+            click.echo(f"removed {r.path} ({r.chunks} chunks){kept}")
+
+
+def trash(entries, where: str) -> None:
+    """`ragmed docs trash`: what can still be restored."""
+    from datetime import datetime
+
+    if not entries:
+        click.echo(f"The trash is empty ({where}).")
+    for e in entries:
+        when = datetime.fromtimestamp(e.removed_at).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{e.id}  {e.file_name}  removed {when}, purged in {e.to_dict()['days_left']:g} days  ({e.path})")
 
 
 def exclusions(excluded: dict) -> None:
@@ -320,20 +333,46 @@ def model_removed(name: str, removed: bool) -> None:
 
 
 def doctor(report: dict) -> None:
-    cpu, mem, build = report["cpu"], report["memory"], report["llama_cpp"]
-    click.echo(f"CPU      {cpu.get('model', '?')} ({cpu.get('arch')}), {cpu.get('physical_cores', '?')} cores / "
-               f"{cpu.get('logical_cpus')} threads; features: {' '.join(cpu.get('features', [])) or '?'}")
-    if mem:
-        click.echo(f"Memory   {mem['total_mb']:,} MB, {mem['available_mb']:,} MB available")
-    if build.get("installed"):
-        click.echo(f"llama.cpp  llama-cpp-python {build['version']}; build uses: {' '.join(build['features'])}")
-    else:
-        click.echo("llama.cpp  not installed: run `make setup`")
-    click.echo(f"Threads  {report['ragmed_threads']} (RAGMED_THREADS)")
-    if "speed" in report:
-        sp, ex, em = report["speed"], report["expected"], report["embedder"]
+    """The whole report at once (see `doctor_part` for printing it as it is measured)."""
+    for kind in ("machine", "busy", "index", "model", "embedder", "verdict"):
+        if kind == "machine" or kind in report or (kind == "model" and "speed" in report):
+            doctor_part(kind, report)
+
+
+def doctor_part(kind: str, report: dict) -> None:
+    """One part of `ragmed doctor`'s report, printed as soon as it is measured."""
+    if kind == "machine":
+        cpu, mem, build = report["cpu"], report["memory"], report["llama_cpp"]
+        click.echo(f"CPU      {cpu.get('model', '?')} ({cpu.get('arch')}), {cpu.get('physical_cores', '?')} cores / "
+                   f"{cpu.get('logical_cpus')} threads; features: {' '.join(cpu.get('features', [])) or '?'}")
+        if mem:
+            click.echo(f"Memory   {mem['total_mb']:,} MB, {mem['available_mb']:,} MB available")
+        if build.get("installed"):
+            click.echo(f"llama.cpp  llama-cpp-python {build['version']}; build uses: {' '.join(build['features'])}")
+        else:
+            click.echo("llama.cpp  not installed: run `make setup`")
+        click.echo(f"Threads  {report['ragmed_threads']} (RAGMED_THREADS)")
+    elif kind == "busy":
+        b = report["busy"]
+        click.echo(f"Warning  the machine is busy (load {b['load_1min']} on {b['cpus']} CPUs): the speeds below "
+                   "are slower than on an idle machine.")
+    elif kind == "index":
+        ix = report["index"]
+        if not ix["exists"]:
+            click.echo(f"Index    collection {ix['collection']!r} does not exist {ix['where']}")
+        else:
+            missing = ix["missing_files"]
+            click.echo(f"Index    {ix['collection']!r} {ix['where']}: {ix['documents']} documents"
+                       + (f"; {len(missing)} source file(s) missing: {', '.join(missing[:3])}" if missing else
+                          "; every source file present"))
+        ready = ix.get("embedder_export_ready")
+        click.echo(f"Disk     {ix['free_disk_mb']:,} MB free"
+                   + ("" if ready is None else "; embedder ONNX export " + ("ready" if ready else "missing (made on first use)")))
+    elif kind == "model":
+        sp, ex = report["speed"], report["expected"]
         rt = sp["runtime"]
-        click.echo(f"Model    {sp['model']}: prompt {sp['prompt_tokens_per_s']} tokens/s, generation "
+        click.echo(f"Model    {sp['model']} loaded in {report.get('model_load_s', 0):.1f} s: prompt "
+                   f"{sp['prompt_tokens_per_s']} tokens/s, generation "
                    f"{sp['generation_tokens_per_s']} tokens/s (n_ctx {sp['n_ctx']}, {sp['threads']} threads, "
                    f"n_batch {rt['n_batch']}/{rt['n_ubatch']}, flash attention {'on' if rt['flash_attn'] else 'off'}, "
                    f"KV {rt['kv_type']})")
@@ -341,7 +380,11 @@ def doctor(report: dict) -> None:
                    f"({ex['prompt_tokens_at_budget']} prompt tokens), {ex['ttft_prefix_cached_s']} s when the "
                    f"fixed {ex['fixed_prompt_tokens']} tokens are cached (passage budget {ex['passage_tokens']}, "
                    f"RAGMED_PASSAGE_TOKENS; compression {ex['compress_tokens'] or 'off'}, RAGMED_COMPRESS_TOKENS)")
+    elif kind == "embedder":
+        em = report["embedder"]
         click.echo(f"Embedder {em['embedder']} ({em['backend']}): {em['tokens_per_s']:,} tokens/s ({em['texts_per_s']} passages/s)")
+    elif kind == "verdict":
+        click.echo(f"Verdict  {report['verdict']}")
 
 
 # -- research -----------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ from ..config import DEFAULT_EMBEDDER_BACKEND
 from ..embed.onnx import BACKENDS
 from . import render
 from .scale import build, distributed_options, refuse_without_ray
-from .options import collection_options, handle_errors, json_option, progress_shown, quiet_option
+from .options import Group, model_option, warn, index_dir_option, command, collection_options, handle_errors, json_option, progress_shown, quiet_option
 
 
-@click.group("eval")
+@click.group("eval", cls=Group)
 def eval_() -> None:
     """Measure retrieval quality on your own or public judgements."""
 
@@ -23,8 +23,10 @@ def eval_() -> None:
               help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/*.tsv.")
 @click.option("--split", type=click.Choice(["dev", "test", "all"]), default="test", show_default=True,
               help="Queries by sha1(query id): dev = first hex digit 0-b, test = c-f.")
-@click.option("--mode", "modes", multiple=True, type=click.Choice(["dense", "lexical", "hybrid"]),
-              help="Modes to compare (repeatable; default all three).")
+@click.option("--retrieval", "-r", "modes", multiple=True, type=click.Choice(["dense", "lexical", "hybrid"]),
+              help="Retrieval modes to compare (repeatable; default all three).")
+@click.option("--mode", "old_modes", multiple=True, type=click.Choice(["dense", "lexical", "hybrid"]), hidden=True,
+              help="Old spelling of --retrieval (accepted with a warning).")
 @click.option("--qrels", default=None, help="qrels file name in qrels/ (default test.tsv).")
 @click.option("--limit", type=int, default=None, help="Only the first N queries of the split.")
 @click.option("--reranker", default=None, metavar="DIR", help="Rerank with a local cross-encoder folder.")
@@ -39,10 +41,14 @@ def eval_() -> None:
 @json_option("Print the summary as JSON.")
 @quiet_option("No progress bars.")
 @handle_errors
-def eval_retrieval(dataset, split, modes, qrels, limit, reranker, embedder, embedder_backend, out, index_dir,
+def eval_retrieval(dataset, split, modes, old_modes, qrels, limit, reranker, embedder, embedder_backend, out, index_dir,
                    as_json, quiet):
     """nDCG@10, Recall@10/100, MRR@10 and latency of each retrieval mode on a BEIR folder."""
     from ..eval.runs import retrieval_eval
+
+    if old_modes:
+        warn("--mode is the old spelling of --retrieval here; use --retrieval.")
+        modes = tuple(modes) + tuple(old_modes)
 
     ds, ev = retrieval_eval(dataset, split=split, modes=modes, qrels=qrels, limit=limit, reranker=reranker,
                             embedder=embedder, embedder_backend=embedder_backend, out=out, index_dir=index_dir,
@@ -50,17 +56,17 @@ def eval_retrieval(dataset, split, modes, qrels, limit, reranker, embedder, embe
     render.emit_json(ev.to_dict()) if as_json else render.retrieval_eval(ds, ev, split, out)
 
 
-@click.command()
+@command()
 @click.option("--dataset", required=True, metavar="NAME|PATH.jsonl",
               help="pubmedqa, bioasq-yesno, mirage, mirage:{medqa,medmcqa,mmlu,pubmedqa,bioasq}, or your JSONL "
                    '({"id", "question", "answer", optional "options": {"A": ...}}).')
 @collection_options
-@click.option("--model", "-m", default=None, help="Bundled model name or path to a .gguf file.")
+@model_option()
 @click.option("-k", type=int, default=3, show_default=True, help="Passages retrieved for the grounded arm.")
 @click.option("--limit", type=int, default=None, help="Only the first N questions of the split.")
 @click.option("--split", type=click.Choice(["dev", "test", "all"]), default="dev", show_default=True,
               help="Questions by sha1(id): dev = first hex digit 0-b, test = c-f.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the question sample and sampling.")
 @click.option("--max-tokens", type=int, default=64, show_default=True, help="Answer length limit per arm.")
 @click.option("--n-ctx", type=int, default=None, help="Model context size (default 4096).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -86,7 +92,7 @@ def compare(dataset, collection, index_dir, chroma_url, model, k, limit, split, 
     render.emit_json(result.to_dict()) if as_json else render.comparison(result.summary, out)
 
 
-@click.group()
+@click.group(cls=Group)
 def datasets() -> None:
     """Build collections from benchmark corpora (for `ragmed compare`)."""
 
@@ -95,11 +101,10 @@ def datasets() -> None:
 @click.argument("name")
 @click.option("--from", "source", required=True, type=click.Path(exists=True, path_type=Path),
               help="A BEIR folder (its corpus.jsonl) or a JSONL of {\"_id\"|\"id\", \"title\", \"text\"} passages.")
-@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Index directory (default: $RAGMED_INDEX_DIR, $RAGMED_HOME/indexes, or ./indexes).")
+@index_dir_option
 @click.option("--embedder", default=None, help="Embedder name or folder (default: bundled MiniLM).")
 @distributed_options
-@json_option()
+@json_option("Print what was built (collection, passages, time) as JSON.")
 @quiet_option()
 @handle_errors
 def datasets_build(name, source, index_dir, embedder, as_json, quiet, ray_address=None, **distributed):

@@ -7,38 +7,54 @@ from pathlib import Path
 import click
 
 from . import render
-from .options import collection_options, handle_errors
+from .options import command, model_option, collection_options, handle_errors
 
 
-@click.command()
+@command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback needs a token.")
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True, help="TCP port to listen on.")
 @collection_options
-@click.option("--model", default=None, help="Chat model: registry name or .gguf path (default smollm2-135m).")
+@model_option()
 @click.option("--token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="File holding the bearer token (or set RAGMED_SERVER_TOKEN). Required off loopback.")
+              help="File holding the admin token: everything, including upload, remove and restore (or set "
+                   "RAGMED_SERVER_TOKEN). A token is required off loopback.")
+@click.option("--staff-token-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="File holding the staff token: ask, search and read documents only (or set RAGMED_STAFF_TOKEN).")
 @click.option("--queue-size", type=int, default=8, show_default=True,
               help="Requests that may wait for the model; more get HTTP 503 with Retry-After.")
 @click.option("--max-upload-mb", type=float, default=50.0, show_default=True, help="Largest PDF upload.")
 @click.option("--upload-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where uploaded PDFs are kept (default: INDEX_DIR/uploads/COLLECTION/).")
+@click.option("--trash-days", type=float, default=30.0, show_default=True,
+              help="How long removed documents stay restorable in the trash.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Operational log (no question or document text; default: INDEX_DIR/logs/ragmed-ops.log).")
 @handle_errors
-def serve(host, port, collection, index_dir, chroma_url, model, token_file, queue_size, max_upload_mb, upload_dir):
+def serve(host, port, collection, index_dir, chroma_url, model, token_file, staff_token_file, queue_size,
+          max_upload_mb, upload_dir, trash_days, log_file):
     """Serve the HTTP API and the web page for staff (http://127.0.0.1:8000/ by default).
 
     Binds to this machine only unless --host is given with a token. OpenAPI schema at
     /openapi.json; OpenAI-compatible /v1/chat/completions with citations."""
-    from ..config import Settings, server_token
+    from .. import oplog
+    from ..config import Settings, server_token, staff_token
     from ..server import serve as run_server
     from ..server.security import check_token_strength
     from ..server.service import ServerConfig
 
     token = token_file.read_text(encoding="utf-8").strip() if token_file else server_token()
     token = check_token_strength(token) if token else None
+    staff = staff_token_file.read_text(encoding="utf-8").strip() if staff_token_file else staff_token()
+    staff = check_token_strength(staff) if staff else None
+    if staff and not token:
+        raise click.UsageError("A staff token needs an admin token too (--token-file or RAGMED_SERVER_TOKEN): "
+                               "otherwise nobody could upload or remove documents.")
     settings = Settings.from_env(collection=collection, index_dir=index_dir, model=model, chroma_url=chroma_url)
     config = ServerConfig(settings=settings, host=host, port=port, token=token, queue_size=queue_size,
-                          max_upload_mb=max_upload_mb, upload_dir=upload_dir)
+                          max_upload_mb=max_upload_mb, upload_dir=upload_dir, staff_token=staff,
+                          trash_days=trash_days, preload=True)
+    oplog.make_handler(log_file or Path(settings.index_dir) / "logs" / "ragmed-ops.log")
     run_server(config, announce=lambda: render.serving(host, port, settings.collection, settings.model, bool(token)))
 
 

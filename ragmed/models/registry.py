@@ -95,6 +95,13 @@ ALIASES = {
 }
 
 
+def is_demo(name: str) -> bool:
+    """True for the bundled demonstration model (family "bundled": a 135M model that proves the
+    pipeline, not a clinical one); the web page shows a banner and `ask` a warning while it is used."""
+    spec = lookup(name or "")
+    return spec is not None and spec.family == "bundled"
+
+
 def lookup(name: str) -> ModelSpec | None:
     key = name.strip().lower()
     return REGISTRY.get(ALIASES.get(key, key))

@@ -71,6 +71,13 @@ class SearchFilter:
     def empty(self) -> bool:
         return not (self.documents or self.sections or self.tags or self.after or self.before)
 
+    def describe(self) -> str:
+        """The conditions in words, as the CLI spells them (for "the filter matched no document")."""
+        parts = [f"--doc {d}" for d in self.documents] + [f"--section {x}" for x in self.sections]
+        parts += [f"--tag {k}={v}" for k, v in self.tags.items()]
+        parts += [f"--{n} {getattr(self, n)}" for n in ("after", "before") if getattr(self, n)]
+        return " ".join(parts)
+
     @property
     def document_level(self) -> bool:
         return bool(self.documents or self.tags or self.after or self.before)

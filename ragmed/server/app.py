@@ -8,7 +8,10 @@ Routes (all JSON; the OpenAPI schema is at /openapi.json):
     GET  /v1/collections/{c}/documents          indexed documents and recent upload jobs
     POST /v1/collections/{c}/documents          upload a document (.pdf .docx .html .txt .md, images; multipart "file"; ?wait=true blocks)
     GET  /v1/jobs/{id}                          an upload's ingest status
-    DELETE /v1/collections/{c}/documents/{id}   remove a document from the index
+    GET  /v1/session                            this token's role (admin or staff)
+    DELETE /v1/collections/{c}/documents/{id}   move a document to the trash (admin)
+    GET  /v1/collections/{c}/trash              removed documents, restorable for N days (admin)
+    POST /v1/collections/{c}/trash/{id}/restore put one back (admin)
     GET  /v1/collections/{c}/documents/{id}/file   the PDF (citations link to it with #page=N)
     POST /v1/search                             passages
     POST /v1/ask                                the same JSON as `ragmed ask --json`; stream: SSE
@@ -31,8 +34,10 @@ from starlette.concurrency import run_in_threadpool
 
 from ..version import __version__
 from ..errors import RagmedError
+from ..models.registry import is_demo
 from ..retrieve.filters import parse_tags
-from . import openai_compat
+from .. import oplog
+from . import openai_compat, trash_routes
 from .errors import error_body, error_payload, status_of
 from .jobs import QueueFull
 from .middleware import Guard
@@ -47,12 +52,24 @@ def static_dir() -> Path:
     return Path(str(resources.files("ragmed.server") / "static"))
 
 
+def pdfjs_dir() -> Path:
+    """pdf.js (pdfjs-dist, Apache-2.0, with its LICENSE) as `make web` installs it: web/node_modules of
+    the source checkout. Served at /vendor/pdfjs-dist/ for the cited-page viewer; when it is missing
+    the page opens PDFs in the browser's own viewer, at the page but without the highlight."""
+    return Path(__file__).resolve().parents[2] / "web" / "node_modules" / "pdfjs-dist"
+
+
 def create_app(config: ServerConfig) -> FastAPI:
     service = Service(config)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        oplog.event("start", version=__version__, collection=service.settings.collection, model=service.settings.model,
+                    auth=service.auth.enabled, staff_token=service.auth.staff_token is not None)
+        if config.preload:
+            await run_in_threadpool(service.preload)
         yield
+        oplog.event("stop")
         service.close()
 
     # FastAPI's /docs pages load scripts from a CDN; the schema itself is served locally.
@@ -85,6 +102,8 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     # -- page and session ---------------------------------------------------------------------
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+    if pdfjs_dir().is_dir():
+        app.mount("/vendor/pdfjs-dist", StaticFiles(directory=pdfjs_dir()), name="pdfjs")
 
     @app.get("/", include_in_schema=False)
     async def page():
@@ -92,20 +111,30 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @app.post("/v1/session", tags=["session"])
     async def session(body: SessionRequest):
-        """The web page trades the token for an HttpOnly, SameSite=Strict session cookie."""
+        """The web page trades the token for an HttpOnly, SameSite=Strict session cookie; the answer
+        says the token's role (admin: everything; staff: ask, search, read)."""
         if not service.auth.enabled:
-            return {"auth": False}
-        if not service.auth.token_ok(body.token):
+            return {"auth": False, "role": "admin"}
+        role = service.auth.role_of_token(body.token)
+        if role is None:
             return JSONResponse(error_payload("Wrong token.", "Unauthorized", 401), status_code=401)
-        resp = JSONResponse({"auth": True})
-        resp.set_cookie(COOKIE, service.auth.session or "", httponly=True, samesite="strict", path="/")
+        resp = JSONResponse({"auth": True, "role": role})
+        resp.set_cookie(COOKIE, service.auth.session_for(role), httponly=True, samesite="strict", path="/")
         return resp
+
+    @app.get("/v1/session", tags=["session"])
+    async def session_role(request: Request):
+        """The role of this request's token or session cookie (null: none), for the page."""
+        role = service.auth.role(request.headers.get("authorization"), request.cookies.get(COOKIE))
+        return {"auth": service.auth.enabled, "role": role}
 
     @app.get("/v1/health", tags=["server"])
     async def health():
         s = service.settings
         return {"status": "ok", "version": __version__, "model": s.model, "collection": s.collection,
-                "auth": service.auth.enabled, "queue": service.models.stats(),
+                "viewer": pdfjs_dir().is_dir(),
+                "auth": service.auth.enabled, "queue": service.models.stats(), "demo_model": is_demo(s.model),
+                "trash_days": config.trash_days,
                 "max_upload_mb": config.max_upload_mb}
 
     # -- collections and documents --------------------------------------------------------------
@@ -147,6 +176,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         """Correct a document's date (YYYY-MM-DD, YYYY-MM or YYYY); recorded as set by admin."""
         return await run_in_threadpool(service.set_date, collection, doc_id, date)
 
+    trash_routes.add_routes(app, service)
+
     @app.get("/v1/collections/{collection}/documents/{doc_id}/file", tags=["documents"])
     async def document_file(collection: str, doc_id: str):
         path = await run_in_threadpool(service.document_path, collection, doc_id)
@@ -178,8 +209,10 @@ def create_app(config: ServerConfig) -> FastAPI:
         rag = service.rag(body.collection)
         flt = body.filter.to_search_filter() if body.filter else None
         stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
+        name = rag.settings.collection
         if body.mode == "evidence":  # no model: not queued
-            answer = await run_in_threadpool(lambda: rag.evidence(body.question, k=body.k, filter=flt))
+            answer = await run_in_threadpool(service.logged, "evidence", name,
+                                             lambda: rag.evidence(body.question, k=body.k, filter=flt))
             if stream:
                 async def once():
                     yield sse("final", answer.to_dict())
@@ -193,7 +226,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                 async for kind, data in events:
                     yield sse(kind, data)
             return StreamingResponse(encoded(), media_type="text/event-stream", headers=SSE_HEADERS)
-        answer = await service.models.run(lambda: rag.ask(body.question, **kwargs))
+        answer = await service.models.run(lambda: service.logged("ask", name, lambda: rag.ask(body.question, **kwargs)))
         return answer.to_dict()
 
     @app.post("/v1/check", tags=["answers"])

@@ -5,7 +5,8 @@ also guards streamed responses).
    rebinding, where a web page re-points its own name at 127.0.0.1).
 2. Origin: a state-changing request from another origin (a web page the browser happens to have
    open) is refused.
-3. Token: `Authorization: Bearer <token>` or the page's session cookie, compared in constant time.
+3. Token: `Authorization: Bearer <token>` or the page's session cookie, compared in constant time;
+   the staff token is refused (403) on what only the admin token may do (`security.needs_admin`).
 4. Upload size: uploads must declare their length, and it must be within the limit, before a byte
    of them is read.
 5. Response headers: nosniff, no referrer, and a strict content security policy for the page.
@@ -20,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import error_payload
-from .security import COOKIE, is_loopback
+from .security import ADMIN, COOKIE, is_loopback, needs_admin
 
 UPLOAD_PATH = re.compile(r"^/v1/collections/[^/]+/documents/?$")
 MULTIPART_OVERHEAD = 64 * 1024
@@ -74,9 +75,13 @@ class Guard:
             except Exception:  # a malformed cookie header is just no cookie
                 pass
             session = cookie[COOKIE].value if COOKIE in cookie else None
-            if not auth.allows(headers.get("authorization"), session):
+            role = auth.role(headers.get("authorization"), session)
+            if role is None:
                 return 401, "Missing or wrong token: send 'Authorization: Bearer <token>'.", {
                     "www-authenticate": "Bearer"}
+            if role != ADMIN and needs_admin(method, path):
+                return 403, ("Only the admin token may upload, remove or restore documents; the staff "
+                             "token may ask, search and read them. Ask your ragmed administrator."), {}
         if method == "POST" and UPLOAD_PATH.match(path):
             length = headers.get("content-length")
             if length is None or not length.isdigit():

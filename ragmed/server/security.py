@@ -2,7 +2,8 @@
 
 - `check_bind`: loopback addresses need nothing; any other address needs a token (else refused).
 - `TokenCheck`: every request carries `Authorization: Bearer <token>` (or the session cookie the web
-  page gets from `POST /v1/session`); the comparison is constant-time (`hmac.compare_digest`).
+  page gets from `POST /v1/session`); the comparison is constant-time (`hmac.compare_digest`). Two
+  roles: admin (everything) and staff (ask, search, read; `needs_admin` lists what staff may not do).
 - `safe_upload_name`: an uploaded file's name may not leave the collection's upload folder.
 """
 
@@ -21,7 +22,7 @@ COOKIE = "ragmed_session"
 # Paths served without a token: the page shell and its static files hold no clinic data; the page
 # then asks for the token and exchanges it for a session cookie.
 PUBLIC_PATHS = ("/", "/favicon.ico", "/v1/session")
-PUBLIC_PREFIXES = ("/static/",)
+PUBLIC_PREFIXES = ("/static/", "/vendor/")
 MIN_TOKEN_CHARS = 16
 
 
@@ -54,35 +55,80 @@ def check_token_strength(token: str) -> str:
     return token
 
 
-class TokenCheck:
-    """Constant-time bearer-token (or session-cookie) check for every request."""
+ADMIN, STAFF = "admin", "staff"
+# What only the admin token may do (issue 22, roles): change the collection. Staff ask, search and
+# read documents. Matched on (method, path); the trash routes are admin-only whatever the method.
+ADMIN_ONLY = (
+    ("POST", re.compile(r"^/v1/collections/[^/]+/documents/?$")),
+    ("DELETE", re.compile(r"^/v1/collections/[^/]+/documents/[^/]+$")),
+    ("*", re.compile(r"^/v1/collections/[^/]+/trash(/.*)?$")),
+)
 
-    def __init__(self, token: str | None):
+
+def needs_admin(method: str, path: str) -> bool:
+    return any((m == "*" or m == method) and rx.match(path) for m, rx in ADMIN_ONLY)
+
+
+def _session(token: str | None, role: str) -> str | None:
+    # the cookie holds a value derived from the token, not the token itself
+    salt = b"ragmed-session:" if role == ADMIN else b"ragmed-session-staff:"
+    return hashlib.sha256(salt + token.encode()).hexdigest() if token else None
+
+
+class TokenCheck:
+    """Constant-time bearer-token (or session-cookie) check for every request, with two roles:
+    the admin token (`--token-file`, RAGMED_SERVER_TOKEN) may do everything; the staff token
+    (`--staff-token-file`, RAGMED_STAFF_TOKEN) may ask, search and read documents. Without any
+    token (loopback only) every request is admin: one person on their own machine."""
+
+    def __init__(self, token: str | None, staff_token: str | None = None):
         self.token = token or None
-        # the cookie holds a value derived from the token, not the token itself
-        self.session = hashlib.sha256(b"ragmed-session:" + token.encode()).hexdigest() if token else None
+        self.staff_token = staff_token or None
+        if self.staff_token and self.token and hmac.compare_digest(self.staff_token, self.token):
+            raise ConfigError("The staff token and the admin token are the same: give staff a token of their own.")
+        self.session = _session(self.token, ADMIN)
+        self.staff_session = _session(self.staff_token, STAFF)
 
     @property
     def enabled(self) -> bool:
-        return self.token is not None
+        return self.token is not None or self.staff_token is not None
 
     @staticmethod
     def is_public(path: str) -> bool:
         return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
+    @staticmethod
+    def _same(a: str | None, b: str | None) -> bool:
+        return b is not None and hmac.compare_digest((a or "").encode(), b.encode())
+
+    def role_of_token(self, presented: str | None) -> str | None:
+        """ADMIN, STAFF or None (wrong token) for a token typed into the page."""
+        if not self.enabled:
+            return ADMIN
+        if self._same(presented, self.token):
+            return ADMIN
+        return STAFF if self._same(presented, self.staff_token) else None
+
     def token_ok(self, presented: str | None) -> bool:
-        if self.token is None:
-            return True
-        return hmac.compare_digest((presented or "").encode(), self.token.encode())
+        return self.role_of_token(presented) is not None
+
+    def session_for(self, role: str) -> str:
+        return (self.session if role == ADMIN else self.staff_session) or ""
+
+    def role(self, authorization: str | None, cookie: str | None) -> str | None:
+        """The role a request's bearer token or session cookie grants, or None."""
+        if not self.enabled:
+            return ADMIN
+        scheme, _, value = (authorization or "").partition(" ")
+        bearer = value.strip() if scheme.lower() == "bearer" else None
+        if self._same(bearer, self.token) or self._same(cookie, self.session):
+            return ADMIN
+        if self._same(bearer, self.staff_token) or self._same(cookie, self.staff_session):
+            return STAFF
+        return None
 
     def allows(self, authorization: str | None, cookie: str | None) -> bool:
-        if self.token is None:
-            return True
-        scheme, _, value = (authorization or "").partition(" ")
-        bearer_ok = hmac.compare_digest(value.strip().encode() if scheme.lower() == "bearer" else b"",
-                                        self.token.encode())
-        cookie_ok = hmac.compare_digest((cookie or "").encode(), (self.session or "").encode())
-        return bearer_ok or cookie_ok
+        return self.role(authorization, cookie) is not None
 
 
 _UNSAFE = re.compile(r"[^\w.\- ()+]")

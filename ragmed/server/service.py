@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator
 
+from .. import oplog
 from ..api import RagMed
 from ..config import Settings
 from ..errors import CollectionNotFoundError, InputError
@@ -39,6 +40,9 @@ class ServerConfig:
     queue_size: int = 8  # requests waiting for or using the model; the next gets 503
     max_upload_mb: float = 50.0
     upload_dir: Path | None = None  # default: <index_dir>/uploads/<collection>/
+    staff_token: str | None = None  # may ask, search and read; `token` is the admin's (security.py)
+    trash_days: float = 30.0  # removed documents are restorable this long (ragmed/trash.py)
+    preload: bool = False  # load the embedder and the model when the server starts (`ragmed serve`)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -64,7 +68,7 @@ class Service:
     def __init__(self, config: ServerConfig):
         self.config = config
         self.settings = config.settings
-        self.auth = TokenCheck(config.token)
+        self.auth = TokenCheck(config.token, config.staff_token)
         self.models = ModelQueue(config.queue_size)
         self.ingests = IngestJobs(self._ingest)
         self._rags: OrderedDict[tuple, RagMed] = OrderedDict()
@@ -157,22 +161,66 @@ class Service:
         return target
 
     def _ingest(self, job: IngestJob) -> dict[str, Any]:
+        t0 = time.perf_counter()
         # an upload is an explicit request: it ingests a document removed before (`restore`)
-        return self.rag(job.collection).ingest([job.path], tags=job.tags or None, restore=True).to_dict()
+        report = self.rag(job.collection).ingest([job.path], tags=job.tags or None, restore=True)
+        for d in report.documents:
+            oplog.event("ingest", collection=job.collection, file=Path(d.path).name, status=d.status,
+                        pages=d.pages, chunks=d.chunks, unreadable_pages=len(d.page_issues),
+                        seconds=time.perf_counter() - t0)
+        return report.to_dict()
+
+    def trash(self, collection: str):
+        from ..trash import Trash
+
+        return Trash(self.rag(collection), self.config.trash_days)
 
     def remove(self, collection: str, doc_id: str) -> dict[str, Any]:
-        """Remove a document from the index (in the ingest thread, so it never races an ingest);
-        a file the server stored from an upload is deleted too."""
+        """Move a document to the collection's trash (in the ingest thread, so it never races an
+        ingest): a file the server stored from an upload is moved there, any other is copied."""
         path = self.document_path(collection, doc_id)
         uploads = (self.config.uploads / collection).resolve()
-        # an uploaded file is deleted below: nothing to keep out of later ingests
-        keep_out = path.parent != uploads
-        reports = self.ingests.call(lambda: self.rag(collection).remove([path], keep_out=keep_out)).result()
-        report = reports[0].to_dict()
-        if report.get("status") != "failed" and path.parent == uploads:
-            path.unlink(missing_ok=True)
-            report["file_deleted"] = True
-        return report
+        done = self.ingests.call(lambda: self.trash(collection).remove([path], owned=uploads)).result()
+        report, entry = done[0]
+        oplog.event("remove", collection=collection, doc_id=doc_id, status=report.status)
+        return {**report.to_dict(), "trash": entry.to_dict() if entry else None}
+
+    def restore(self, collection: str, entry_id: str) -> dict[str, Any]:
+        """Put a trashed document back into the index (in the ingest thread)."""
+        report = self.ingests.call(lambda: self.trash(collection).restore(entry_id)).result()
+        oplog.event("restore", collection=collection, entry=entry_id, ok=report.ok)
+        return report.to_dict()
+
+    # -- start and answers -------------------------------------------------------------------------
+    def preload(self) -> dict[str, float]:
+        """Load the embedder and the chat model now, so the first question does not wait for them;
+        returns and logs the seconds each took."""
+        rag = self.rag()
+        t0 = time.perf_counter()
+        rag.embedder.embed_query("warm-up")
+        if rag.index.exists():  # the collection's lexical index and vectors, read once
+            rag.search("warm-up", 1)
+        t1 = time.perf_counter()
+        loaded = {"embedder_s": t1 - t0}
+        if not self.settings.generator_url:
+            rag.generator  # noqa: B018 - loads the model (llama.cpp maps the weights)
+            loaded["model_s"] = time.perf_counter() - t1
+        oplog.event("loaded", embedder=rag.settings.embedder, model=self.settings.model, **loaded)
+        return loaded
+
+    def logged(self, mode: str, collection: str, fn):
+        """Run an answer and log its duration and outcome (never its text)."""
+        t0 = time.perf_counter()
+        try:
+            answer = fn()
+        except Exception as exc:
+            oplog.event("answer", mode=mode, collection=collection,
+                        outcome="cancelled" if isinstance(exc, ClientGone) else "error", error=type(exc).__name__,
+                        seconds=time.perf_counter() - t0)
+            raise
+        oplog.event("answer", mode=mode, collection=collection, outcome=oplog.outcome(answer),
+                    citations=len(answer.citations), seconds=time.perf_counter() - t0)
+        return answer
 
     # -- answers -------------------------------------------------------------------------------
     def ask_events(self, rag: RagMed, question: str, **kwargs: Any) -> AsyncIterator[tuple[str, dict]]:
@@ -180,7 +228,10 @@ class Service:
         starts) and return `RagMed.ask_stream`'s events as (kind, data): queued, evidence, reasoning
         text, answer (a checked, supported sentence) and flagged (a checked sentence that is not
         supported: its claim, not answer text), then final or error. `/v1/ask` sends them as
-        server-sent events (`sse`), `/v1/chat/completions` as OpenAI chunks."""
+        server-sent events (`sse`), `/v1/chat/completions` as OpenAI chunks. After `evidence`, a `stage`
+        event says whether the model must be loaded first ("loading") or reads the passages now
+        ("reading"), and another ("writing") comes with the model's first token, so the page never
+        shows a model load as retrieval nor the writing as reading."""
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
         gone = threading.Event()
@@ -188,15 +239,25 @@ class Service:
         def put(item) -> None:
             loop.call_soon_threadsafe(events.put_nowait, item)
 
+        writing = threading.Event()
+
         def stop_if_gone(_piece: str) -> None:
             if gone.is_set():
                 raise ClientGone()
+            if not writing.is_set():  # the model's first token: it has read the passages, now it writes
+                writing.set()
+                put(("stage", {"stage": "writing"}))
 
-        def job():
+        def run():
             for event in rag.ask_stream(question, on_text=stop_if_gone, **kwargs):
                 if event.kind == "final":
                     return event.answer
                 put((event.kind, event_data(event)))
+                if event.kind == "evidence":  # the model reads the passages next; say so if it must load first
+                    put(("stage", {"stage": "loading" if rag._generator is None else "reading"}))
+
+        def job():
+            return self.logged("stream", rag.settings.collection, run)
 
         future = self.models.submit(job)
         position = self.models.pending

@@ -182,7 +182,7 @@ class VectorIndex:
 
     def __init__(self, index_dir: Path, name: str, chroma_url: str = ""):
         self.index_dir, self.name, self.chroma_url = Path(index_dir), name, chroma_url
-        self.location = f"on the Chroma server {chroma_url}" if chroma_url else f"in {self.index_dir}"
+        self.location = f"on the Chroma server {chroma_url}" if chroma_url else f"in the folder {self.index_dir.absolute()}"
 
     @property
     def client(self):

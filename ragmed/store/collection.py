@@ -139,6 +139,8 @@ class Collection:
                 f"Collection {self.name!r} does not exist {self.location}. "
                 f"Create it with `ragmed ingest PATH... --collection {self.name}`"
                 + (f" (existing: {', '.join(names)})" if names else "")
+                + ("" if self.shared else ", or look in another folder with --index-dir DIR "
+                   "(or $RAGMED_INDEX_DIR, $RAGMED_HOME)")
                 + "."
             )
         return m

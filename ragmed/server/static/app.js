@@ -3,7 +3,8 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { collection: null, polling: null };
+const state = { collection: null, polling: null, role: "admin", docs: new Map(), abort: null, trashDays: 30 };
+const MAX_QUESTION = 4000;  // the server's limit (api.MAX_QUESTION_CHARS)
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -64,6 +65,18 @@ function fileUrl(docId, page) {
   return page ? `${base}#page=${page}` : base;
 }
 
+// The cited page in ragmed's viewer (pdf.js, served locally) with the quote highlighted; the
+// browser's own PDF viewer at that page when pdf.js is not installed (`make web`).
+function pageUrl(docId, page, quote, title, source) {
+  if (source && !/\.pdf$/i.test(source)) return fileUrl(docId);  // Word, web pages, text, images: the file itself
+  if (!state.viewer) return fileUrl(docId, page);
+  const file = fileUrl(docId);
+  const args = new URLSearchParams({ file, page: String(page || 1) });
+  if (quote) args.set("q", quote);
+  if (title) args.set("title", title);
+  return `/static/viewer.html#${args}`;
+}
+
 async function loadDocuments() {
   const data = await (await api(`/v1/collections/${encodeURIComponent(state.collection)}/documents`)).json();
   const list = $("documents");
@@ -75,6 +88,7 @@ async function loadDocuments() {
       el("span", { class: "name", text: job.file_name }),
       el("span", { class: cls, text: job.status === "failed" ? `failed: ${job.error}` : `${job.status}...` })));
   }
+  state.docs = new Map(data.documents.map((d) => [d.doc_id, d]));
   for (const doc of data.documents) {
     const item = el("li", { class: "document", "data-doc": doc.doc_id });
     const link = el("a", { href: fileUrl(doc.doc_id), target: "_blank", rel: "noopener", text: doc.title || doc.file_name });
@@ -86,11 +100,16 @@ async function loadDocuments() {
       item.append(el("span", { class: "state superseded", text: `SUPERSEDED by ${by}${doc.superseded_by_date ? ` (dated ${doc.superseded_by_date})` : ""}` }));
     }
     if (doc.pages_without_text && doc.pages_without_text.length) {
-      item.append(el("span", { class: "state failed", text: `no text on page(s) ${doc.pages_without_text.join(", ")}` }));
+      const n = doc.pages_without_text.length;
+      item.append(el("span", { class: "state note", text: `${n === 1 ? "Page" : "Pages"} ${doc.pages_without_text.join(", ")} ` +
+        `${n === 1 ? "is an image" : "are images"} without text, so ragmed cannot search or quote ${n === 1 ? "it" : "them"}; ` +
+        "the rest of the document is indexed." }));
     }
-    const remove = el("button", { type: "button", text: "Remove", "aria-label": `Remove ${doc.file_name}` });
-    remove.addEventListener("click", () => removeDocument(doc));
-    item.append(remove);
+    if (state.role === "admin") {
+      const remove = el("button", { type: "button", class: "secondary", text: "Remove", "aria-label": `Remove ${doc.file_name}` });
+      remove.addEventListener("click", () => removeDocument(doc));
+      item.append(remove);
+    }
     list.append(item);
   }
   const older = $("supersedes");
@@ -101,14 +120,35 @@ async function loadDocuments() {
   }
   clearTimeout(state.polling);
   if (busy.length) state.polling = setTimeout(loadDocuments, 1500);
+  if (state.role === "admin" && typeof loadTrash === "function") loadTrash();  // trash.js
+}
+
+function setStatus(id, text, isError = false) {
+  $(id).textContent = text;
+  $(id).classList.toggle("error", isError);
 }
 
 async function removeDocument(doc) {
-  if (!confirm(`Remove ${doc.file_name} from the index?`)) return;
+  if (!confirm(`Remove ${doc.file_name}? It stays under "Recently removed" for ${state.trashDays} days and can be restored.`)) return;
   try {
     await api(`/v1/collections/${encodeURIComponent(state.collection)}/documents/${encodeURIComponent(doc.doc_id)}`, { method: "DELETE" });
-  } catch (e) { $("upload-status").textContent = e.message; }
+    setStatus("upload-status", `${doc.file_name} removed; restore it under "Recently removed" within ${state.trashDays} days.`);
+  } catch (e) { setStatus("upload-status", `Not removed: ${e.message}`, true); }
   loadDocuments();
+}
+
+// An upload's job, polled until it is indexed (or failed): the status line says which.
+async function waitForJob(job, name) {
+  for (;;) {
+    if (job.status === "indexed" || job.status === "unchanged") {
+      return setStatus("upload-status", job.status === "indexed" ? `${name} indexed: it can be searched and quoted now.`
+        : `${name} was already indexed (unchanged).`);
+    }
+    if (job.status === "failed") return setStatus("upload-status", `Not added: ${job.error}`, true);
+    setStatus("upload-status", `${name} uploaded; indexing it now...`);
+    await new Promise((r) => setTimeout(r, 1000));
+    job = await (await api(`/v1/jobs/${encodeURIComponent(job.id)}`)).json();
+  }
 }
 
 $("upload-form").addEventListener("submit", async (ev) => {
@@ -118,13 +158,14 @@ $("upload-form").addEventListener("submit", async (ev) => {
   const form = new FormData();
   form.append("file", file, file.name);
   if ($("supersedes").value) form.append("tags", `supersedes=${$("supersedes").value}`);
-  $("upload-status").textContent = `Uploading ${file.name}...`;
+  setStatus("upload-status", `Uploading ${file.name}...`);
   try {
-    await api(`/v1/collections/${encodeURIComponent(state.collection)}/documents`, { method: "POST", body: form });
-    $("upload-status").textContent = `${file.name} uploaded; indexing it now.`;
+    const job = await (await api(`/v1/collections/${encodeURIComponent(state.collection)}/documents`, { method: "POST", body: form })).json();
     $("file").value = "";
+    loadDocuments();
+    await waitForJob(job, file.name);
   } catch (e) {
-    $("upload-status").textContent = `Not added: ${e.message}`;
+    setStatus("upload-status", `Not added: ${e.message}`, true);
   }
   await loadCollections();
   loadDocuments();
@@ -164,13 +205,18 @@ function renderAnswer(text, answer, box = $("answer")) {
     const c = m && byN.get(Number(m[1]));
     if (c && docOf.get(c.passage_id)) {
       box.append(el("a", {
-        class: "cite", href: fileUrl(docOf.get(c.passage_id), c.page), target: "_blank", rel: "noopener",
-        title: `${c.title || c.source}, page ${c.page_label}`, "data-n": String(c.n), text: `[${c.n}]`,
+        class: "cite", href: pageUrl(docOf.get(c.passage_id), c.page, c.quote, c.title, c.source), target: "_blank", rel: "noopener",
+        title: `${c.title || c.source}, ${pageText(c.page_label, c.page)}`, "data-n": String(c.n), text: `[${c.n}]`,
       }));
     } else {
       box.append(document.createTextNode(part));
     }
   }
+}
+
+// The printed page label and, when it differs, the PDF's own page number (what a PDF viewer shows).
+function pageText(label, page) {
+  return String(label) === String(page) ? `page ${page}` : `page ${label} (PDF page ${page})`;
 }
 
 const MARKS = { supported: "✓", unsupported: "✗", uncited: "?" };
@@ -236,12 +282,16 @@ function renderFinal(answer) {
     const tags = [];
     if (p.section_path) tags.push(p.section_path);
     const item = el("li", { value: String(p.n), "data-n": String(p.n) });
-    item.append(el("a", { href: fileUrl(p.doc_id, p.page), target: "_blank", rel: "noopener",
-      // the label tells same-named files apart ("2024/protocol.pdf"); it is set only when names collide
-      text: `${p.label && p.label.includes("/") ? p.label : (p.title || p.source.split("/").pop())}, page ${p.page_label}` }));
     const citation = (answer.citations || []).find((c) => c.passage_id === p.id);
-    const when = citation ? [citation.date && `dated ${citation.date}`, citation.version && `version ${citation.version}`, citation.ocr,
-      citation.superseded && `SUPERSEDED: ${citation.superseded}`].filter(Boolean) : [];
+    // the label tells same-named files apart ("2024/protocol.pdf"); it is set only when names collide
+    const name = p.label && p.label.includes("/") ? p.label : (p.title || p.source.split("/").pop());
+    item.append(el("a", { href: pageUrl(p.doc_id, p.page, citation && citation.quote, p.title, p.source), target: "_blank", rel: "noopener",
+      text: `${name}, ${pageText(p.page_label, p.page)}` }));
+    const doc = state.docs.get(p.doc_id) || {};
+    const date = (citation && citation.date) || doc.date;
+    const version = (citation && citation.version) || (doc.tags && doc.tags.version);
+    const when = [date && `dated ${date}`, version && `version ${version}`, citation && citation.ocr,
+      citation && citation.superseded && `SUPERSEDED: ${citation.superseded}`].filter(Boolean);
     item.append(el("div", { class: "meta", text: [...tags, ...when, cited.has(p.id) ? "cited" : "not cited"].join(" · ") }));
     item.append(el("blockquote", { text: p.text.length > 400 ? p.text.slice(0, 400) + "…" : p.text }));
     sources.append(item);
@@ -251,13 +301,78 @@ function renderFinal(answer) {
   $("reasoning").textContent = reasoning;
 }
 
+// The stage an answer is at, with the time since the question was asked (updated twice a second).
+const STAGES = {
+  sending: "Sending the question", waiting: "Waiting for the model", searching: "Searching your documents",
+  loading: "Loading the model (first question since the server started)", reading: "The model is reading the passages",
+  thinking: "The model is thinking", writing: "Writing; each sentence is checked against its source before it is shown",
+};
+const progress = { stage: null, extra: "", t0: 0, timer: null };
+
+function showStage(stage, extra = "") {
+  progress.stage = stage;
+  progress.extra = extra;
+  $("status").dataset.stage = stage;
+  tick();
+}
+
+function tick() {
+  if (!progress.stage) return;
+  const s = ((performance.now() - progress.t0) / 1000).toFixed(0);
+  setStatus("status", `${STAGES[progress.stage]}${progress.extra}... ${s} s`);
+}
+
+function stopProgress(text, isError = false) {
+  clearInterval(progress.timer);
+  progress.stage = null;
+  delete $("status").dataset.stage;
+  setStatus("status", text, isError);
+}
+
+function questionLength() {
+  const n = $("question").value.length;
+  const over = n > MAX_QUESTION;
+  $("count").textContent = `${n} / ${MAX_QUESTION} characters`;
+  $("count").classList.toggle("error", over);
+  $("too-long").hidden = !over;
+  $("too-long").textContent = over ? `The question is ${n - MAX_QUESTION} characters too long: shorten it to ` +
+    `${MAX_QUESTION} (nothing is cut without telling you).` : "";
+  $("ask-button").disabled = over || Boolean(state.abort);
+  return n;
+}
+
+$("question").addEventListener("input", questionLength);
+$("question").addEventListener("keydown", (ev) => {
+  if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+    ev.preventDefault();
+    $("ask-form").requestSubmit();
+  }
+});
+$("stop-button").addEventListener("click", () => { if (state.abort) state.abort.abort(); });
+$("copy-button").addEventListener("click", async () => {
+  const text = $("answer").innerText.trim();
+  try {
+    await navigator.clipboard.writeText(text);
+    setStatus("status", "Answer copied.");
+  } catch (e) {
+    const range = document.createRange();  // no clipboard permission: select it for Ctrl+C
+    range.selectNodeContents($("answer"));
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    setStatus("status", "Answer selected: press Ctrl+C to copy it.");
+  }
+});
+
 $("ask-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const question = $("question").value.trim();
-  if (!question) return;
+  if (!question || state.abort || questionLength() > MAX_QUESTION) return;
   const mode = document.querySelector("input[name=mode]:checked").value;
   const button = $("ask-button");
+  state.abort = new AbortController();
   button.disabled = true;
+  $("stop-button").hidden = mode === "evidence";
+  $("copy-button").hidden = true;
   $("result").hidden = false;
   delete $("result").dataset.done;
   $("abstained").hidden = true;
@@ -265,38 +380,67 @@ $("ask-form").addEventListener("submit", async (ev) => {
   for (const id of ["claims", "sources", "notices", "evidence"]) $(id).replaceChildren();
   $("evidence-box").hidden = true;
   $("answer-title").hidden = true;
-  $("status").textContent = "Finding the relevant passages...";
+  progress.t0 = performance.now();
+  clearInterval(progress.timer);
+  progress.timer = setInterval(tick, 500);
+  showStage(mode === "evidence" ? "searching" : "sending");
   let text = "";
   let evidenceRefs = null;
   try {
     const resp = await api("/v1/ask", {
       method: "POST", headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
       body: JSON.stringify({ question, collection: state.collection, mode, stream: true }),
+      signal: state.abort.signal,
     });
     for await (const { event, data } of sseEvents(resp)) {
-      if (event === "queued" && data.position > 1) $("status").textContent = `Waiting for the model (${data.position - 1} question(s) ahead)...`;
-      else if (event === "reasoning") $("status").textContent = "The model is thinking...";
-      else if (event === "evidence") { evidenceRefs = data; renderEvidence(data.evidence, data); renderNotices(data.notices); $("status").textContent = "The model is answering; each sentence appears once it is checked against its source..."; }
-      else if (event === "answer") { text += data.text; $("answer-title").hidden = false; renderAnswer(text, evidenceRefs); }
-      else if (event === "flagged") addClaim(data.claim);
+      if (event === "queued") {
+        if (data.position > 1) showStage("waiting", ` (${data.position - 1} question(s) ahead)`);
+        else showStage("searching");
+      } else if (event === "stage" && STAGES[data.stage]) showStage(data.stage);
+      else if (event === "reasoning") { if (progress.stage !== "thinking") showStage("thinking"); }
+      else if (event === "evidence") {
+        evidenceRefs = data;
+        renderEvidence(data.evidence, data);
+        renderNotices(data.notices);
+        if (progress.stage !== "loading") showStage("reading");
+      } else if (event === "answer") {
+        text += data.text;
+        $("answer-title").hidden = false;
+        renderAnswer(text, evidenceRefs);
+        if (progress.stage !== "writing") showStage("writing");
+      } else if (event === "flagged") { addClaim(data.claim); if (progress.stage !== "writing") showStage("writing"); }
       else if (event === "final") {
         renderFinal(data);
         const t = data.timings || {};
-        $("status").textContent = data.abstained ? "" : `Answered in ${(t.total_s || 0).toFixed(1)} s by ${data.model}.`;
+        const secs = ((performance.now() - progress.t0) / 1000).toFixed(1);
+        stopProgress(data.abstained ? `Done in ${secs} s.` : `Answered in ${secs} s by ${data.model}` +
+          (t.total_s ? ` (${t.total_s.toFixed(1)} s on the server).` : "."));
+        $("copy-button").hidden = !(data.answer && !data.abstained);
         $("result").dataset.done = "true";
       } else if (event === "error") throw new Error(data.error ? data.error.message : "The answer failed.");
     }
   } catch (e) {
-    $("status").textContent = e.message;
-    $("status").classList.add("error");
-    setTimeout(() => $("status").classList.remove("error"), 4000);
+    if (e.name === "AbortError") stopProgress("Stopped. The model was stopped; nothing more will be written.");
+    else stopProgress(`The question could not be answered: ${e.message}`, true);
   } finally {
+    clearInterval(progress.timer);
+    state.abort = null;
+    $("stop-button").hidden = true;
     button.disabled = false;
+    questionLength();
   }
 });
 
 async function start() {
   try {
+    const who = await (await api("/v1/session")).json();
+    if (who.auth && !who.role) { showLogin(); return; }
+    state.role = who.role || "admin";
+    document.body.dataset.role = state.role;
+    const health = await (await api("/v1/health")).json();
+    $("demo-banner").hidden = !health.demo_model;
+    state.viewer = Boolean(health.viewer);
+    state.trashDays = health.trash_days || 30;
     await loadCollections();
     $("app").hidden = false;
     await loadDocuments();
