@@ -59,7 +59,7 @@ def _quiet_stderr():
 
 class LlamaGenerator:
     def __init__(self, model_path: Path, model_id: str, n_ctx: int = 4096,
-                 prefix_cache: bool = True, runtime: RuntimeOptions | None = None):
+                 prefix_cache: bool = True, runtime: RuntimeOptions | None = None, speculative: bool = False):
         # Prefix cache: llama.cpp keeps the KV state of the last prompt, and llama-cpp-python
         # re-evaluates only the tokens after the longest common prefix with the new prompt. ragmed's
         # prompts start with the same system prompt and worked example, so each question pays only
@@ -70,6 +70,8 @@ class LlamaGenerator:
         self.n_ctx_requested = n_ctx
         self.runtime = runtime or RuntimeOptions()  # threads, batch sizes, attention, KV type
         self.threads = self.runtime.n_threads
+        self.speculative = speculative  # prompt-lookup drafts for greedy decoding (speculative.py)
+        self.speculation = None  # speculative.Stats of the last generation, when it was used
         self._llm = None
         self._lock = threading.Lock()
 
@@ -159,7 +161,14 @@ class LlamaGenerator:
         n_reason = n_answer = 0
         truncated = False
 
+        from . import speculative as spec
+
+        self.speculation = spec.Stats() if self.speculative and spec.usable(params.temperature) else None
+
         def stream(text_prompt: str, limit: int, n_tokens: int):
+            if self.speculation is not None:  # same greedy tokens, drafted from the prompt
+                return spec.stream(llm, text_prompt, max(1, min(limit, self.n_ctx - n_tokens - 1)), params,
+                                   rendered.stop, self.speculation)
             return llm.create_completion(
                 text_prompt, max_tokens=max(1, min(limit, self.n_ctx - n_tokens - 1)),
                 temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
