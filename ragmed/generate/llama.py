@@ -131,20 +131,24 @@ class LlamaGenerator:
     def generate(
         self, messages: list[Message], params: SamplingParams,
         on_text: Callable[[str], None] | None = None,
-        reasoning_tokens: int | None = None,
+        reasoning_tokens: int | None = None, think: bool = True,
     ) -> Generation:
         """Generate a reply; `params.max_tokens` bounds the answer.
 
         Reasoning (`<think>...</think>`, or a trace the chat template opened: a rendered prompt
         ending in `<think>`) has its own budget, `reasoning_tokens`: when it is spent ragmed writes the closing tag
         itself and lets the model answer, instead of losing the answer to an endless trace.
-        `on_text` receives the raw text as it is generated, tags included.
+        `on_text` receives the raw text as it is generated, tags included. `think=False` (thinking
+        mode "off"): a ChatML prompt gets an empty, closed trace prefilled (`NO_THINK_PREFILL`).
         """
-        from .thinking import CLOSE, OPEN, StreamSplitter
+        from .thinking import CLOSE, NO_THINK_PREFILL, OPEN, StreamSplitter
 
         rendered = self.render(messages)
         llm = self.llm
         prompt = rendered.prompt
+        if not think and rendered.style == "chatml" and not prompt.rstrip().endswith(CLOSE):
+            prompt += NO_THINK_PREFILL
+        self.last_prompt = prompt  # what llama.cpp was sent (tests, benchmarks)
         n_prompt = len(llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
         room = self.n_ctx - n_prompt
         if room < min(16, params.max_tokens):

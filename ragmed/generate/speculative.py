@@ -15,6 +15,11 @@ llama.cpp's logits for the same tokens evaluated in batches of 2, 4 and 11 have 
 one-token steps; and it keeps logits of every position (n_ctx x vocabulary floats). This loop asks
 llama.cpp for the logits of the verified batch only.
 
+Measured limit (tests/test_speed.py): identical on some grounded prompts, not on all. On SmolLM2
+("What lifestyle advice ...?") and Gemma-3-270M the text changes at a near tie, because llama.cpp's
+CPU kernels for a batch of several tokens round differently from one-token steps; no verification
+order can remove that. So speculation is off by default (`speculative` setting) and opt-in.
+
 Only greedy decoding (temperature 0) is sped up: with sampling, drafts would change which random
 numbers are drawn; `usable` says when it applies. Yields the chunk shape of
 `Llama.create_completion(stream=True)` ({"choices": [{"text", "finish_reason"}]}) and records the
