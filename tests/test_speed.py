@@ -110,10 +110,13 @@ def sent(demo_rag, monkeypatch):
     return calls
 
 
+MAX_TOKENS = 8  # answer tokens: enough to see what was sent, short on a busy machine
+
+
 def _ask(demo_rag, thinking: str):
     from ragmed import RagMed
 
-    rag = RagMed(settings=demo_rag.settings, thinking=thinking, compress_tokens=0)
+    rag = RagMed(settings=demo_rag.settings, thinking=thinking, compress_tokens=0, max_tokens=MAX_TOKENS)
     rag._embedder, rag._generator = demo_rag.embedder, demo_rag.generator
     return rag.ask("How often should stable patients be reviewed?")
 
@@ -125,7 +128,7 @@ def test_thinking_off_prefills_an_empty_trace(demo_rag, sent):
 
 
 def test_thinking_on_and_budget_reach_llama_cpp(demo_rag, sent):
-    max_tokens = demo_rag.settings.max_tokens
+    max_tokens = MAX_TOKENS
     _ask(demo_rag, "budget 5")
     prompt, limit = sent[0]
     assert prompt.endswith("<|im_start|>assistant\n") and limit == 5 + max_tokens
