@@ -114,7 +114,7 @@ class RagMed(DocumentKnowledge):
 
             model_id, path = resolve_model(self.settings.model)
             self._generator = LlamaGenerator(path, model_id, self.settings.n_ctx,
-                                             runtime=self.settings.runtime())
+                                             runtime=self.settings.runtime(), speculative=self.settings.speculative)
         return self._generator
 
     # -- documents ----------------------------------------------------------------------------

@@ -27,6 +27,8 @@ and RAGMED_STAFF_TOKEN (`serve`'s tokens), RAGMED_FAILPOINT (crash tests only).
 | n_ctx              | RAGMED_N_CTX             | 4096                                     |
 | max_tokens         | RAGMED_MAX_TOKENS        | 512 (answer budget)                      |
 | reasoning_tokens   | RAGMED_REASONING_TOKENS  | 1024 (thinking budget, then it is closed) |
+| thinking           | RAGMED_THINKING          | on (off: no trace, an empty <think></think> prefilled; budget N; generate/thinking.py) |
+| speculative        | RAGMED_SPECULATIVE       | 0 (1: prompt-lookup drafts for greedy decoding; generate/speculative.py) |
 | passage_tokens     | RAGMED_PASSAGE_TOKENS    | 1000 (prompt tokens for passages; see README) |
 | compress_tokens    | RAGMED_COMPRESS_TOKENS   | 200: keep only the passages' best sentences within N passage tokens (prompt/compress.py); 0 = off |
 | preset             | RAGMED_PRESET            | deterministic (or medpsy: the model's)   |
@@ -75,6 +77,8 @@ DEFAULT_COMPRESS_TOKENS = 200
 # Sampling presets. "deterministic": greedy with a fixed seed (research runs, reproducible).
 # "medpsy": the Qwen3 thinking defaults from the model card (temperature 0.6, top-p 0.95, top-k 20),
 # or the registry's values for the chosen model. Explicit --temperature/--seed override a preset.
+# Thinking modes (generate/thinking.py parses them): on, off, "budget N" (also budget=N, budget:N, N).
+THINKING_FORMS = r"on|off|(?:budget\s*[\s=:]\s*)?\d+"
 PRESETS = {
     "deterministic": {"temperature": 0.0, "top_p": 0.95, "top_k": 40, "repeat_penalty": 1.1},
     "medpsy": {"temperature": 0.6, "top_p": 0.95, "top_k": 20, "repeat_penalty": 1.0},
@@ -97,6 +101,8 @@ class Settings:
     n_ctx: int = 4096
     max_tokens: int = 512
     reasoning_tokens: int = 1024
+    thinking: str = "on"  # on | off | budget N (generate/thinking.py, parse_thinking)
+    speculative: bool = False  # prompt-lookup decoding, greedy only; off: see README Performance
     passage_tokens: int = 1000
     compress_tokens: int = DEFAULT_COMPRESS_TOKENS  # 0 = off
     preset: str = "deterministic"
@@ -162,6 +168,9 @@ class Settings:
             raise ConfigError(f"Preset {self.preset!r} is unknown: use one of {', '.join(PRESETS)}.")
         if self.reasoning_tokens < 0 or self.max_tokens < 1:
             raise ConfigError("max_tokens must be at least 1 and reasoning_tokens 0 or more.")
+        if not re.fullmatch(THINKING_FORMS, self.thinking.strip().lower()):
+            raise ConfigError(f"Thinking mode {self.thinking!r} is unknown: use on, off or budget N (for example "
+                              "--thinking off or --thinking 'budget 256'; RAGMED_THINKING).")
         if self.compress_tokens < 0:
             raise ConfigError(f"compress_tokens is {self.compress_tokens}: use 0 (off) or a number of passage "
                               "tokens (for example --compress-tokens 300 or RAGMED_COMPRESS_TOKENS=300).")

@@ -176,8 +176,14 @@ class AnswerPipeline:
         """Prompt tokens available: the model's context minus room for the answer (and the thinking
         budget of reasoning models) and the template's own tokens."""
         s, gen = self.settings, self.rag.generator
-        reserve = s.max_tokens + (s.reasoning_tokens if gen.chat_style == "chatml" else 0)
+        reserve = s.max_tokens + (self.thinking().reasoning_tokens(s.reasoning_tokens) if gen.chat_style == "chatml" else 0)
         return gen.n_ctx - min(reserve, gen.n_ctx // 2) - ANSWER_RESERVE
+
+    def thinking(self):
+        """The `ThinkingMode` of the settings (generate/thinking.py): on, off or budget N."""
+        from .generate.thinking import parse_thinking
+
+        return parse_thinking(self.settings.thinking)
 
     def prompt(self, question: str, passages: list[Passage], grounded: bool = True):
         """(Prompt, Compression or None, seconds spent compressing)."""
@@ -240,8 +246,10 @@ class AnswerPipeline:
                 on_text(piece)
             self._route(splitter.feed(piece), checked, emit, grounded)
 
+        mode = self.thinking()
         out = gen.generate(prompt.messages, self.rag.sampling_params(), on_text=on_piece,
-                           reasoning_tokens=s.reasoning_tokens if thinking else None)
+                           reasoning_tokens=mode.reasoning_tokens(s.reasoning_tokens) if thinking else None,
+                           **({"think": False} if thinking and mode.mode == "off" else {}))
         self._route(splitter.flush(), checked, emit, grounded)
         split = split_reasoning(out.text)
         if grounded and split.closed:

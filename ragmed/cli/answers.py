@@ -59,6 +59,10 @@ def search(query, collection, index_dir, chroma_url, k, retrieval, docs_, sectio
 @click.option("--show-reasoning", is_flag=True, help="Also print the model's reasoning trace.")
 @click.option("--reasoning-tokens", type=int, default=None,
               help="Thinking budget of reasoning models (default 1024); then ragmed closes the trace.")
+@click.option("--thinking", default=None, metavar="on|off|'budget N'",
+              help="Reasoning models: on (default), off (answer at once) or 'budget N' (at most N tokens).")
+@click.option("--speculative/--no-speculative", default=None,
+              help="Prompt-lookup decoding, drafted from the passages (default off; experimental: greedy text can differ at near-ties).")
 @click.option("--preset", type=click.Choice(["deterministic", "medpsy"]), default=None,
               help="Sampling preset (default deterministic: greedy, seeded; medpsy: the model card's).")
 @click.option("--stream/--no-stream", default=None, help="Print the answer as it is written (default: on a terminal).")
@@ -77,7 +81,7 @@ def search(query, collection, index_dir, chroma_url, k, retrieval, docs_, sectio
 @json_option("Print the answer, abstention, per-claim support, citations and passages as JSON.")
 @handle_errors
 def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieval, max_tokens, temperature, seed, n_ctx,
-        generator_url, show_reasoning, reasoning_tokens, preset, stream, evidence, no_abstain, show_withheld, verifier,
+        generator_url, show_reasoning, reasoning_tokens, thinking, speculative, preset, stream, evidence, no_abstain, show_withheld, verifier,
         compress_tokens, retrieval, docs_, sections, tags, after, before, neighbours, reranker, as_json):
     """Answer QUESTION from the collection's documents, with numbered, checked citations.
 
@@ -93,7 +97,7 @@ def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieva
         raise click.UsageError("--mode evidence quotes your documents; it cannot be combined with --no-retrieval.")
     rag = make_rag(collection, index_dir, chroma_url, model=model, max_tokens=max_tokens, temperature=temperature,
                    seed=seed, n_ctx=n_ctx, retrieval=retrieval, neighbours=neighbours, reranker=reranker,
-                   reasoning_tokens=reasoning_tokens, preset=preset, generator_url=generator_url,
+                   reasoning_tokens=reasoning_tokens, thinking=thinking, speculative=speculative, preset=preset, generator_url=generator_url,
                    abstain=False if no_abstain else None, verifier=verifier, compress_tokens=compress_tokens)
     where = search_filter(docs_, sections, tags, after, before)
     if not evidence and not as_json and not rag.settings.generator_url:

@@ -74,11 +74,14 @@ def eval_retrieval(dataset, split, modes, old_modes, qrels, limit, reranker, emb
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Run folder: header.json, records.jsonl, summary.json, report.md, report.html. "
                    "Rerunning with the same folder continues the run.")
+@click.option("--thinking", "thinking", multiple=True, metavar="MODE",
+              help="Thinking mode of reasoning models: on, off or 'budget N'. Repeat to run each mode as "
+                   "its own arm (results in OUT/thinking-MODE/), to measure what reasoning adds.")
 @json_option("Print the summary as JSON.")
 @quiet_option()
 @handle_errors
 def compare(dataset, collection, index_dir, chroma_url, model, k, limit, split, seed, max_tokens, n_ctx, data_dir, out,
-            as_json, quiet):
+            thinking, as_json, quiet):
     """Answer benchmark questions with and without retrieved evidence (same model, decoding, seed).
 
     Writes one record per question and a report with accuracy and 95% intervals per arm, the
@@ -86,10 +89,12 @@ def compare(dataset, collection, index_dir, chroma_url, model, k, limit, split, 
     latency. Resumable: rerun the same command to continue."""
     from ..eval.comparison import compare as run
 
-    result = run(dataset, collection=collection, index_dir=index_dir, chroma_url=chroma_url, model=model, k=k,
-                 limit=limit, split=split, seed=seed, out=out, data_dir=data_dir, max_tokens=max_tokens,
-                 n_ctx=n_ctx, progress=progress_shown(quiet, as_json))
-    render.emit_json(result.to_dict()) if as_json else render.comparison(result.summary, out)
+    for mode in thinking or (None,):
+        where = Path(out) / ("thinking-" + "-".join(mode.split())) if len(thinking) > 1 else out
+        result = run(dataset, collection=collection, index_dir=index_dir, chroma_url=chroma_url, model=model, k=k,
+                     limit=limit, split=split, seed=seed, out=where, data_dir=data_dir, max_tokens=max_tokens,
+                     n_ctx=n_ctx, progress=progress_shown(quiet, as_json), thinking=mode)
+        render.emit_json(result.to_dict()) if as_json else render.comparison(result.summary, where)
 
 
 @click.group(cls=Group)

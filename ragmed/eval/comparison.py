@@ -35,7 +35,7 @@ ARMS = ("grounded", "ungrounded")
 # Header fields that must match for a rerun to continue a run (the rest is informative).
 RESUME_KEYS = (("dataset", "sha256"), ("dataset", "split"), ("model", "sha256"), ("model", "id"),
                ("decoding",), ("retrieval", "k"), ("retrieval", "mode"), ("retrieval", "manifest_sha256"),
-               ("prompts", "sha256"))
+               ("prompts", "sha256"), ("thinking",))
 
 
 @dataclass
@@ -135,9 +135,11 @@ def _load_records(path: Path) -> list[dict]:
 def _arm(rag, gen, prompt, item: qa.QAItem, params) -> dict:
     from ..generate.thinking import split_reasoning
 
-    thinking = gen.chat_style == "chatml"
+    thinking, mode = gen.chat_style == "chatml", rag.pipeline.thinking()  # on, off or budget N
     t0 = time.perf_counter()
-    out = gen.generate(prompt.messages, params, reasoning_tokens=rag.settings.reasoning_tokens if thinking else None)
+    out = gen.generate(prompt.messages, params,
+                       reasoning_tokens=mode.reasoning_tokens(rag.settings.reasoning_tokens) if thinking else None,
+                       **({"think": False} if thinking and mode.mode == "off" else {}))
     split = split_reasoning(out.text)
     label = parse_label(split.answer, item.kind, item.options)
     return {"answer": split.answer, "reasoning": split.reasoning, "label": label, "parsed": label is not None,
@@ -188,7 +190,7 @@ def compare(
     dataset: str, collection: str | None = None, index_dir: str | Path | None = None, model: str | None = None,
     k: int = 3, limit: int | None = None, split: str = "dev", seed: int = 0, out: str | Path | None = None,
     data_dir: str | Path | None = None, max_tokens: int = 64, n_ctx: int | None = None, rag=None,
-    progress: bool = False, report: bool = True, chroma_url: str | None = None,
+    progress: bool = False, report: bool = True, chroma_url: str | None = None, thinking: str | None = None,
 ) -> CompareResult:
     """Answer every selected question grounded and ungrounded; see the module docstring.
 
@@ -205,12 +207,14 @@ def compare(
         raise InputError(f"No {split} questions in {dataset}.")
     if rag is None:
         rag = RagMed(collection=collection, index_dir=index_dir, model=model, max_tokens=max_tokens,
-                     n_ctx=n_ctx, seed=seed, preset="deterministic", abstain=False, chroma_url=chroma_url)
+                     n_ctx=n_ctx, seed=seed, preset="deterministic", abstain=False, chroma_url=chroma_url,
+                     thinking=thinking)
     rag.index.require_manifest()
     gen = rag.generator
     if hasattr(gen, "prefix_cache"):
         gen.prefix_cache = False  # records must not depend on which question came before
     header = run_header(rag, ds, dataset, split, limit, k, len(items))
+    header["thinking"] = rag.settings.thinking  # a thinking mode is an arm of its own (`--thinking`)
     records: dict[str, dict] = {}
     rec_path = None
     if out is not None:

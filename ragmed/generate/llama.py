@@ -59,7 +59,7 @@ def _quiet_stderr():
 
 class LlamaGenerator:
     def __init__(self, model_path: Path, model_id: str, n_ctx: int = 4096,
-                 prefix_cache: bool = True, runtime: RuntimeOptions | None = None):
+                 prefix_cache: bool = True, runtime: RuntimeOptions | None = None, speculative: bool = False):
         # Prefix cache: llama.cpp keeps the KV state of the last prompt, and llama-cpp-python
         # re-evaluates only the tokens after the longest common prefix with the new prompt. ragmed's
         # prompts start with the same system prompt and worked example, so each question pays only
@@ -70,6 +70,8 @@ class LlamaGenerator:
         self.n_ctx_requested = n_ctx
         self.runtime = runtime or RuntimeOptions()  # threads, batch sizes, attention, KV type
         self.threads = self.runtime.n_threads
+        self.speculative = speculative  # prompt-lookup drafts for greedy decoding (speculative.py)
+        self.speculation = None  # speculative.Stats of the last generation, when it was used
         self._llm = None
         self._lock = threading.Lock()
 
@@ -129,20 +131,24 @@ class LlamaGenerator:
     def generate(
         self, messages: list[Message], params: SamplingParams,
         on_text: Callable[[str], None] | None = None,
-        reasoning_tokens: int | None = None,
+        reasoning_tokens: int | None = None, think: bool = True,
     ) -> Generation:
         """Generate a reply; `params.max_tokens` bounds the answer.
 
         Reasoning (`<think>...</think>`, or a trace the chat template opened: a rendered prompt
         ending in `<think>`) has its own budget, `reasoning_tokens`: when it is spent ragmed writes the closing tag
         itself and lets the model answer, instead of losing the answer to an endless trace.
-        `on_text` receives the raw text as it is generated, tags included.
+        `on_text` receives the raw text as it is generated, tags included. `think=False` (thinking
+        mode "off"): a ChatML prompt gets an empty, closed trace prefilled (`NO_THINK_PREFILL`).
         """
-        from .thinking import CLOSE, OPEN, StreamSplitter
+        from .thinking import CLOSE, NO_THINK_PREFILL, OPEN, StreamSplitter
 
         rendered = self.render(messages)
         llm = self.llm
         prompt = rendered.prompt
+        if not think and rendered.style == "chatml" and not prompt.rstrip().endswith(CLOSE):
+            prompt += NO_THINK_PREFILL
+        self.last_prompt = prompt  # what llama.cpp was sent (tests, benchmarks)
         n_prompt = len(llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
         room = self.n_ctx - n_prompt
         if room < min(16, params.max_tokens):
@@ -159,7 +165,14 @@ class LlamaGenerator:
         n_reason = n_answer = 0
         truncated = False
 
+        from . import speculative as spec
+
+        self.speculation = spec.Stats() if self.speculative and spec.usable(params.temperature) else None
+
         def stream(text_prompt: str, limit: int, n_tokens: int):
+            if self.speculation is not None:  # same greedy tokens, drafted from the prompt
+                return spec.stream(llm, text_prompt, max(1, min(limit, self.n_ctx - n_tokens - 1)), params,
+                                   rendered.stop, self.speculation)
             return llm.create_completion(
                 text_prompt, max_tokens=max(1, min(limit, self.n_ctx - n_tokens - 1)),
                 temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,

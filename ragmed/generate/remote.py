@@ -56,7 +56,7 @@ class RemoteGenerator:
     def generate(
         self, messages: list[Message], params: SamplingParams,
         on_text: Callable[[str], None] | None = None,
-        reasoning_tokens: int | None = None,
+        reasoning_tokens: int | None = None, think: bool = True,
     ) -> Generation:
         import httpx
 
@@ -66,6 +66,8 @@ class RemoteGenerator:
             "top_p": params.top_p, "top_k": params.top_k, "repeat_penalty": params.repeat_penalty,
             "seed": params.seed, "stream_options": {"include_usage": True},
         }
+        if not think:  # thinking mode "off": Qwen3 templates' switch (llama.cpp server, vLLM)
+            body["chat_template_kwargs"] = {"enable_thinking": False}
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         t0 = time.perf_counter()
         first = None

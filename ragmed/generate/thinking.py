@@ -99,3 +99,42 @@ def _partial_suffix(text: str, tag: str) -> int:
         if tag.startswith(text[-n:]):
             return n
     return 0
+
+
+# -- thinking modes (`--thinking on|off|budget N`, `RAGMED_THINKING`) -----------------------------------
+# Qwen3's documented way to answer without a trace (enable_thinking=False in its chat template): the
+# assistant turn starts with an empty, closed trace, so the model writes the answer at once.
+NO_THINK_PREFILL = OPEN + "\n\n" + CLOSE + "\n\n"
+THINKING_HELP = ("on (reason within the reasoning_tokens budget, default), off (an empty <think></think> "
+                 "prefilled: answer at once; Qwen3 hybrids such as MedPsy-1.7B), or budget N (reason at "
+                 "most N tokens, then ragmed closes the trace)")
+
+
+@dataclass(frozen=True)
+class ThinkingMode:
+    """How a reasoning model may think: `mode` "on" (budget: the reasoning_tokens setting), "off"
+    (no trace), or "budget" (at most `budget` tokens)."""
+
+    mode: str
+    budget: int | None = None
+
+    def reasoning_tokens(self, default: int) -> int:
+        """The trace's token budget: 0 when off, N for "budget N", else `default`."""
+        return 0 if self.mode == "off" else self.budget if self.mode == "budget" else default
+
+    def __str__(self) -> str:
+        return f"budget {self.budget}" if self.mode == "budget" else self.mode
+
+
+def parse_thinking(text: str | None) -> ThinkingMode:
+    """"on", "off", "budget N", "budget=N", "budget:N" or "N" (tokens) -> `ThinkingMode`.
+    Raises ValueError (with the accepted forms) for anything else."""
+    from ..config import THINKING_FORMS
+
+    s = (text or "on").strip().lower()
+    if s in ("on", "off"):
+        return ThinkingMode(s)
+    if not re.fullmatch(THINKING_FORMS, s):
+        raise ValueError(f"Thinking mode {text!r} is unknown: use on, off or budget N (for example "
+                         "--thinking off or --thinking 'budget 256').")
+    return ThinkingMode("budget", int(re.findall(r"\d+", s)[0]))

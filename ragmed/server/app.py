@@ -206,7 +206,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         """The same JSON as `ragmed ask --json`. With `"stream": true` (or Accept: text/event-stream):
         server-sent events `queued`, `reasoning`/`answer` text pieces, then `final` (that JSON) or
         `error`. A full model queue answers 503 with Retry-After."""
-        rag = service.rag(body.collection)
+        rag = service.rag(body.collection, thinking=body.thinking)
         flt = body.filter.to_search_filter() if body.filter else None
         stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
         name = rag.settings.collection

@@ -35,6 +35,8 @@ class AskRequest(BaseModel):
     grounded: bool = Field(True, description="false: ask the model without retrieval (for comparison)")
     stream: bool = Field(False, description="server-sent events: reasoning/answer text, then final")
     filter: Filter | None = None
+    thinking: str | None = Field(None, max_length=20, description="reasoning models: on, off or 'budget N' "
+                                 "(default: the server's)")
 
 
 class SearchRequest(BaseModel):
