@@ -332,6 +332,11 @@ def eval_data_dir() -> Path:
     return Path(_env("RAGMED_EVAL_DIR") or "../shared/eval").expanduser()
 
 
+def embedder_endpoint() -> tuple[str, str]:
+    """($RAGMED_EMBEDDER_URL, $RAGMED_EMBEDDER_API_KEY) for the remote embedder (embed/remote.py), "" when unset."""
+    return _env("RAGMED_EMBEDDER_URL"), _env("RAGMED_EMBEDDER_API_KEY")
+
+
 def server_token() -> str:
     """$RAGMED_SERVER_TOKEN (`ragmed serve`'s admin token when no --token-file is given), or ""."""
     return _env("RAGMED_SERVER_TOKEN")

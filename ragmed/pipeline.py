@@ -109,7 +109,7 @@ class AnswerPipeline:
             passages = self.rag.search(decision.query, k or s.k, filter=filter, dedup=s.dedup)
             spelled = [f'Searched in the documents\' spelling: "{decision.query}"']
         passages, notices = neutralise_all(passages)  # document text is data (prompt/safety.py)
-        return Retrieval(question, passages, decision, spelled + notices, time.perf_counter() - t0, filter)
+        return Retrieval(question, passages, decision, spelled + notices, time.perf_counter() - t0, filter=filter)
 
     # -- 2. evidence -----------------------------------------------------------------------------
     def evidence(self, r: Retrieval, limit: int = EVIDENCE_LIMIT):

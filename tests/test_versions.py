@@ -124,7 +124,7 @@ def test_disagreeing_guidelines_are_shown_with_both_dates(editions_rag):
 def test_cli_ask_evidence_text_and_json(editions_rag):
     rag, w, _ = editions_rag
     q = _question(w, "changed")
-    base = ["ask", q.text, "--evidence", "-c", "editions", "--index-dir", str(rag.settings.index_dir)]
+    base = ["ask", q.text, "--mode", "evidence", "-c", "editions", "--index-dir", str(rag.settings.index_dir)]
     out = CliRunner().invoke(cli, base)
     assert out.exit_code == 0, out.output
     assert "Changed between editions:" in out.output

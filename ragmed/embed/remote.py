@@ -17,7 +17,6 @@ ConfigError (only the PDF chunker needs counts; corpus builds do not).
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Callable
@@ -27,6 +26,12 @@ from ..errors import ConfigError, RagmedError
 BACKEND = "remote"
 BATCH_SIZE = 32  # texts per request (an HTTP round trip costs ~1 ms on loopback; see benchmarks/scale_ingest.py)
 RETRIES = 3  # transient transport errors and 5xx/429 replies are retried, with 1, 2, 4 s pauses
+
+
+def _endpoint() -> tuple[str, str]:
+    from ..config import embedder_endpoint
+
+    return embedder_endpoint()
 
 
 class RemoteEmbedder:
@@ -47,7 +52,7 @@ class RemoteEmbedder:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"Embedding endpoint {url!r} is not an http(s) URL: give e.g. http://127.0.0.1:8080/v1.")
         self.url, self.id = url, model
-        self.api_key = api_key if api_key is not None else os.environ.get("RAGMED_EMBEDDER_API_KEY", "")
+        self.api_key = api_key if api_key is not None else _endpoint()[1]
         self.tokenizer_path = tokenizer
         self.timeout_s = timeout_s
         self.embedded = 0
@@ -158,7 +163,7 @@ class RemoteEmbedder:
     @classmethod
     def from_build(cls, build: dict) -> "RemoteEmbedder":
         """The embedder a collection was built with (`RAGMED_EMBEDDER_URL` overrides its address)."""
-        url = os.environ.get("RAGMED_EMBEDDER_URL", "").strip() or build.get("embedder_url", "")
+        url = _endpoint()[0] or build.get("embedder_url", "")
         if not url:
             raise ConfigError(f"Collection was embedded by a remote model ({build.get('embedder')!r}) but records "
                               "no endpoint: set RAGMED_EMBEDDER_URL to the server that serves it.")
