@@ -23,8 +23,12 @@ from .options import collection_options, handle_errors
 @click.option("--max-upload-mb", type=float, default=50.0, show_default=True, help="Largest PDF upload.")
 @click.option("--upload-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where uploaded PDFs are kept (default: INDEX_DIR/uploads/COLLECTION/).")
+@click.option("--thread-retention-days", type=float, default=30.0, show_default=True,
+              help="Conversation threads of the web page are kept in INDEX_DIR/threads/ (user-only) and "
+                   "deleted after this many days unused; 0 keeps none.")
 @handle_errors
-def serve(host, port, collection, index_dir, chroma_url, model, token_file, queue_size, max_upload_mb, upload_dir):
+def serve(host, port, collection, index_dir, chroma_url, model, token_file, queue_size, max_upload_mb, upload_dir,
+          thread_retention_days):
     """Serve the HTTP API and the web page for staff (http://127.0.0.1:8000/ by default).
 
     Binds to this machine only unless --host is given with a token. OpenAPI schema at
@@ -38,7 +42,8 @@ def serve(host, port, collection, index_dir, chroma_url, model, token_file, queu
     token = check_token_strength(token) if token else None
     settings = Settings.from_env(collection=collection, index_dir=index_dir, model=model, chroma_url=chroma_url)
     config = ServerConfig(settings=settings, host=host, port=port, token=token, queue_size=queue_size,
-                          max_upload_mb=max_upload_mb, upload_dir=upload_dir)
+                          max_upload_mb=max_upload_mb, upload_dir=upload_dir,
+                          thread_retention_days=thread_retention_days)
     run_server(config, announce=lambda: render.serving(host, port, settings.collection, settings.model, bool(token)))
 
 

@@ -121,7 +121,8 @@ def topic_words(question: str, rarity: Callable[[list[str]], dict[str, float]] |
     terms = {w: tokenize(w) for w in words}
     share = rarity(sorted({t for ts in terms.values() for t in ts}))
     score = {w: max(share.get(t, 0.0) for t in ts) for w, ts in terms.items()}
-    keep = [w for w in words if score[w] <= TOPIC_DF and w.lower() not in GENERIC]
+    limit = max(TOPIC_DF, getattr(rarity, "floor", 0.0))
+    keep = [w for w in words if score[w] <= limit and w.lower() not in GENERIC]
     if not keep and words:
         keep = [min(words, key=lambda w: (score[w], words.index(w)))]
     seen: set[str] = set()
@@ -143,13 +144,6 @@ def resolve(question: str, history: Sequence[str],
     span = anaphor(q)
     if span is not None and _own_topic(q[:span[0]], rarity):
         span = None  # "What is X and how is it given?": the pronoun points inside the question
-    if op or _fragment(q, rarity):
-        rest = _strip_opener(q, op).rstrip(" ?.!")
-        base = prev.rstrip(" ?.!")
-        if rest[:1].isupper() and not rest[1:2].isupper():
-            rest = rest[:1].lower() + rest[1:]  # "In children" continues the sentence
-        query = f"{base} {rest}?" if rest else f"{base}?"
-        return Resolution(q, query, "elliptical", base)
     if span is not None:
         topic = " ".join(topic_words(prev, rarity))
         if topic:
@@ -159,6 +153,13 @@ def resolve(question: str, history: Sequence[str],
             query = (q[:a] + filler + q[b:]).strip()
             rest = _strip_opener(query, op) if op else query
             return Resolution(q, rest[:1].upper() + rest[1:], "pronoun", topic)
+    if op or (span is None and _fragment(q, rarity)):
+        rest = _strip_opener(q, op).rstrip(" ?.!")
+        base = prev.rstrip(" ?.!")
+        if rest[:1].isupper() and not rest[1:2].isupper():
+            rest = rest[:1].lower() + rest[1:]  # "In children" continues the sentence
+        query = f"{base} {rest}?" if rest else f"{base}?"
+        return Resolution(q, query, "elliptical", base)
     return Resolution(q, q)
 
 
@@ -176,7 +177,9 @@ def _own_topic(text: str, rarity) -> bool:
     if not words:
         return False
     share = rarity(sorted({t for w in words for t in tokenize(w)}))
-    return any(max(share.get(t, 0.0) for t in tokenize(w)) <= TOPIC_DF for w in words)
+    limit = max(TOPIC_DF, getattr(rarity, "floor", 0.0))
+    # a word the collection does not hold (share 0) cannot be what the question is searched by
+    return any(0 < max(share.get(t, 0.0) for t in tokenize(w)) <= limit for w in words)
 
 
 def _fragment(q: str, rarity) -> bool:
@@ -202,12 +205,14 @@ def _strip_opener(q: str, op: str) -> str:
 
 def collection_rarity(snapshot) -> Callable[[list[str]], dict[str, float]]:
     """`rarity` over a lexical snapshot (store/lexical.py `LexicalSnapshot`): each term's document
-    frequency divided by the number of chunks."""
+    frequency divided by the number of chunks. Its `floor` (one chunk's share) makes a word found in
+    a single chunk rare even in a small collection."""
     n = max(len(snapshot), 1)
 
     def rarity(terms: list[str]) -> dict[str, float]:
         return {t: df / n for t, df in snapshot.doc_freq(terms).items()}
 
+    rarity.floor = 1.0 / n  # type: ignore[attr-defined]
     return rarity
 
 

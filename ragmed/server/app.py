@@ -11,7 +11,9 @@ Routes (all JSON; the OpenAPI schema is at /openapi.json):
     DELETE /v1/collections/{c}/documents/{id}   remove a document from the index
     GET  /v1/collections/{c}/documents/{id}/file   the PDF (citations link to it with #page=N)
     POST /v1/search                             passages
-    POST /v1/ask                                the same JSON as `ragmed ask --json`; stream: SSE
+    POST /v1/ask                                the same JSON as `ragmed ask --json`; stream: SSE;
+                                                `history` or `thread` for follow-ups (conversations.py)
+    GET/POST /v1/threads, GET/DELETE /v1/threads/{id}   server-side conversation threads
     POST /v1/check                              check any text against passages (claims, verdicts, reasons)
     GET  /v1/models, POST /v1/chat/completions  OpenAI-compatible, with citations added
 """
@@ -32,7 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from ..version import __version__
 from ..errors import RagmedError
 from ..retrieve.filters import parse_tags
-from . import openai_compat
+from . import conversations, openai_compat
 from .errors import error_body, error_payload, status_of
 from .jobs import QueueFull
 from .middleware import Guard
@@ -168,23 +170,28 @@ def create_app(config: ServerConfig) -> FastAPI:
         rag = service.rag(body.collection)
         flt = body.filter.to_search_filter() if body.filter else None
         stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
+        history, thread = await run_in_threadpool(conversations.ask_history, service, body)
         if body.mode == "evidence":  # no model: not queued
-            answer = await run_in_threadpool(lambda: rag.evidence(body.question, k=body.k, filter=flt))
+            answer = await run_in_threadpool(lambda: rag.evidence(body.question, k=body.k, filter=flt,
+                                                                  history=history))
+            data = await run_in_threadpool(conversations.record, service, thread, answer.to_dict())
             if stream:
                 async def once():
-                    yield sse("final", answer.to_dict())
+                    yield sse("final", data)
                 return StreamingResponse(once(), media_type="text/event-stream", headers=SSE_HEADERS)
-            return answer.to_dict()
-        kwargs = dict(k=body.k, grounded=body.grounded, filter=flt)
+            return data
+        kwargs = dict(k=body.k, grounded=body.grounded, filter=flt, history=history)
         if stream:
             events = service.ask_events(rag, body.question, **kwargs)
 
             async def encoded():
                 async for kind, data in events:
+                    if kind == "final":
+                        data = await run_in_threadpool(conversations.record, service, thread, data)
                     yield sse(kind, data)
             return StreamingResponse(encoded(), media_type="text/event-stream", headers=SSE_HEADERS)
         answer = await service.models.run(lambda: rag.ask(body.question, **kwargs))
-        return answer.to_dict()
+        return await run_in_threadpool(conversations.record, service, thread, answer.to_dict())
 
     @app.post("/v1/check", tags=["answers"])
     async def check(body: CheckRequest):
@@ -195,6 +202,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         return v.to_dict()
 
     openai_compat.add_routes(app, service)
+    conversations.add_routes(app, service)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon():

@@ -39,6 +39,7 @@ class ServerConfig:
     queue_size: int = 8  # requests waiting for or using the model; the next gets 503
     max_upload_mb: float = 50.0
     upload_dir: Path | None = None  # default: <index_dir>/uploads/<collection>/
+    thread_retention_days: float = 30.0  # server-side threads (threads.py); 0: no threads kept
 
     @property
     def max_upload_bytes(self) -> int:
@@ -68,6 +69,10 @@ class Service:
         self.models = ModelQueue(config.queue_size)
         self.ingests = IngestJobs(self._ingest)
         self._rags: OrderedDict[tuple, RagMed] = OrderedDict()
+        from .threads import ThreadStore
+
+        self.threads = ThreadStore(Path(self.settings.index_dir) / "threads", config.thread_retention_days)
+        self.threads.purge()
         self._lock = threading.Lock()
 
     # -- collections -------------------------------------------------------------------------
