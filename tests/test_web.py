@@ -112,6 +112,40 @@ def test_abstention_is_explained_without_a_model(page, server):
     assert page.locator("#sources li").count() >= 1  # the nearest sources are still shown
 
 
+def test_conversation_thread_follow_up_new_list_delete(page, server):
+    """A thread: a follow-up is searched with the earlier question (shown), the thread keeps both
+    turns with their citations, a new thread starts empty, the old one is listed, reopened, deleted."""
+    first = "How should the patient be prepared before blood pressure is measured?"
+    follow = "And for home monitoring?"
+    page.goto(server.url + "/")
+    page.wait_for_selector("#documents li.document")
+    page.check("input[name=mode][value=evidence]")  # no model: the thread logic is what is tested
+    for q in (first, follow):
+        page.fill("#question", q)
+        with page.expect_response(lambda r: r.url.endswith("/v1/ask")):
+            page.click("#ask-button")
+        page.wait_for_selector("#result[data-done=true]", timeout=60_000)
+        page.wait_for_function(f"document.querySelectorAll('#thread-turns li.turn').length >= {1 + (q == follow)}")
+    assert page.locator("#searched-for").inner_text().startswith("Searched for: " + first.rstrip("?"))
+    turns = page.locator("#thread-turns li.turn")
+    assert turns.count() == 2 and turns.nth(1).locator(".turn-q").inner_text() == follow
+    cite = turns.nth(1).locator(".turn-cites a").first
+    assert "#page=" in cite.get_attribute("href")
+    thread_id = page.input_value("#thread-list")
+    assert thread_id and page.locator(f"#thread-list option[value='{thread_id}']").inner_text().startswith(first)
+
+    page.click("#new-thread")
+    assert page.locator("#thread-turns li").count() == 0 and page.input_value("#thread-list") == ""
+    page.select_option("#thread-list", thread_id)
+    page.wait_for_function("document.querySelectorAll('#thread-turns li.turn').length == 2")
+    assert "Searched for: " + first.rstrip("?") in page.locator("#thread-turns").inner_text()
+    page.click("#delete-thread")
+    page.wait_for_function(f"!document.querySelector(\"#thread-list option[value='{thread_id}']\")")
+    assert page.locator("#thread-turns li").count() == 0
+    assert not (Path(server.index_dir) / "threads" / f"{thread_id}.json").exists()
+    assert page.external == []
+
+
 def test_upload_a_pdf_and_see_it_listed(page, server, tmp_path):
     from support import pdfgen
 

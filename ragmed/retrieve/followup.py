@@ -8,13 +8,15 @@
     -> Resolution(query=<unchanged>, kind="standalone")
 
 Deterministic and fast (no model): a follow-up is *dependent* when it
-- is elliptical: it opens with "and", "what about", "how about", "also", "or" ..., or has at most
-  `MAX_ELLIPTICAL_TERMS` search terms of its own ("in children?"); the earlier question is carried
-  whole, with the follow-up's own words appended ("... of TB" + "for children");
-- uses a pronoun or a demonstrative noun phrase ("it", "they", "this drug", "these patients"): the
-  pronoun is replaced by the earlier question's topic, the words of that question that are rare in
-  the collection (`topic_words`: document frequency at most `TOPIC_DF` of the chunks, else the
-  rarest word; without a `rarity` function, its words outside `GENERIC`).
+- uses a pronoun or a demonstrative noun phrase ("it", "they", "this drug", "these patients") that
+  no topic word of its own comes before: the pronoun is replaced by the earlier question's topic,
+  the words of that question that are rare in the collection (`topic_words`: in at most `TOPIC_DF`
+  of the chunks (or in one chunk), at most `TOPIC_MAX` of them, the rarest; else its rarest word;
+  without a `rarity` function, its words outside `GENERIC`);
+- else is elliptical: it opens with "and", "what about", "how about", "also", "or" ..., or with a
+  preposition ("in children?"), or has at most `MAX_ELLIPTICAL_TERMS` search terms and no topic of
+  its own; the earlier question is carried whole, the follow-up's own words appended
+  ("... of TB" + "for children").
 A self-contained question is left alone. The earlier questions should be the earlier turns'
 *resolved* queries, so a topic carries over several turns.
 

@@ -116,8 +116,10 @@ class ThreadStore:
         path = self._path(thread_id)
         with self._lock:
             thread = self._read(path)
+            doc_of = {p.get("id"): p.get("doc_id") for p in answer.get("passages", [])}
+            citations = [{**c, "doc_id": doc_of.get(c.get("passage_id"))} for c in answer.get("citations", [])]
             turn = {"question": answer.get("question", ""), "answer": answer.get("answer", ""),
-                    "query": answer.get("search_query", ""), "citations": answer.get("citations", []),
+                    "query": answer.get("search_query", ""), "citations": citations,
                     "abstained": bool(answer.get("abstained")), "model": answer.get("model", ""),
                     "time": time.time()}
             thread["turns"] = (thread.get("turns", []) + [turn])[-MAX_TURNS:]

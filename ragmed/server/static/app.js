@@ -255,7 +255,8 @@ $("ask-form").addEventListener("submit", async (ev) => {
   try {
     const resp = await api("/v1/ask", {
       method: "POST", headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({ question, collection: state.collection, mode, stream: true }),
+      body: JSON.stringify({ question, collection: state.collection, mode, stream: true,
+        ...(window.ragmedThreads ? window.ragmedThreads.request() : {}) }),  // threads.js
     });
     for await (const { event, data } of sseEvents(resp)) {
       if (event === "queued" && data.position > 1) $("status").textContent = `Waiting for the model (${data.position - 1} question(s) ahead)...`;
@@ -265,6 +266,7 @@ $("ask-form").addEventListener("submit", async (ev) => {
       else if (event === "flagged") addClaim(data.claim);
       else if (event === "final") {
         renderFinal(data);
+        if (window.ragmedThreads) window.ragmedThreads.answered(data);
         const t = data.timings || {};
         $("status").textContent = data.abstained ? "" : `Answered in ${(t.total_s || 0).toFixed(1)} s by ${data.model}.`;
         $("result").dataset.done = "true";
