@@ -6,10 +6,13 @@ Conversations are built from two question sets whose gold passages are known:
 - guidelines: the CDC 2022 opioid guideline's gold statements (../shared/eval/guideline_gold_text) as
   questions (`eval.trust.to_question`); gold = the indexed chunks of the guideline that contain the
   statement (its first 60 letters and digits), in the 8-guideline collection;
-- bioasq: BioASQ questions with their gold snippets (BEIR folder), in the BioASQ snippet collection.
+- bioasq: BioASQ questions with their gold snippets (BEIR folder), in a collection of the gold
+  snippets of the conversations' targets plus other snippets up to `--bioasq-passages` (default
+  6000, to bound the embedding time; 0 = the whole corpus).
 For each target question T (split by sha1 of its id: 0-b dev, c-f test) the script builds:
-- pronoun (2 turns): T's topic word E is the word of T that is rarest among the set's questions and
-  occurs in at least one other question Q1; the topic span (E and the adjacent words T shares with
+- pronoun (2 turns): T's topic word E is the word of T that is rarest among the set's questions,
+  occurs in at least one other question Q1, is a name or term (wordfreq Zipf below `ENTITY_ZIPF`)
+  and is rare in the collection (`TOPIC_DF`); T has at most `MAX_WORDS` words; the topic span (E and the adjacent words T shares with
   Q1) is replaced by "it" ("its" for a possessive). Turn 1 = Q1, follow-up = T with "it";
 - pronoun3 (3 turns): as pronoun, with two other questions on E, the second also with "it";
 - elliptical (2 turns): T ending in a short phrase "in/for/during/among/with/after ... ?" is split:
@@ -40,12 +43,14 @@ from ragmed.eval.metrics import ndcg_at, recall_at
 from ragmed.eval.trust import alnum, answerable_questions, gold_statements
 from ragmed.retrieve.followup import GENERIC, TOPIC_DF, collection_rarity, resolve
 from ragmed.tokenize import tokenize
+from wordfreq import zipf_frequency
 
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 TAIL = re.compile(r"^(?P<head>.{12,}?\S)\s+(?P<pp>(?:in|for|during|among|with|after)\s+[^,;?]{3,40})\?\s*$", re.I)
 KINDS = ("pronoun", "pronoun3", "elliptical", "standalone")
 GOALS = {"ratio_to_full": 0.90}
 MAX_WORDS = 20  # targets longer than this are not turned into pronoun follow-ups
+ENTITY_ZIPF = 4.0  # the pronoun's referent is a name or term: wordfreq Zipf below this ("naloxone" 2.5)
 
 
 def content(w: str) -> bool:
@@ -56,7 +61,7 @@ def key(*parts: str) -> str:
     return hashlib.sha1("|".join(parts).encode()).hexdigest()
 
 
-def build(questions: dict[str, str], split: str, limit: int, rarity=None) -> list[dict]:
+def build(questions: dict[str, str], split: str, limit: int, rarity=None, targets=None) -> list[dict]:
     """The conversations (see the module docstring) whose target is in `split`; `rarity` (the
     collection's term shares, retrieve/followup.py) restricts topic words to rare ones."""
     words = {qid: [w for w in WORD.findall(q)] for qid, q in questions.items()}
@@ -67,13 +72,14 @@ def build(questions: dict[str, str], split: str, limit: int, rarity=None) -> lis
         for w in s:
             if df[w] <= 50:
                 by_word[w].append(qid)
-    ids = sorted(q for q in questions if split_of(q) == split)
+    ids = sorted(q for q in questions if split_of(q) == split and (targets is None or q in targets))
     ids.sort(key=lambda q: key("order", q))
     out: list[dict] = []
     prev = None
     for tid in ids:
         t = questions[tid]
         cands = [w for w in words[tid] if content(w) and 2 <= df[w.lower()] <= 50]
+        cands = [w for w in cands if zipf_frequency(w.lower(), "en") < ENTITY_ZIPF]  # a name, not a common word
         if rarity is not None:
             share = rarity(sorted({x for w in cands for x in tokenize(w)}))
             cands = [w for w in cands if max(share.get(x, 1.0) for x in tokenize(w)) <= TOPIC_DF]
@@ -148,6 +154,23 @@ def evaluate(rag, convs: list[dict], qrels: dict[str, dict[str, int]]) -> tuple[
     return summary, rows
 
 
+def subcorpus(ds, questions: dict[str, str], split: str, limit: int, size: int):
+    """(dataset with a smaller corpus, the target question ids): the gold snippets of the targets the
+    conversations of `split` may use (built without collection statistics, twice the limit), plus
+    other snippets in sha1 order up to `size` passages. Every condition searches the same corpus."""
+    from dataclasses import replace
+
+    targets = {c["id"] for c in build(questions, split, 2 * limit)}
+    keep = {p for t in targets for p, g in ds.qrels.get(t, {}).items() if g > 0 and p in ds.corpus}
+    for pid in sorted(ds.corpus, key=lambda p: key("distractor", p)):
+        if len(keep) >= size:
+            break
+        keep.add(pid)
+    corpus = {p: ds.corpus[p] for p in sorted(keep)}
+    sha = key(ds.sha256["corpus.jsonl"], *sorted(keep))
+    return replace(ds, corpus=corpus, sha256={**ds.sha256, "corpus.jsonl": sha}), targets
+
+
 def guideline_set(rag):
     from ragmed.eval.trust import guideline_chunks  # noqa: F401 (same collection)
 
@@ -168,6 +191,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--split", default="dev", choices=["dev", "test"])
     ap.add_argument("--limit", type=int, default=150, help="conversations per kind and dataset")
+    ap.add_argument("--dataset", default="all", choices=["guidelines", "bioasq", "all"])
+    ap.add_argument("--bioasq-passages", type=int, default=6000,
+                    help="BioASQ corpus: the gold snippets of the split's conversation targets plus other "
+                         "snippets (a deterministic sample) up to this many; 0 = all 21,257 (slow to embed)")
     args = ap.parse_args()
     require(GOLD, GUIDELINES, BIOASQ)
     from benchmarks._common import guideline_rag
@@ -178,23 +205,32 @@ def main() -> None:
 
     t0 = time.time()
     results, all_rows = {}, {}
-    try:
-        g = guideline_rag(progress=False)
-    except IndexBusyError:  # another process is ingesting: read the committed collection
-        g = RagMed(collection="guidelines-8", index_dir=EVAL_INDEXES)
-    gq, gr = guideline_set(g)
-    ds = load_beir(BIOASQ)
-    index = build_collection(ds, EVAL_INDEXES, Embedder(), progress=sys.stderr.isatty())
-    b = RagMed(collection=index.name, index_dir=EVAL_INDEXES)
-    bq = {q: ds.queries[q] for q in ds.query_ids("all")}
-    for name, rag, qs, qrels in (("guidelines", g, gq, gr), ("bioasq", b, bq, ds.qrels)):
-        convs = build(qs, args.split, args.limit, collection_rarity(rag.index.lexical_snapshot()))
+    sets = []
+    if args.dataset in ("guidelines", "all"):
+        try:
+            g = guideline_rag(progress=False)
+        except IndexBusyError:  # another process is ingesting: read the committed collection
+            g = RagMed(collection="guidelines-8", index_dir=EVAL_INDEXES)
+        sets.append(("guidelines", g, *guideline_set(g)))
+    targets: dict[str, set] = {}
+    if args.dataset in ("bioasq", "all"):
+        ds = load_beir(BIOASQ)
+        qs = {q: ds.queries[q] for q in ds.query_ids("all")}
+        if args.bioasq_passages:
+            ds, targets["bioasq"] = subcorpus(ds, qs, args.split, args.limit, args.bioasq_passages)
+        index = build_collection(ds, EVAL_INDEXES, Embedder(), progress=sys.stderr.isatty(),
+                                 name=f"followup-bioasq-{args.split}-{len(ds.corpus)}" if args.bioasq_passages else None)
+        b = RagMed(collection=index.name, index_dir=EVAL_INDEXES)
+        sets.append(("bioasq", b, qs, ds.qrels))
+    for name, rag, qs, qrels in sets:
+        convs = build(qs, args.split, args.limit, collection_rarity(rag.index.lexical_snapshot()), targets.get(name))
         results[name], all_rows[name] = evaluate(rag, convs, qrels)
     data = {"split": args.split, "limit": args.limit, "results": results, "goals": GOALS,
             "seconds": round(time.time() - t0, 1),
-            "command": f"python -m benchmarks.followup_retrieval --split {args.split} --limit {args.limit}"}
+            "command": f"python -m benchmarks.followup_retrieval --split {args.split} --limit {args.limit}"
+                       f" --dataset {args.dataset} --bioasq-passages {args.bioasq_passages}"}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"followup_retrieval_{args.split}"
+    out = RESULTS / (f"followup_retrieval_{args.split}" + ("" if args.dataset == "all" else f"_{args.dataset}"))
     out.with_suffix(".json").write_text(json.dumps(data, indent=1) + "\n")
     examples = {n: [{k: r[k] for k in ("kind", "turns", "followup", "query", "full")} for r in rows[:: max(1, len(rows) // 6)]]
                 for n, rows in all_rows.items()}

@@ -10,8 +10,9 @@
 Deterministic and fast (no model): a follow-up is *dependent* when it
 - uses a pronoun or a demonstrative noun phrase ("it", "they", "this drug", "these patients") that
   no topic word of its own comes before: the pronoun is replaced by the earlier question's topic,
-  the words of that question that are rare in the collection (`topic_words`: in at most `TOPIC_DF`
-  of the chunks (or in one chunk), at most `TOPIC_MAX` of them, the rarest; else its rarest word;
+  the words of that question that are rare in the collection and not everyday English
+  (`topic_words`: in at most `TOPIC_DF` of the chunks (or in one chunk), Zipf frequency below
+  `EVERYDAY_ZIPF`, at most `TOPIC_MAX` of them, the rarest; else its rarest word;
   without a `rarity` function, its words outside `GENERIC`);
 - else is elliptical: it opens with "and", "what about", "how about", "also", "or" ..., or with a
   preposition ("in children?"), or has at most `MAX_ELLIPTICAL_TERMS` search terms and no topic of
@@ -56,6 +57,7 @@ GENERIC = frozenset(
 MAX_ELLIPTICAL_TERMS = 2  # a question with this many search terms or fewer continues the previous one
 TOPIC_DF = 0.02  # a topic word occurs in at most this share of the collection's chunks
 TOPIC_MAX = 3  # at most this many topic words (the rarest) replace a pronoun
+EVERYDAY_ZIPF = 4.5  # wordfreq Zipf scale: 4.5 = ~30 per million words ("approximately" 4.6, "diabetes" 4.2)
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
@@ -111,12 +113,22 @@ def anaphor(question: str) -> tuple[int, int] | None:
     return None
 
 
-def topic_words(question: str, rarity: Callable[[list[str]], dict[str, float]] | None = None) -> list[str]:
+def everyday(word: str) -> bool:
+    """An everyday English word ("case", "approximately", "children": Zipf frequency at least
+    `EVERYDAY_ZIPF` in wordfreq's lookup tables), which names no topic however rare in the collection."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word.lower(), "en") >= EVERYDAY_ZIPF
+
+
+def topic_words(question: str, rarity: Callable[[list[str]], dict[str, float]] | None = None,
+                earlier: Sequence[str] = ()) -> list[str]:
     """The words of an earlier question that name its topic, in their order.
 
     `rarity(terms)`: each search term's share of the collection's chunks that contain it (0-1; see
     `collection_rarity`). Words whose terms are all at most `TOPIC_DF` are kept, else the rarest
-    word. Without `rarity`: the words outside `GENERIC` and the stopwords."""
+    word. Without `rarity`: the words outside `GENERIC` and the stopwords. `earlier`: the questions
+    before it; their words rank first (a topic running through the conversation)."""
     words = [w for w in _words(question) if tokenize(w)]
     if rarity is None:
         return [w for w in words if w.lower() not in GENERIC]
@@ -124,12 +136,13 @@ def topic_words(question: str, rarity: Callable[[list[str]], dict[str, float]] |
     share = rarity(sorted({t for ts in terms.values() for t in ts}))
     score = {w: max(share.get(t, 0.0) for t in ts) for w, ts in terms.items()}
     limit = max(TOPIC_DF, getattr(rarity, "floor", 0.0))
-    keep = [w for w in words if score[w] <= limit and w.lower() not in GENERIC]
+    keep = [w for w in words if score[w] <= limit and w.lower() not in GENERIC and not everyday(w)]
     if not keep and words:
         keep = [min(words, key=lambda w: (score[w], words.index(w)))]
     seen: set[str] = set()
     keep = [w for w in keep if not (w.lower() in seen or seen.add(w.lower()))]
-    rarest = set(sorted(keep, key=lambda w: (score[w], keep.index(w)))[:TOPIC_MAX])
+    running = {w.lower() for q in earlier for w in _words(q)}  # the conversation's running topic first
+    rarest = set(sorted(keep, key=lambda w: (w.lower() not in running, score[w], keep.index(w)))[:TOPIC_MAX])
     return [w for w in keep if w in rarest]
 
 
@@ -147,7 +160,7 @@ def resolve(question: str, history: Sequence[str],
     if span is not None and _own_topic(q[:span[0]], rarity):
         span = None  # "What is X and how is it given?": the pronoun points inside the question
     if span is not None:
-        topic = " ".join(topic_words(prev, rarity))
+        topic = " ".join(topic_words(prev, rarity, earlier[:-1]))
         if topic:
             a, b = span
             w = q[a:b].lower()
