@@ -8,7 +8,7 @@ Conversations are built from two question sets whose gold passages are known:
   statement (its first 60 letters and digits), in the 8-guideline collection;
 - bioasq: BioASQ questions with their gold snippets (BEIR folder), in a collection of the gold
   snippets of the conversations' targets plus other snippets up to `--bioasq-passages` (default
-  6000, to bound the embedding time; 0 = the whole corpus).
+  8000, to bound the embedding time; 0 = the whole corpus).
 For each target question T (split by sha1 of its id: 0-b dev, c-f test) the script builds:
 - pronoun (2 turns): T's topic word E is the word of T that is rarest among the set's questions,
   occurs in at least one other question Q1, is a name or term (wordfreq Zipf below `ENTITY_ZIPF`)
@@ -156,11 +156,12 @@ def evaluate(rag, convs: list[dict], qrels: dict[str, dict[str, int]]) -> tuple[
 
 def subcorpus(ds, questions: dict[str, str], split: str, limit: int, size: int):
     """(dataset with a smaller corpus, the target question ids): the gold snippets of the targets the
-    conversations of `split` may use (built without collection statistics, twice the limit), plus
-    other snippets in sha1 order up to `size` passages. Every condition searches the same corpus."""
+    conversations of either split may use (built without collection statistics, twice the limit, so
+    dev and test share one collection), plus other snippets in sha1 order up to `size` passages.
+    Every condition searches the same corpus."""
     from dataclasses import replace
 
-    targets = {c["id"] for c in build(questions, split, 2 * limit)}
+    targets = {c["id"] for sp in ("dev", "test") for c in build(questions, sp, 2 * limit)}
     keep = {p for t in targets for p, g in ds.qrels.get(t, {}).items() if g > 0 and p in ds.corpus}
     for pid in sorted(ds.corpus, key=lambda p: key("distractor", p)):
         if len(keep) >= size:
@@ -192,7 +193,7 @@ def main() -> None:
     ap.add_argument("--split", default="dev", choices=["dev", "test"])
     ap.add_argument("--limit", type=int, default=150, help="conversations per kind and dataset")
     ap.add_argument("--dataset", default="all", choices=["guidelines", "bioasq", "all"])
-    ap.add_argument("--bioasq-passages", type=int, default=6000,
+    ap.add_argument("--bioasq-passages", type=int, default=8000,
                     help="BioASQ corpus: the gold snippets of the split's conversation targets plus other "
                          "snippets (a deterministic sample) up to this many; 0 = all 21,257 (slow to embed)")
     args = ap.parse_args()
@@ -219,7 +220,7 @@ def main() -> None:
         if args.bioasq_passages:
             ds, targets["bioasq"] = subcorpus(ds, qs, args.split, args.limit, args.bioasq_passages)
         index = build_collection(ds, EVAL_INDEXES, Embedder(), progress=sys.stderr.isatty(),
-                                 name=f"followup-bioasq-{args.split}-{len(ds.corpus)}" if args.bioasq_passages else None)
+                                 name=f"followup-bioasq-{len(ds.corpus)}" if args.bioasq_passages else None)
         b = RagMed(collection=index.name, index_dir=EVAL_INDEXES)
         sets.append(("bioasq", b, qs, ds.qrels))
     for name, rag, qs, qrels in sets:
