@@ -24,7 +24,7 @@ STAMP := $(VENV)/.ragmed-setup
 DEMO_INDEX ?= indexes
 DEMO_QUESTION ?= How often are stable patients seen for follow-up?
 
-.PHONY: setup demo test browser tesseract web serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-realistic bench-e2e bench-hnsw bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling bench-fidelity bench-table-qa bench-versions bench-answer clean-venv help
+.PHONY: setup demo test browser tesseract web serve bench bench-ingest bench-retrieval bench-medpsy bench-trust bench-adversarial bench-realistic bench-e2e bench-hnsw bench-compare bench-server bench-fuzz bench-llama bench-peer bench-stages bench-embedders bench-ttft bench-scaling bench-fidelity bench-table-qa bench-versions bench-answer bench-followup clean-venv help
 help:
 	@echo "make demo   - set up, index corpora/sample, answer a question with citations"
 	@echo "make test   - set up, run the test suite"
@@ -113,6 +113,10 @@ bench-trust: setup bench-adversarial
 # What clinic staff are shown, end to end with the bundled model, on the realistic answerable questions.
 bench-e2e: setup
 	$(PY) -m benchmarks.end_to_end_trust
+
+bench-followup: setup  # follow-up retrieval of conversations (issue 21): dev for choices, test reported
+	$(PY) -m benchmarks.followup_retrieval --split dev
+	$(PY) -m benchmarks.followup_retrieval --split test
 
 # Distorted guideline sentences (wrong unit, negation, direction, entity, number, population,
 # strength): false support per kind and control recall, dev and test (about 22 min on the 2 shared cores it was recorded on).

@@ -40,8 +40,10 @@ from .types import (
     PageIssue,
     Passage,
     Timings,
+    Turn,
     Usage,
 )
+from .conversation import Conversation
 
 __all__ = [
     "RagMed",
@@ -59,6 +61,8 @@ __all__ = [
     "Passage",
     "Timings",
     "Usage",
+    "Turn",
+    "Conversation",
     "RagmedError",
     "ConfigError",
     "CollectionNotFoundError",

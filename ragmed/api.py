@@ -211,11 +211,14 @@ class RagMed(DocumentKnowledge):
 
     def evidence(
         self, question: str, k: int | None = None, filter: "SearchFilter | None" = None,  # noqa: A002
-        limit: int = 5,
+        limit: int = 5, history=None,
     ) -> Answer:
         """Evidence mode: no model; the `limit` retrieved sentences that best answer the question,
-        each cited ([n] = the passage's number). Instant, and always grounded."""
-        return self.pipeline.evidence_answer(self._check_question(question), k, filter, limit)
+        each cited ([n] = the passage's number). Instant, and always grounded. `history`: as in `ask`."""
+        from .conversation import to_turns
+
+        return self.pipeline.evidence_answer(self._check_question(question), k, filter, limit,
+                                             history=to_turns(history))
 
     # -- abstention ------------------------------------------------------------------------------
     @property
@@ -319,6 +322,10 @@ class RagMed(DocumentKnowledge):
         """`ask`, as events while the model writes (see `AskEvent`): "evidence" first, then
         "reasoning" pieces and checked sentences ("answer": supported; "flagged": not supported,
         with the reason), then one "final" with the `Answer`. Takes the same arguments as `ask`."""
+        from .conversation import to_turns
+
+        if "history" in kwargs:
+            kwargs["history"] = to_turns(kwargs["history"])
         return self.pipeline.stream(self._check_question(question), **kwargs)
 
     def ask(
@@ -328,14 +335,35 @@ class RagMed(DocumentKnowledge):
         grounded: bool = True,
         on_text: Callable[[str], None] | None = None,
         filter: "SearchFilter | None" = None,
+        history=None,
+        instructions: str = "",
     ) -> Answer:
         """Answer a question; grounded in retrieved passages unless `grounded=False`.
 
         Grounded answers show only sentences that the checks find supported by the passages they
         cite (pipeline.py); `on_text` receives the model's raw text (reasoning included) as it is
-        written, for callers that handle unchecked text themselves."""
+        written, for callers that handle unchecked text themselves. `history`: earlier turns, oldest
+        first (`Turn`s, `Answer`s, {"question", "answer"} dicts or OpenAI messages): a follow-up is
+        searched for as a standalone question (`Answer.search_query`) and the prompt carries the
+        turns (conversation.py); `instructions`: a system message, under the grounding rules."""
+        from .conversation import to_turns
+
         return self.pipeline.ask(self._check_question(question), k=k, grounded=grounded, filter=filter,
-                                 on_text=on_text)
+                                 on_text=on_text, history=to_turns(history), instructions=instructions)
+
+    def chat(self, messages, **kwargs) -> Answer:
+        """Answer the last user message of OpenAI-style `messages` ({"role", "content"}), with the
+        earlier turns as history and system messages as instructions (conversation.py)."""
+        from .conversation import split_messages
+
+        system, turns, question = split_messages(messages)
+        return self.ask(question, history=turns, instructions=system, **kwargs)
+
+    def conversation(self, instructions: str = ""):
+        """A new `Conversation` (conversation.py): `ask` on it answers with the earlier turns in mind."""
+        from .conversation import Conversation
+
+        return Conversation(self, instructions=instructions)
 
     def check(self, text: str, passages: "Iterable[Passage | str]"):
         """Check any text's sentences against passages (`Passage` objects or plain strings, cited as

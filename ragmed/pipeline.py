@@ -24,10 +24,10 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .ground.release import CheckedStream, supported_text
-from .types import Abstention, Answer, Claim, Passage, Timings, Usage
+from .types import Abstention, Answer, Claim, Passage, Timings, Turn, Usage
 
 if TYPE_CHECKING:  # pragma: no cover
     from .api import RagMed
@@ -73,6 +73,7 @@ class Retrieval:
     retrieve_s: float = 0.0
     conflicts: list = field(default_factory=list)  # ground.conflicts.Conflict, found with the evidence
     filter: Any = None  # the SearchFilter used, if any (an empty result then names it)
+    resolution: Any = None  # retrieve.followup.Resolution of a follow-up; None without history
 
     def refused(self, abstain: bool) -> bool:
         return abstain and self.decision is not None and not self.decision.answerable
@@ -91,8 +92,10 @@ class AnswerPipeline:
 
     # -- 1. retrieve and gate --------------------------------------------------------------------
     def retrieve(self, question: str, k: int | None = None, filter: "SearchFilter | None" = None,  # noqa: A002
-                 grounded: bool = True) -> Retrieval:
-        """Passages for the question and the gate's decision (`grounded=False`: none)."""
+                 grounded: bool = True, history: "Sequence[Turn] | None" = None) -> Retrieval:
+        """Passages for the question and the gate's decision (`grounded=False`: none). With
+        `history` (earlier turns), a follow-up is resolved into a standalone query first
+        (retrieve/followup.py); the gate and the checks then work on that query."""
         from .prompt.safety import neutralise_all
         from .retrieve.filters import SearchFilter
 
@@ -100,6 +103,13 @@ class AnswerPipeline:
         filter = SearchFilter.of(filter)  # noqa: A001 - a plain dict works as in search and the HTTP API
         if not grounded:
             return Retrieval(question, [])
+        resolution = None
+        if history:
+            from .retrieve.followup import collection_rarity, resolve
+
+            rarity = collection_rarity(self.rag.index.lexical_snapshot())
+            resolution = resolve(question, [t.query or t.question for t in history], rarity)
+            question = resolution.query
         s = self.settings
         passages = self.rag.search(question, k or s.k, filter=filter, dedup=s.dedup)
         decision = self.rag.answerability(question, passages, filter=filter)
@@ -109,7 +119,7 @@ class AnswerPipeline:
             passages = self.rag.search(decision.query, k or s.k, filter=filter, dedup=s.dedup)
             spelled = [f'Searched in the documents\' spelling: "{decision.query}"']
         passages, notices = neutralise_all(passages)  # document text is data (prompt/safety.py)
-        return Retrieval(question, passages, decision, spelled + notices, time.perf_counter() - t0, filter=filter)
+        return Retrieval(question, passages, decision, spelled + notices, time.perf_counter() - t0, filter=filter, resolution=resolution)
 
     # -- 2. evidence -----------------------------------------------------------------------------
     def evidence(self, r: Retrieval, limit: int = EVIDENCE_LIMIT):
@@ -125,12 +135,12 @@ class AnswerPipeline:
         return found, text, self.rag.with_currency(citations)
 
     def evidence_answer(self, question: str, k: int | None = None, filter=None,  # noqa: A002
-                        limit: int = EVIDENCE_LIMIT) -> Answer:
+                        limit: int = EVIDENCE_LIMIT, history: "Sequence[Turn] | None" = None) -> Answer:
         """Evidence mode: no model; the `limit` retrieved sentences that best answer the question."""
         from .ground.citations import resolve
 
         t0 = time.perf_counter()
-        r = self.retrieve(question, k, filter)
+        r = self.retrieve(question, k, filter, history=history)
         found, text, _ = self.evidence(r, limit)
         citations, invalid = resolve(text, r.passages)
         citations = self.rag.with_currency(citations)
@@ -145,7 +155,8 @@ class AnswerPipeline:
                       usage=Usage(0, 0, len(r.passages), 0), timings=timings, evidence=found,
                       abstained=abstention is not None, abstention=abstention,
                       gate_score=r.decision.score, conflicts=r.conflicts,
-                      notices=r.notices + self.rag.currency_notices(citations, r.conflicts))
+                      notices=r.notices + self.rag.currency_notices(citations, r.conflicts),
+                      search_query=r.question)
 
     # -- refusals --------------------------------------------------------------------------------
     def gate_abstention(self, r: Retrieval) -> Abstention:
@@ -185,8 +196,11 @@ class AnswerPipeline:
 
         return parse_thinking(self.settings.thinking)
 
-    def prompt(self, question: str, passages: list[Passage], grounded: bool = True):
-        """(Prompt, Compression or None, seconds spent compressing)."""
+    def prompt(self, question: str, passages: list[Passage], grounded: bool = True,
+               history: "Sequence[Turn] | None" = None, instructions: str = "", query: str | None = None):
+        """(Prompt, Compression or None, seconds spent compressing). With `history` or
+        `instructions` (a client's system message): prompt/history.py; `query`: the resolved search
+        query, used to compress the passages."""
         from .prompt import grounded as prompts
 
         if not grounded:
@@ -195,9 +209,15 @@ class AnswerPipeline:
         compression, compress_s = None, 0.0
         if s.compress_tokens:  # only the sentences that bear on the question (prompt/compress.py)
             t1 = time.perf_counter()
-            compression = self.rag.compress(question, passages)
+            compression = self.rag.compress(query or question, passages)
             passages = compression.passages
             compress_s = time.perf_counter() - t1
+        if history or instructions:
+            from .prompt import history as with_history
+
+            prompt = with_history.grounded(question, passages, history or [], gen.prompt_tokens,
+                                           self.context_budget(), s.passage_tokens, instructions)
+            return prompt, compression, compress_s
         prompt = prompts.grounded(question, passages, gen.prompt_tokens, self.context_budget(),
                                   passage_tokens=s.passage_tokens)
         return prompt, compression, compress_s
@@ -206,9 +226,12 @@ class AnswerPipeline:
     def ask(self, question: str, k: int | None = None, grounded: bool = True,
             filter: "SearchFilter | None" = None,  # noqa: A002
             emit: Callable[[AskEvent], None] | None = None, on_text: Callable[[str], None] | None = None,
+            history: "Sequence[Turn] | None" = None, instructions: str = "",
             ) -> Answer:
         """The whole recipe; `emit` receives the events of `AskEvent` (except "final") as they happen;
-        `on_text` (low level) receives every raw piece the model writes, reasoning included."""
+        `on_text` (low level) receives every raw piece the model writes, reasoning included.
+        `history`: earlier turns (oldest first); `instructions`: a client's system message, placed
+        under the grounding rules (prompt/history.py)."""
         from .generate.thinking import StreamSplitter, split_reasoning
         from .ground.citations import resolve
         from .ground.verify import verify
@@ -216,7 +239,7 @@ class AnswerPipeline:
         s = self.settings
         emit = emit or (lambda e: None)
         t0 = time.perf_counter()
-        r = self.retrieve(question, k, filter, grounded)
+        r = self.retrieve(question, k, filter, grounded, history)
         timings = Timings(retrieve_s=r.retrieve_s)
         gate_score = r.decision.score if r.decision is not None else None
         if r.refused(s.abstain):
@@ -225,7 +248,8 @@ class AnswerPipeline:
             timings.total_s = time.perf_counter() - t0
             return Answer(question=question, answer=text, reasoning="", grounded=True, citations=[],
                           passages=r.passages, model="", timings=timings, abstained=True,
-                          abstention=self.gate_abstention(r), gate_score=gate_score, notices=r.notices)
+                          abstention=self.gate_abstention(r), gate_score=gate_score, notices=r.notices,
+                          search_query=r.question)
         found, ev_text, ev_citations = [], "", []
         if grounded:
             found, ev_text, ev_citations = self.evidence(r)
@@ -233,8 +257,9 @@ class AnswerPipeline:
                 "evidence": [e.to_dict() for e in found], "citations": [c.to_dict() for c in ev_citations],
                 "passages": [{"n": i, **p.to_dict()} for i, p in enumerate(r.passages, 1)],
                 "notices": r.notices + self.rag.currency_notices(ev_citations, r.conflicts),
-                "conflicts": [c.to_dict() for c in r.conflicts]}))
-        prompt, compression, timings.compress_s = self.prompt(question, r.passages, grounded)
+                "conflicts": [c.to_dict() for c in r.conflicts], "search_query": r.question}))
+        prompt, compression, timings.compress_s = self.prompt(question, r.passages, grounded, history,
+                                                              instructions, r.question)
         gen = self.rag.generator
         thinking = gen.chat_style == "chatml"  # Qwen3 / MedPsy
 
@@ -283,6 +308,8 @@ class AnswerPipeline:
             abstained=abstention is not None, abstention=abstention, model_answer=model_answer,
             notices=r.notices + self.rag.currency_notices(citations, conflicts), gate_score=gate_score,
             compression=compression, conflicts=conflicts,
+            search_query=r.question,
+            history_turns=getattr(prompt, "turns", 0), history_dropped=getattr(prompt, "history_dropped", 0),
         )
 
     def shown_answer(self, v, closed: bool, evidence_text: str, passages: list[Passage]):

@@ -309,6 +309,9 @@ class Answer:
     notices: list[str] = field(default_factory=list)  # e.g. instruction-like text removed from a passage
     compression: Compression | None = None  # None: prompt compression off (or nothing was generated)
     conflicts: list = field(default_factory=list)  # ground.conflicts.Conflict: sources that disagree
+    search_query: str = ""  # what retrieval searched for (a follow-up resolved against the history)
+    history_turns: int = 0  # earlier turns carried in the prompt (retrieve/followup.py, prompt/history.py)
+    history_dropped: int = 0  # earlier turns left out by the context budget, the oldest first
 
     @property
     def unsupported_claims(self) -> list[Claim]:
@@ -345,9 +348,35 @@ class Answer:
             "timings": self.timings.to_dict(),
             "compression": self.compression.to_dict() if self.compression else None,
             "conflicts": [c.to_dict() for c in self.conflicts],
+            "search_query": self.search_query or self.question,
+            "history": {"turns": self.history_turns, "dropped": self.history_dropped},
         }
 
 
 # Ingestion's records (reports of a run, the documents of a collection) live in reports.py; they
 # are re-exported here so every record is importable from ragmed.types.
 from .reports import DocumentInfo, DocumentReport, IngestReport, PageIssue  # noqa: E402,F401
+
+
+@dataclass
+class Turn:
+    """One earlier turn of a conversation: the question, the answer that was shown, and the search
+    query retrieval used for it ("" = the question). `result`: the turn's `Answer`, when this
+    process made it (not serialised: `to_dict` keeps the three strings)."""
+
+    question: str
+    answer: str = ""
+    query: str = ""
+    result: "Answer | None" = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "answer": self.answer, "query": self.query or self.question}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Turn":
+        """From {"question", "answer", "query"?} (the `--history` file, `/v1/ask`'s `history`)."""
+        return cls(str(d.get("question", "")), str(d.get("answer", "") or ""), str(d.get("query", "") or ""))
+
+    @classmethod
+    def of(cls, answer: "Answer") -> "Turn":
+        return cls(answer.question, answer.answer, answer.search_query, answer)

@@ -117,6 +117,41 @@ def test_abstention_is_explained_without_a_model(page, server):
     assert page.locator("#sources li").count() >= 1  # the nearest sources are still shown
 
 
+def test_conversation_thread_follow_up_new_list_delete(page, server):
+    """A thread: a follow-up is searched with the earlier question (shown), the thread keeps both
+    turns with their citations, a new thread starts empty, the old one is listed, reopened, deleted."""
+    first = "How should the patient be prepared before blood pressure is measured?"
+    follow = "And for home monitoring?"
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.url + "/")
+    page.wait_for_selector("#documents li.document")
+    page.check("input[name=mode][value=evidence]")  # no model: the thread logic is what is tested
+    for n, q in enumerate((first, follow), 1):
+        page.fill("#question", q)
+        page.click("#ask-button")
+        page.locator("#thread-turns li.turn").nth(n - 1).wait_for(timeout=120_000)
+    assert errors == []
+    assert page.locator("#searched-for").inner_text().startswith("Searched for: " + first.rstrip("?"))
+    turns = page.locator("#thread-turns li.turn")
+    assert turns.count() == 2 and turns.nth(1).locator(".turn-q").inner_text() == follow
+    cite = turns.nth(1).locator(".turn-cites a").first
+    assert "#page=" in cite.get_attribute("href")
+    thread_id = page.input_value("#thread-list")
+    assert thread_id and page.locator(f"#thread-list option[value='{thread_id}']").inner_text().startswith(first)
+
+    page.click("#new-thread")
+    assert page.locator("#thread-turns li").count() == 0 and page.input_value("#thread-list") == ""
+    page.select_option("#thread-list", thread_id)
+    page.locator("#thread-turns li.turn").nth(1).wait_for()
+    assert "Searched for: " + first.rstrip("?") in page.locator("#thread-turns").inner_text()
+    page.click("#delete-thread")
+    page.locator(f"#thread-list option[value='{thread_id}']").wait_for(state="detached")
+    assert page.locator("#thread-turns li").count() == 0
+    assert not (Path(server.index_dir) / "threads" / f"{thread_id}.json").exists()
+    assert page.external == []
+
+
 def test_upload_a_pdf_and_see_it_listed(page, server, tmp_path):
     from support import pdfgen
 

@@ -1,7 +1,7 @@
 """The `ragmed` command line: thin commands over the library, one renderer for their output.
 
 Commands by topic: documents.py (ingest, sync, docs, collections), trash.py (docs trash|restore|purge), answers.py (search, ask,
-calibrate), models.py (models, doctor), research.py (eval, compare, datasets), server.py (serve).
+calibrate), chat.py (chat), models.py (models, doctor), research.py (eval, compare, datasets), server.py (serve).
 options.py holds what they share; render.py prints every human-readable line. Every command but
 `serve` prints JSON with `--json`. Errors are one line on stderr that says what to do, with a
 non-zero exit code.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import click
 
-from . import answers, documents, models, research, server, trash  # noqa: F401 (trash adds docs commands)
+from . import answers, chat, documents, models, research, server, trash  # noqa: F401 (trash adds docs commands)
 from .options import env_defaults, setup_logging
 
 
@@ -24,7 +24,7 @@ def cli(verbose: int) -> None:
     setup_logging(verbose)
 
 
-for _module in (documents, answers, models, research, server):
+for _module in (documents, answers, chat, models, research, server):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

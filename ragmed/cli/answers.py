@@ -77,12 +77,15 @@ def search(query, collection, index_dir, chroma_url, k, retrieval, docs_, sectio
 @click.option("--compress-tokens", type=int, default=None, metavar="N",
               help="Prompt compression: give the model only the retrieved sentences that best answer, "
                    "within N passage tokens (faster first token; default 200 or $RAGMED_COMPRESS_TOKENS; 0 = off).")
+@click.option("--history", "history_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Earlier turns (JSON: [{\"question\", \"answer\"}], OpenAI messages, or a "
+                                 "saved `ragmed chat` thread): QUESTION is a follow-up to them.")
 @retrieval_options
 @json_option("Print the answer, abstention, per-claim support, citations and passages as JSON.")
 @handle_errors
 def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieval, max_tokens, temperature, seed, n_ctx,
         generator_url, show_reasoning, reasoning_tokens, thinking, speculative, preset, stream, evidence, no_abstain, show_withheld, verifier,
-        compress_tokens, retrieval, docs_, sections, tags, after, before, neighbours, reranker, as_json):
+        compress_tokens, history_file, retrieval, docs_, sections, tags, after, before, neighbours, reranker, as_json):
     """Answer QUESTION from the collection's documents, with numbered, checked citations.
 
     The best sentences of your documents come first; then the model's answer, one checked sentence
@@ -107,30 +110,37 @@ def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieva
             warn(f"{rag.settings.model} is the bundled demonstration model (135M parameters), not a clinical "
                  "one: it proves the pipeline and answers poorly. Use --model with a real model "
                  "(`ragmed models list`), or --mode evidence.")
+    turns: dict = {}  # --history: earlier turns and instructions (cli/chat.py)
+    if history_file is not None:
+        from .chat import read_history
+
+        turns["history"], instructions = read_history(history_file)
+        if instructions and not evidence:
+            turns["instructions"] = instructions
     if stream is None:
         stream = sys.stdout.isatty()
     streamed = False
     if evidence:
-        answer = rag.evidence(question, k=k, filter=where)
+        answer = rag.evidence(question, k=k, filter=where, **turns)
         if as_json:
             render.emit_json(answer.to_dict())
             return
         render.evidence_text(answer)
     elif as_json:
-        render.emit_json(rag.ask(question, k=k, grounded=not no_retrieval, filter=where).to_dict())
+        render.emit_json(rag.ask(question, k=k, grounded=not no_retrieval, filter=where, **turns).to_dict())
         return
     elif stream:
         from .progress import staged
 
         try:
             answer, streamed = render.stream_answer(
-                staged(rag.ask_stream(question, k=k, grounded=not no_retrieval, filter=where), rag), show_reasoning)
+                staged(rag.ask_stream(question, k=k, grounded=not no_retrieval, filter=where, **turns), rag), show_reasoning)
         except KeyboardInterrupt:
             render.error("Stopped: the model was interrupted and nothing more is written; no answer was given.",
                          prefix="\n")
             sys.exit(130)
     else:
-        answer = rag.ask(question, k=k, grounded=not no_retrieval, filter=where)
+        answer = rag.ask(question, k=k, grounded=not no_retrieval, filter=where, **turns)
         render.answer_text(answer, show_reasoning)
     render.answer_footer(answer, streamed, evidence, show_withheld)
 

@@ -195,6 +195,7 @@ def answer_text(answer, show_reasoning: bool) -> None:
 
 def answer_footer(answer, streamed: bool, evidence: bool, show_withheld: bool = False) -> None:
     """After the answer text: trust (abstention, claim support), budget notes, sources, compression."""
+    searched_for(answer)
     trust(answer, streamed, show_withheld)
     if answer.reasoning_truncated:
         click.echo("(The reasoning budget ran out; ragmed closed it so the model could answer. "
@@ -207,6 +208,12 @@ def answer_footer(answer, streamed: bool, evidence: bool, show_withheld: bool = 
     elif not answer.grounded:
         click.echo("\n(Ungrounded: answered without your documents.)")
     compression(answer.compression)
+
+
+def searched_for(answer) -> None:
+    """A follow-up's standalone search query, when it differs from the question (retrieve/followup.py)."""
+    if answer.search_query and answer.search_query != answer.question:
+        click.echo(f"\nSearched for: {answer.search_query}")
 
 
 def compression(c) -> None:

@@ -30,9 +30,12 @@ from .options import command, model_option, collection_options, handle_errors
               help="How long removed documents stay restorable in the trash.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Operational log (no question or document text; default: INDEX_DIR/logs/ragmed-ops.log).")
+@click.option("--thread-retention-days", type=float, default=30.0, show_default=True,
+              help="Conversation threads of the web page are kept in INDEX_DIR/threads/ (user-only) and "
+                   "deleted after this many days unused; 0 keeps none.")
 @handle_errors
 def serve(host, port, collection, index_dir, chroma_url, model, token_file, staff_token_file, queue_size,
-          max_upload_mb, upload_dir, trash_days, log_file):
+          max_upload_mb, upload_dir, trash_days, log_file, thread_retention_days):
     """Serve the HTTP API and the web page for staff (http://127.0.0.1:8000/ by default).
 
     Binds to this machine only unless --host is given with a token. OpenAPI schema at
@@ -53,7 +56,8 @@ def serve(host, port, collection, index_dir, chroma_url, model, token_file, staf
     settings = Settings.from_env(collection=collection, index_dir=index_dir, model=model, chroma_url=chroma_url)
     config = ServerConfig(settings=settings, host=host, port=port, token=token, queue_size=queue_size,
                           max_upload_mb=max_upload_mb, upload_dir=upload_dir, staff_token=staff,
-                          trash_days=trash_days, preload=True)
+                          trash_days=trash_days, preload=True,
+                          thread_retention_days=thread_retention_days)
     oplog.make_handler(log_file or Path(settings.index_dir) / "logs" / "ragmed-ops.log")
     run_server(config, announce=lambda: render.serving(host, port, settings.collection, settings.model, bool(token)))
 

@@ -9,6 +9,7 @@
     docs = retriever.invoke("BP target", k=2, mode="lexical")       # per-call overrides
     answerer = answer_runnable(rag)                    # question -> Answer.to_dict()
     answerer.invoke({"question": "What is the BP target?"})         # the JSON of `ragmed ask --json`
+    answerer.invoke({"question": "and in diabetes?", "chat_history": [HumanMessage(...), AIMessage(...)]})
     for piece in answerer.stream("What is the BP target?"): ...     # answer text, then the dict
 
 Importing this module needs langchain-core (a ragmed dependency); without it the import raises
@@ -186,7 +187,10 @@ class RagMedAnswerer(RunnableSerializable[Union[str, dict], dict]):
     """ragmed's grounded, cited, checked answer as a LangChain runnable.
 
     Input: a question string, or a dict with "question" (and optionally "k", "grounded",
-    "filter", overriding `ask_kwargs` for that call; other keys are ignored).
+    "filter", overriding `ask_kwargs` for that call, and "chat_history": the earlier messages, as
+    LangChain messages or {"role", "content"} dicts; other keys are ignored), or a list of chat
+    messages whose last human message is the question (system messages: instructions under the
+    grounding rules).
     Output: `Answer.to_dict()`, the JSON `ragmed ask --json` prints (answer, citations, passages,
     claims, support, abstained, ...).
     `stream()` yields the answer text as the model writes it, then that dict as the last chunk
@@ -213,6 +217,14 @@ class RagMedAnswerer(RunnableSerializable[Union[str, dict], dict]):
         kwargs = dict(self.ask_kwargs)
         if isinstance(value, str):
             return value, kwargs
+        if isinstance(value, (list, tuple)):  # chat messages: the last human message is the question
+            from ..conversation import split_messages
+
+            kwargs["instructions"], kwargs["history"], question = split_messages(chat_messages(value))
+            return question, kwargs
+        if isinstance(value, Mapping) and ("chat_history" in value or "history" in value):
+            value = dict(value)
+            kwargs["history"] = history_turns(value.pop("chat_history", None) or value.pop("history", None) or [])
         if isinstance(value, Mapping):
             if not isinstance(value.get("question"), str):
                 raise InputError("The answer runnable takes a dict with a 'question' string.")
@@ -254,6 +266,34 @@ class RagMedAnswerer(RunnableSerializable[Union[str, dict], dict]):
     def stream(self, input: Union[str, dict], config: RunnableConfig | None = None,  # noqa: A002
                **kwargs: Any) -> Iterator[Union[str, dict]]:
         yield from self.transform(iter([input]), config)
+
+
+_ROLES = {"human": "user", "user": "user", "ai": "assistant", "assistant": "assistant", "system": "system"}
+
+
+def chat_messages(messages: Any) -> list[dict[str, Any]]:
+    """LangChain messages (`HumanMessage`, `AIMessage`, `SystemMessage`, ("human", text) tuples) or
+    OpenAI-style dicts as {"role", "content"} dicts."""
+    out = []
+    for m in messages:
+        if isinstance(m, Mapping):
+            out.append({"role": m.get("role", ""), "content": m.get("content", "")})
+        elif isinstance(m, (tuple, list)) and len(m) == 2:
+            out.append({"role": _ROLES.get(str(m[0]), str(m[0])), "content": m[1]})
+        else:
+            out.append({"role": _ROLES.get(getattr(m, "type", ""), ""), "content": getattr(m, "content", "")})
+    return out
+
+
+def history_turns(history: Any) -> list:
+    """A runnable input's "chat_history": LangChain messages, OpenAI messages or {"question",
+    "answer"} turns, as ragmed `Turn`s (conversation.py)."""
+    from ..conversation import to_turns
+
+    items = list(history)
+    if items and all(isinstance(h, Mapping) and "question" in h for h in items):
+        return to_turns(items)
+    return to_turns(chat_messages(items))
 
 
 def answer_runnable(rag: RagMed, **ask_kwargs: Any) -> RagMedAnswerer:

@@ -14,7 +14,9 @@ Routes (all JSON; the OpenAPI schema is at /openapi.json):
     POST /v1/collections/{c}/trash/{id}/restore put one back (admin)
     GET  /v1/collections/{c}/documents/{id}/file   the PDF (citations link to it with #page=N)
     POST /v1/search                             passages
-    POST /v1/ask                                the same JSON as `ragmed ask --json`; stream: SSE
+    POST /v1/ask                                the same JSON as `ragmed ask --json`; stream: SSE;
+                                                `history` or `thread` for follow-ups (conversations.py)
+    GET/POST /v1/threads, GET/DELETE /v1/threads/{id}   server-side conversation threads
     POST /v1/check                              check any text against passages (claims, verdicts, reasons)
     GET  /v1/models, POST /v1/chat/completions  OpenAI-compatible, with citations added
 """
@@ -37,7 +39,7 @@ from ..errors import RagmedError
 from ..models.registry import is_demo
 from ..retrieve.filters import parse_tags
 from .. import oplog
-from . import openai_compat, trash_routes
+from . import conversations, openai_compat, trash_routes
 from .errors import error_body, error_payload, status_of
 from .jobs import QueueFull
 from .middleware import Guard
@@ -210,24 +212,28 @@ def create_app(config: ServerConfig) -> FastAPI:
         flt = body.filter.to_search_filter() if body.filter else None
         stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
         name = rag.settings.collection
+        history, thread = await run_in_threadpool(conversations.ask_history, service, body)
         if body.mode == "evidence":  # no model: not queued
             answer = await run_in_threadpool(service.logged, "evidence", name,
-                                             lambda: rag.evidence(body.question, k=body.k, filter=flt))
+                                             lambda: rag.evidence(body.question, k=body.k, filter=flt, history=history))
+            data = await run_in_threadpool(conversations.record, service, thread, answer.to_dict())
             if stream:
                 async def once():
-                    yield sse("final", answer.to_dict())
+                    yield sse("final", data)
                 return StreamingResponse(once(), media_type="text/event-stream", headers=SSE_HEADERS)
-            return answer.to_dict()
-        kwargs = dict(k=body.k, grounded=body.grounded, filter=flt)
+            return data
+        kwargs = dict(k=body.k, grounded=body.grounded, filter=flt, history=history)
         if stream:
             events = service.ask_events(rag, body.question, **kwargs)
 
             async def encoded():
                 async for kind, data in events:
+                    if kind == "final":
+                        data = await run_in_threadpool(conversations.record, service, thread, data)
                     yield sse(kind, data)
             return StreamingResponse(encoded(), media_type="text/event-stream", headers=SSE_HEADERS)
         answer = await service.models.run(lambda: service.logged("ask", name, lambda: rag.ask(body.question, **kwargs)))
-        return answer.to_dict()
+        return await run_in_threadpool(conversations.record, service, thread, answer.to_dict())
 
     @app.post("/v1/check", tags=["answers"])
     async def check(body: CheckRequest):
@@ -238,6 +244,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         return v.to_dict()
 
     openai_compat.add_routes(app, service)
+    conversations.add_routes(app, service)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon():

@@ -1,6 +1,9 @@
 """OpenAI-compatible routes: `GET /v1/models` and `POST /v1/chat/completions`.
 
-Any OpenAI client can talk to ragmed; the response is OpenAI's, plus:
+Any OpenAI client can talk to ragmed. All messages are used: the last user message is the question,
+the earlier user/assistant messages its history (a follow-up is searched for as a standalone
+question, `ragmed.search_query`), and system messages are instructions placed under the grounding
+rules, which they cannot change (prompt/history.py). The response is OpenAI's, plus:
 - `citations`: the resolved [n] citations (document, page, section, quote, date/version);
 - `ragmed`: the whole `ragmed ask --json` answer (claims and their support, abstention, passages).
 - `unsupported`: the answer's sentences that the checks did not find supported, each with its
@@ -21,7 +24,7 @@ from typing import Any, AsyncIterator
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
-from ..errors import InputError
+from ..conversation import split_messages
 from .schemas import ChatCompletionRequest
 from .service import Service, new_id, now
 
@@ -69,12 +72,10 @@ def add_routes(app: FastAPI, service: Service) -> None:
     async def chat_completions(body: ChatCompletionRequest):
         """OpenAI chat completions answered by ragmed from the collection (extra body fields:
         `collection`, `k`, `grounded`); the response adds `citations` and `ragmed`."""
-        question = body.question().strip()
-        if not question:
-            raise InputError("No user message with text: the last user message is the question.")
+        instructions, history, question = split_messages(body.messages)
         rag = service.rag(body.collection, max_tokens=body.max_completion_tokens or body.max_tokens,
                           temperature=body.temperature, seed=body.seed)
-        kwargs = dict(k=body.k, grounded=body.grounded)
+        kwargs = dict(k=body.k, grounded=body.grounded, history=history, instructions=instructions)
         cid = new_id("chatcmpl")
         model = service.settings.model
         if not body.stream:

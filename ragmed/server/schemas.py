@@ -26,6 +26,15 @@ class Filter(BaseModel):
                             tags=dict(self.tags), after=self.after, before=self.before)
 
 
+class HistoryTurn(BaseModel):
+    """An earlier turn of the conversation: the question and the answer that was shown."""
+
+    model_config = ConfigDict(extra="ignore")
+    question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS)
+    answer: str = Field("", max_length=20000)
+    query: str = Field("", max_length=MAX_QUESTION_CHARS, description="the search query that turn used")
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(..., min_length=1, max_length=MAX_QUESTION_CHARS)
@@ -37,6 +46,21 @@ class AskRequest(BaseModel):
     filter: Filter | None = None
     thinking: str | None = Field(None, max_length=20, description="reasoning models: on, off or 'budget N' "
                                  "(default: the server's)")
+    history: list[HistoryTurn] = Field(default_factory=list, max_length=50,
+                                       description="earlier turns, oldest first: the question is a follow-up")
+    thread: str | None = Field(None, max_length=40, description='a server-side thread id ("new": start one); '
+                               "its turns are the history and this turn is added to it")
+
+    def turns(self):
+        from ..types import Turn
+
+        return [Turn(t.question, t.answer, t.query) for t in self.history]
+
+
+class ThreadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field("", max_length=200)
+    collection: str | None = None
 
 
 class SearchRequest(BaseModel):
@@ -68,8 +92,10 @@ class ChatMessage(BaseModel):
 
 
 class ChatCompletionRequest(BaseModel):
-    """OpenAI's chat-completions body. The last user message is the question (ragmed answers one
-    question at a time; earlier turns are not used). Extra fields: collection, k, grounded."""
+    """OpenAI's chat-completions body. The last user message is the question; the earlier user and
+    assistant messages are its history (a follow-up is searched for as a standalone question) and
+    system messages are instructions under the grounding rules (conversation.py). Extra fields:
+    collection, k, grounded."""
 
     model_config = ConfigDict(extra="ignore")
     model: str | None = None

@@ -43,6 +43,7 @@ class ServerConfig:
     staff_token: str | None = None  # may ask, search and read; `token` is the admin's (security.py)
     trash_days: float = 30.0  # removed documents are restorable this long (ragmed/trash.py)
     preload: bool = False  # load the embedder and the model when the server starts (`ragmed serve`)
+    thread_retention_days: float = 30.0  # server-side threads (threads.py); 0: no threads kept
 
     @property
     def max_upload_bytes(self) -> int:
@@ -72,6 +73,10 @@ class Service:
         self.models = ModelQueue(config.queue_size)
         self.ingests = IngestJobs(self._ingest)
         self._rags: OrderedDict[tuple, RagMed] = OrderedDict()
+        from .threads import ThreadStore
+
+        self.threads = ThreadStore(Path(self.settings.index_dir) / "threads", config.thread_retention_days)
+        self.threads.purge()
         self._lock = threading.Lock()
 
     # -- collections -------------------------------------------------------------------------

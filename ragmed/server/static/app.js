@@ -389,7 +389,8 @@ $("ask-form").addEventListener("submit", async (ev) => {
   try {
     const resp = await api("/v1/ask", {
       method: "POST", headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({ question, collection: state.collection, mode, stream: true }),
+      body: JSON.stringify({ question, collection: state.collection, mode, stream: true,
+        ...(window.ragmedThreads ? window.ragmedThreads.request() : {}) }),  // threads.js
       signal: state.abort.signal,
     });
     for await (const { event, data } of sseEvents(resp)) {
@@ -411,6 +412,7 @@ $("ask-form").addEventListener("submit", async (ev) => {
       } else if (event === "flagged") { addClaim(data.claim); if (progress.stage !== "writing") showStage("writing"); }
       else if (event === "final") {
         renderFinal(data);
+        if (window.ragmedThreads) window.ragmedThreads.answered(data);
         const t = data.timings || {};
         const secs = ((performance.now() - progress.t0) / 1000).toFixed(1);
         stopProgress(data.abstained ? `Done in ${secs} s.` : `Answered in ${secs} s by ${data.model}` +
