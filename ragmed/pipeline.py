@@ -115,7 +115,8 @@ class AnswerPipeline:
         from .ground.citations import resolve
         from .ground.evidence import best_sentences
 
-        found = best_sentences(r.question, r.passages, self.rag.embedder, limit=limit)
+        asked = getattr(r.decision, "query", "") or r.question  # as searched: spelling, abbreviations
+        found = best_sentences(asked, r.passages, self.rag.embedder, limit=limit)
         text = "\n".join(f"{e.text} [{e.n}]" for e in found)
         citations, _ = resolve(text, r.passages)
         return found, text, self.rag.with_currency(citations)
