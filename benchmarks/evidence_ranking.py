@@ -13,7 +13,8 @@ abbreviation re-search included), and the candidate sentences of those passages 
 Only questions with an answer sentence among the candidates count (ranking cannot show what
 retrieval did not find; that share is reported). Reported per split: precision@1 (the first sentence
 shown is an answer sentence), hit@5 (one of the 5 shown is), MRR — for the ranking before this
-change (cosine + 0.3 x share of the question's terms, `relevance.scores`) and now (`best_sentences`).
+change (cosine + 0.3 x share of the question's terms, `relevance.scores`, of the question as typed)
+and now (`best_sentences` of the question as the gate searched it, as `ask` does).
 
     .venv/bin/python -m benchmarks.evidence_ranking [--limit N]   # N questions per set and split
 
@@ -42,7 +43,9 @@ def _norm(s: str) -> str:
     return " ".join(re.sub(r"[^\w%/.]+", " ", s.lower()).split())
 
 
-def ranks(question, passages, embedder, is_answer) -> dict:
+def ranks(question, passages, embedder, is_answer, asked: str = "") -> dict:
+    """1-based rank of the first answer sentence, before and now ({} when none is a candidate);
+    `asked`: the question as the gate searched it (spelling, abbreviations), which `ask` ranks by now."""
     cands = [s for s in passage_sentences(passages) if s.kind == CONTENT and len(s.text) >= MIN_CHARS]
     good = {(s.n, s.text) for s in cands if is_answer(s, passages[s.n - 1])}
     if not good:
@@ -50,7 +53,7 @@ def ranks(question, passages, embedder, is_answer) -> dict:
     out = {}
     old = sorted(zip(scores(question, cands, passages, embedder), range(len(cands))), key=lambda x: (-x[0], cands[x[1]].n))
     old_order = [(cands[i].n, cands[i].text) for _, i in old]
-    new_order = [(e.n, e.text) for e in best_sentences(question, passages, embedder, limit=len(cands))]
+    new_order = [(e.n, e.text) for e in best_sentences(asked or question, passages, embedder, limit=len(cands))]
     for name, order in (("before", old_order), ("now", new_order)):
         first = next(i for i, key in enumerate(order) if key in good)
         out[name] = first + 1
@@ -100,7 +103,7 @@ def main() -> int:
                         from rapidfuzz import fuzz
 
                         return fuzz.partial_ratio(_norm(s.text), gn) >= 90 and len(_norm(s.text)) <= len(gn) + 5
-                rk = ranks(q, r.passages, rag.embedder, is_answer)
+                rk = ranks(q, r.passages, rag.embedder, is_answer, getattr(r.decision, "query", ""))
                 if rk:
                     rows.append(rk)
                     if split == "test" and rk["now"] > 1:

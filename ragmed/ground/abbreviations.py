@@ -110,6 +110,9 @@ def expand(question: str, table: dict[str, str], everyday=lambda w: False) -> tu
     def repl(m: re.Match) -> str:
         word = m.group(0)
         key = word.lower()
+        if "/" in word and key not in table and key not in SHORTHAND:  # "MME/day": the short form, then "/day"
+            head, _, tail = word.partition("/")
+            return repl(re.match(r".+", head)) + "/" + tail
         long_form = table.get(key) or SHORTHAND.get(key)
         if not long_form or long_form.lower() in question.lower():
             return word

@@ -192,8 +192,21 @@ class Vocabulary:
             return None
         best = min(h[1] for h in hits)
         tied = [h[0] for h in hits if h[1] == best]
-        # ties: the candidate with the same first letter ("efects" -> "effect", not "defect"), then sorted order
-        return min(tied, key=lambda t: (t[0] != term[0], t))
+        # ties: a British/American spelling of the word ("iodised" -> "iodized", not "iodic"), then the
+        # candidate with the same first letter ("efects" -> "effect", not "defect"), then sorted order
+        return min(tied, key=lambda t: (_us(t) != _us(term), t[0] != term[0], t))
+
+
+_UK_US = ((re.compile(r"is(?=e|ing|ation|ed|er|\b)|is$"), "iz"), (re.compile(r"ys(?=e|ing|ed|is)|ys$"), "yz"),
+          (re.compile(r"our(?=\b|s|ed|ing|$)"), "or"), (re.compile(r"(?<=[a-z])ae"), "e"), (re.compile(r"(?<=[a-z])oe"), "e"))
+
+
+def _us(word: str) -> str:
+    """A word with British spellings written the American way (-ise/-ize, -yse/-yze, -our/-or,
+    ae/oe -> e), to compare spelling variants."""
+    for rx, to in _UK_US:
+        word = rx.sub(to, word)
+    return word
 
 
 _STOP_LIST = sorted(w for w in STOPWORDS if len(w) >= 3)
