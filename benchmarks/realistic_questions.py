@@ -17,6 +17,8 @@ document (corpora/sample's hypertension protocol) is added to the collection (th
 
     .venv/bin/python -m benchmarks.realistic_questions          # or: make bench-realistic
     .venv/bin/python -m benchmarks.realistic_questions --render # tables again from the recorded features
+    .venv/bin/python -m benchmarks.realistic_questions --old-per-split 150  # bounded: 150 of each kind and
+                                                        # split of abstention.py's sets (fit and table)
 
 Writes benchmarks/results/realistic_questions.{json,md}.
 """
@@ -124,6 +126,7 @@ def measure() -> dict:
     checks = verify(rag, items)
     vocab = gate.vocabulary_of(rag.index.lexical_snapshot())
     timed = items[::18]  # the gate's cost, cold (before the cached sentence vectors are loaded)
+    rag.answerability("what is this about")  # loads the embedder and the collection's abbreviation table
     t = time.time()
     for r in timed:
         rag.answerability(r["question"])
@@ -149,8 +152,17 @@ def measure() -> dict:
             in_top3 += any(p.source.endswith(r["doc"]) and any(p.page_start <= pg <= p.page_end for pg in r["pages"])
                            for p in ps)
 
+    save_vectors()
     old_pos = answerable_questions(gold_statements(GOLD))
     old_neg = unanswerable_questions(EVAL)
+    if OLD_PER_SPLIT:  # a bounded run: the first N of each kind and split, in a fixed (sha1) order
+        import hashlib
+
+        def first(qs):
+            qs = sorted(qs, key=lambda x: hashlib.sha1(b"realistic:" + x[0].encode()).hexdigest())
+            return [x for sp in ("dev", "test") for x in [y for y in qs if split_of(y[0]) == sp][:OLD_PER_SPLIT]]
+
+        old_pos, old_neg = first(old_pos), first(old_neg)
     old_x = rag.gate_features([q for _, q in old_pos + old_neg])
     save_vectors()
     old = [{"id": i, "kind": "old_answerable" if n < len(old_pos) else "old_unanswerable", "split": split_of(i), "x": x}
@@ -171,7 +183,8 @@ def measure() -> dict:
     shift.update(features_after=after, retrieved_added=retrieved_new)
     return {"questions": dict(Counter(r["kind"] for r in items)), "set_checks": checks, "records": recs,
             "old_records": old, "answering_page_in_top3": round(in_top3 / n_ans, 4), "score_shift": shift,
-            "gate_ms_per_question": round(per_q_ms, 1), "seconds": round(time.time() - t0, 1)}
+            "gate_ms_per_question": round(per_q_ms, 1), "seconds": round(time.time() - t0, 1),
+            "old_per_split": OLD_PER_SPLIT}
 
 
 def shift_of(before: list, after: list, retrieved_new: list, items: list[dict], cal) -> dict:
@@ -216,7 +229,8 @@ def render(m: dict) -> dict:
             old_rows[f"{name} / {split}"] = mm.to_dict()
     result = {
         "benchmark": "realistic_questions",
-        "command": ".venv/bin/python -m benchmarks.realistic_questions",
+        "command": ".venv/bin/python -m benchmarks.realistic_questions" + (
+            f" --old-per-split {m['old_per_split']}" if m.get("old_per_split") else ""),
         "collection": "the 8 PDFs of ../shared/eval/guidelines",
         "features": list(gate.FEATURES),
         "shipped_default": gate.DEFAULT.to_dict(),
@@ -276,11 +290,17 @@ def render(m: dict) -> dict:
     return result
 
 
+OLD_PER_SPLIT = 0  # `--old-per-split N`: only N questions of each kind and split of abstention.py's sets
+
+
 def main() -> int:
+    global OLD_PER_SPLIT
+    if "--old-per-split" in sys.argv:
+        OLD_PER_SPLIT = int(sys.argv[sys.argv.index("--old-per-split") + 1])
     if "--render" in sys.argv:
         m = json.loads((RESULTS / "realistic_questions.json").read_text())
-        m = {k: m[k] for k in ("questions", "set_checks", "records", "old_records", "answering_page_in_top3",
-                               "score_shift", "gate_ms_per_question", "seconds")}
+        m = {k: m.get(k) for k in ("questions", "set_checks", "records", "old_records", "answering_page_in_top3",
+                                   "score_shift", "gate_ms_per_question", "seconds", "old_per_split")}
     else:
         m = measure()
     render(m)

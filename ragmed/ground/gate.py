@@ -94,10 +94,12 @@ class Calibration:
 # Fitted by `python benchmarks/realistic_questions.py` on the dev split (see
 # benchmarks/results/realistic_questions.md).
 DEFAULT = Calibration(
-    mean=(0.479282, 0.438003, 0.531427, 0.673381, 0.16735), scale=(0.200824, 0.20151, 0.21714, 0.334092, 0.257688),
-    weights=(0.63936, 0.784256, 1.191561, 1.426924, 0.011862), bias=-0.1904, threshold=0.58539,
-    fitted_on={"answerable": 602, "unanswerable": 684,
-               "data": "benchmarks/realistic_questions.py, dev split (with benchmarks/abstention.py's sets)"},
+    mean=(0.495734, 0.452667, 0.5529, 0.712765, 0.152257, 0.66327),
+    scale=(0.183617, 0.184154, 0.197877, 0.306436, 0.272492, 0.312518),
+    weights=(0.190842, 0.540122, 1.103746, 0.217593, 0.524916, 1.424361), bias=0.169308, threshold=0.6988,
+    fitted_on={"answerable": 185, "unanswerable": 145,
+               "data": "benchmarks/realistic_questions.py --old-per-split 50, dev split (with 50 + 50 of "
+                       "benchmarks/abstention.py's dev questions)"},
     source="default",
 )
 
