@@ -8,6 +8,10 @@ question it records:
 - **evidence shown**: the user is shown supported evidence for the answer: a sentence from the
   answering page (the question's document and page) among the evidence sentences shown first, or
   a supported (✓) model sentence citing a passage from that page;
+- **evidence states the answer**: stricter, a shown evidence sentence from the answering page matches
+  the question's `evidence` pattern (the words that state the answer); also for the first sentence;
+- **answer page retrieved**: a passage from the answering page is among those retrieved (the
+  evidence can only come from them);
 - **refused**: the gate refused (nothing from the model, evidence not shown);
 - **withheld**: no sentence of the model's answer was supported (the evidence sentences are shown);
 - the share of shown model sentences that are ✓ (by construction every shown sentence is checked;
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from pathlib import Path
 
@@ -42,14 +47,20 @@ def record(rag, q: dict) -> dict:
     t0 = time.perf_counter()
     a = rag.ask(q["question"])
     by_n = {n: p for n, p in enumerate(a.passages, 1)}
+    page_retrieved = any(on_page(p.source, pg, q) for p in a.passages for pg in range(p.page_start, p.page_end + 1))
     ev_ok = any(on_page(e.source, e.page, q) for e in a.evidence)
+    states = re.compile(q["evidence"], re.I)  # the question's answer pattern (checked against its page)
+    ev_states = any(on_page(e.source, e.page, q) and states.search(" ".join(e.text.split())) for e in a.evidence)
+    first_states = bool(a.evidence) and on_page(a.evidence[0].source, a.evidence[0].page, q) and bool(
+        states.search(" ".join(a.evidence[0].text.split())))
     shown = [c for c in a.claims if c.status == "supported"]
     claim_ok = any(on_page(by_n[n].source, by_n[n].page, q) for c in shown for n in c.cites if n in by_n)
     stage = a.abstention.stage if a.abstention else ""
     return {"id": q["id"], "question": q["question"], "refused": stage == "gate", "withheld": stage == "verification",
             "model_found_nothing": stage == "model", "evidence_on_answer_page": ev_ok,
             "supported_sentence_on_answer_page": claim_ok,
-            "shown_supported_evidence": (ev_ok or claim_ok) and stage != "gate",
+            "evidence_states_answer": ev_states and stage != "gate", "first_evidence_states_answer": first_states and stage != "gate",
+            "shown_supported_evidence": (ev_ok or claim_ok) and stage != "gate", "answer_page_retrieved": page_retrieved,
             "model_sentences": len(a.claims), "model_sentences_supported": len(shown),
             "shown_model_sentences": len(shown), "seconds": round(time.perf_counter() - t0, 2)}
 
@@ -61,6 +72,9 @@ def summary(recs: list[dict]) -> dict:
     return {
         "questions": len(recs),
         "shown_supported_evidence": round(sum(r["shown_supported_evidence"] for r in recs) / n, 4),
+        "evidence_states_answer": round(sum(r.get("evidence_states_answer", False) for r in recs) / n, 4),
+        "first_evidence_states_answer": round(sum(r.get("first_evidence_states_answer", False) for r in recs) / n, 4),
+        "answer_page_retrieved": round(sum(r.get("answer_page_retrieved", False) for r in recs) / n, 4),
         "refused": round(sum(r["refused"] for r in recs) / n, 4),
         "withheld": round(sum(r["withheld"] for r in recs) / n, 4),
         "model_found_nothing": round(sum(r["model_found_nothing"] for r in recs) / n, 4),

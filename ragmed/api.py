@@ -246,8 +246,16 @@ class RagMed(DocumentKnowledge):
         snap = self.index.lexical_snapshot()
         vocabulary = gate.vocabulary_of(snap)
         decision = gate.assess(question, passages, vocabulary, self.calibration, self.embedder)
-        query = gate.corrected_question(question, decision.corrected)
-        if query and not decision.answerable and decision.reason != "language":
+        query, expanded = gate.searched_question(question, decision.corrected, self.index, snap)
+        if expanded and decision.reason != "language":
+            # abbreviations: judge the passages the written-out question finds (ground/abbreviations.py)
+            again = self.retriever.search(query, self.settings.k, mode="hybrid", filter=filter,
+                                          dedup=self.settings.dedup)
+            second = gate.assess(query, again, vocabulary, self.calibration, self.embedder)
+            from dataclasses import replace
+
+            decision = replace(second, corrected={**decision.corrected, **expanded}, query=query)
+        elif query and not decision.answerable and decision.reason != "language":
             # misspelt words: judge the passages the collection's own spelling finds
             again = self.retriever.search(query, self.settings.k, mode="hybrid", filter=filter,
                                           dedup=self.settings.dedup)

@@ -128,7 +128,8 @@ class AnswerPipeline:
         from .ground.currency import evidence_line
         from .ground.evidence import best_sentences
 
-        found = best_sentences(r.question, r.passages, self.rag.embedder, limit=limit)
+        asked = getattr(r.decision, "query", "") or r.question  # as searched: spelling, abbreviations
+        found = best_sentences(asked, r.passages, self.rag.embedder, limit=limit)
         found, r.conflicts = self.rag.currency(r.question, r.passages, found)  # editions, disagreements
         text = "\n".join(evidence_line(e) for e in found)
         citations, _ = resolve(text, r.passages)

@@ -9,7 +9,8 @@ The abstention gate (ground/gate.py) reads questions as staff and patients type 
   Zipf points rarer in English, and more such words than words of the opposite kind (English
   function words rarer in that language). Word frequencies come from
   `wordfreq` (deterministic lookup tables, no model): short English queries ("TB spread?") have no
-  foreign function words and stay English.
+  foreign function words and stay English. A question mostly written in another script (Cyrillic,
+  Arabic, CJK, Devanagari...) is not English whatever its words (`other_script`).
 - **Key terms**: the question's index terms (ragmed/tokenize.py) less question filler. A term the
   collection's vocabulary lacks is matched to the closest vocabulary term within `max_edits`
   (Optimal String Alignment distance, rapidfuzz; 1 edit for terms of 4-5 letters, 2 for 6-9,
@@ -29,7 +30,9 @@ The abstention gate (ground/gate.py) reads questions as staff and patients type 
   frequency, a number with a dose unit, a number) within `WINDOW` words of the question's subject:
   of two of its subject words when the passages hold two or more of them, so that "3 weeks" in
   "symptoms of TB include a cough that lasts 3 weeks" does not answer "how many months does TB
-  treatment take" (`states_kind`).
+  treatment take" (`states_kind`). A "how many X" question is answered by a number of X: the
+  counted word X ("sinks", "visitors", "sessions") must follow a number within `COUNT_GAP` words
+  ("2 hand wash sinks"), unless X is a unit the kind check already reads (`counted_word`).
 """
 
 from __future__ import annotations
@@ -45,7 +48,19 @@ MIN_FOREIGN = 2
 CORRECT_BELOW = 3.0  # Zipf: words at least this common in English are taken as typed, not as typos
 MARGIN = 1.5  # Zipf points: a function word of one language, rare in the other
 LANGUAGES = {"fr": "French", "es": "Spanish", "de": "German", "pt": "Portuguese", "it": "Italian",
-             "nl": "Dutch"}
+             "nl": "Dutch", "ca": "Catalan", "cs": "Czech", "da": "Danish", "fi": "Finnish",
+             "fil": "Filipino", "hu": "Hungarian", "id": "Indonesian", "ms": "Malay", "nb": "Norwegian",
+             "pl": "Polish", "ro": "Romanian", "sk": "Slovak", "sl": "Slovenian", "sv": "Swedish",
+             "tr": "Turkish", "vi": "Vietnamese", "lt": "Lithuanian", "lv": "Latvian", "is": "Icelandic"}
+# Other scripts: the embedder's vocabulary is English; a question mostly in another script is
+# named by its script (unicodedata), whatever its language.
+SCRIPTS = {"CYRILLIC": "a language written in Cyrillic", "ARABIC": "a language written in Arabic script",
+           "CJK": "Chinese or Japanese", "HIRAGANA": "Japanese", "KATAKANA": "Japanese", "HANGUL": "Korean",
+           "DEVANAGARI": "a language written in Devanagari", "GREEK": "Greek", "HEBREW": "Hebrew",
+           "THAI": "Thai", "BENGALI": "Bengali", "TAMIL": "Tamil", "ETHIOPIC": "Amharic or Tigrinya",
+           "GEORGIAN": "Georgian", "ARMENIAN": "Armenian", "GUJARATI": "Gujarati", "GURMUKHI": "Punjabi",
+           "TELUGU": "Telugu", "KANNADA": "Kannada", "MALAYALAM": "Malayalam", "SINHALA": "Sinhala",
+           "KHMER": "Khmer", "LAO": "Lao", "MYANMAR": "Burmese"}
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
@@ -59,7 +74,10 @@ def zipf(word: str, lang: str = "en") -> float:
 
 def detect_language(question: str) -> str | None:
     """ISO code of the question's language when it is clearly not English (see the module
-    docstring), else None."""
+    docstring), a `SCRIPTS` key (or "OTHER") when it is mostly in another script, else None."""
+    script = other_script(question)
+    if script:
+        return script
     words = [w.lower() for w in _WORD.findall(question)]
     best, best_n, best_en = None, 0, 0
     for lang in LANGUAGES:
@@ -70,6 +88,50 @@ def detect_language(question: str) -> str | None:
     if best is not None and best_n >= MIN_FOREIGN and best_n > best_en:
         return best
     return None
+
+
+def other_script(question: str) -> str | None:
+    """The script of a question whose letters are mostly not Latin (a key of `SCRIPTS`), else None."""
+    import unicodedata
+
+    letters = [c for c in question if c.isalpha()]
+    if not letters:
+        return None
+    names = [unicodedata.name(c, "").split(" ")[0] for c in letters]
+    latin = sum(n == "LATIN" for n in names)
+    if latin * 2 >= len(letters):
+        return None
+    counts: dict[str, int] = {}
+    for n in names:
+        if n != "LATIN":
+            counts[n] = counts.get(n, 0) + 1
+    top = max(sorted(counts), key=counts.get)
+    return top if top in SCRIPTS else "OTHER"
+
+
+def unread_words(question: str, vocabulary: "Vocabulary | None") -> bool:
+    """A question of 3 or more words of which at least 2 in 3 are neither English (Zipf >= 2.5),
+    nor terms of the collection (spelling variants of 6 letters or more matched), nor typos of English stopwords: written
+    in a language that neither wordfreq's tables above nor the documents know ("Kifua kikuu
+    kinatibiwa kwa muda gani?")."""
+    words = [w.lower() for w in _WORD.findall(question)]
+    if len(words) < 3:
+        return False
+
+    def known(w: str) -> bool:
+        if zipf(w) >= 2.5 or _stopword_typo(w):
+            return True
+        if vocabulary is None:
+            return False
+        # spelling variants only for longer words: a short word is within one edit of many terms
+        return any(t in vocabulary.terms or (len(t) >= 6 and vocabulary.match(t)) for t in tokenize(w))
+
+    return sum(not known(w) for w in words) * 3 >= 2 * len(words)
+
+
+def language_name(code: str) -> str:
+    """Plain words for a `detect_language` result."""
+    return LANGUAGES.get(code) or SCRIPTS.get(code) or "a language other than English"
 
 
 def rarity(word: str) -> float:
@@ -130,8 +192,21 @@ class Vocabulary:
             return None
         best = min(h[1] for h in hits)
         tied = [h[0] for h in hits if h[1] == best]
-        # ties: the candidate with the same first letter ("efects" -> "effect", not "defect"), then sorted order
-        return min(tied, key=lambda t: (t[0] != term[0], t))
+        # ties: a British/American spelling of the word ("iodised" -> "iodized", not "iodic"), then the
+        # candidate with the same first letter ("efects" -> "effect", not "defect"), then sorted order
+        return min(tied, key=lambda t: (_us(t) != _us(term), t[0] != term[0], t))
+
+
+_UK_US = ((re.compile(r"is(?=e|ing|ation|ed|er|\b)|is$"), "iz"), (re.compile(r"ys(?=e|ing|ed|is)|ys$"), "yz"),
+          (re.compile(r"our(?=\b|s|ed|ing|$)"), "or"), (re.compile(r"(?<=[a-z])ae"), "e"), (re.compile(r"(?<=[a-z])oe"), "e"))
+
+
+def _us(word: str) -> str:
+    """A word with British spellings written the American way (-ise/-ize, -yse/-yze, -our/-or,
+    ae/oe -> e), to compare spelling variants."""
+    for rx, to in _UK_US:
+        word = rx.sub(to, word)
+    return word
 
 
 _STOP_LIST = sorted(w for w in STOPWORDS if len(w) >= 3)
@@ -261,4 +336,32 @@ def states_kind(sentence: str, kind: str, subject: set[str], need: int = 1) -> b
                 near |= found
         if len(near) >= need:
             return True
+    return False
+
+
+_COUNT_Q = re.compile(r"\bhow many\s+((?:[a-z][a-z-]*\s+){0,3}?[a-z][a-z-]*?)(?=\s+(?:of|per|for|in|on|at|to|can|could|do|does|did|is|are|was|were|should|must|may|might|will|would|a|an|the|allowed|needed|required|recommended|before|after|with|without|when|if|i|you|we|they)\b|\s*[?.!,]|\s*$)", re.I)
+COUNT_GAP = 3  # words between the number and the counted word ("2 hand wash sinks")
+
+
+def counted_word(question: str) -> str:
+    """The index term of what a "how many X" question counts ("" when it counts a unit of time or
+    dose, or asks no "how many")."""
+    m = _COUNT_Q.search(question)
+    if not m:
+        return ""
+    word = m.group(1).split()[-1].lower()
+    if re.fullmatch(_TIME_UNIT + "|" + _DOSE_UNIT + "|times", word, re.I):
+        return ""
+    terms = tokenize(word)
+    return terms[0] if terms else ""
+
+
+def states_count(sentence: str, counted: str) -> bool:
+    """Does the sentence give a number of `counted` (a number, then it within `COUNT_GAP` words)?"""
+    text = _CITATION.sub(" ", sentence)
+    words = re.findall(r"\S+", text)
+    for i, w in enumerate(words):
+        if re.fullmatch(rf"[(~≈<>≤≥]*{_NUM}[)%,.;:]*", w, re.I) or re.match(r"^\d", w):
+            if any(counted in tokenize(x) for x in words[i + 1:i + 2 + COUNT_GAP]):
+                return True
     return False

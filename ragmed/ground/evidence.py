@@ -1,10 +1,21 @@
 """Evidence mode: no generation; the sentences of the retrieved passages that best answer the
 question, ranked, each with its citation. Always grounded, instant, and useful without a capable model.
 
-Sentences and their scores come from `ground/relevance.py` (shared with prompt compression):
-cosine similarity to the question plus a share of its terms, each sentence read under its section
-path. Headings, boilerplate and fragments (under `MIN_CHARS`) are skipped; a sentence repeated
-across passages is kept once, with the first (highest-ranked) passage's citation.
+Sentences come from `ground/relevance.py` (shared with prompt compression). Headings, boilerplate
+and fragments (under `MIN_CHARS`) are skipped; a sentence repeated across passages is kept once,
+with the first (highest-ranked) passage's citation. A sentence's score (`answer_scores`):
+
+- cosine similarity to the question, the sentence read under its section path (relevance.py);
+- plus `TERM_WEIGHT` x the share of the question's key terms it holds (with its section path),
+  each term weighted by its rarity in everyday English (ground/asking.py: "opioid" counts more than
+  "use"; question filler such as "how", "often", "guideline" counts nothing);
+- plus `KIND_BONUS` when the question asks for a kind of answer (how long, how often, a dose, an
+  amount) and the sentence states one of that kind next to the question's subject
+  (`asking.states_kind`, the gate's own check): "What is the blood pressure target?" is answered
+  by the sentence giving "below 140/90 mmHg", not by one that only names the target.
+
+Weights chosen on the dev split of benchmarks/evidence_ranking.py (results in
+benchmarks/results/evidence_ranking.md, with the test split).
 """
 
 from __future__ import annotations
@@ -12,10 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..tokenize import tokenize
 from ..types import Passage
-from .relevance import CONTENT, passage_sentences, scores
+from .relevance import CONTENT, cosines, passage_sentences
 
 MIN_CHARS = 25
+TERM_WEIGHT = 0.4
+KIND_BONUS = 0.15
 
 
 @dataclass(frozen=True)
@@ -34,11 +48,35 @@ class EvidenceSentence:
         return dict(self.__dict__)
 
 
+def answer_scores(question: str, sentences, passages: list[Passage], embedder) -> list[float]:
+    """How well each sentence answers `question` (see the module docstring)."""
+    from . import asking
+    from .gate import QUESTION_FILLER
+
+    if not sentences:
+        return []
+    cos = cosines(question, sentences, passages, embedder).tolist()
+    terms = asking.key_terms(question, QUESTION_FILLER)
+    total = sum(t.weight for t in terms)
+    kind = asking.asked_kind(question)
+    subject = asking.subject_terms(terms)
+    out = []
+    for s, c in zip(sentences, cos):
+        p = passages[s.n - 1]
+        bag = set(tokenize(f"{p.section_path} {s.text}"))
+        share = sum(t.weight for t in terms if t.term in bag) / total if total else 0.0
+        score = c + TERM_WEIGHT * share
+        if kind and asking.states_kind(s.text, kind, subject & bag, min(asking.NEED[kind], len(subject & bag))):
+            score += KIND_BONUS
+        out.append(score)
+    return out
+
+
 def best_sentences(question: str, passages: list[Passage], embedder, limit: int = 5) -> list[EvidenceSentence]:
     """The `limit` sentences of `passages` that best answer `question`, best first."""
     cands = [s for s in passage_sentences(passages) if s.kind == CONTENT and len(s.text) >= MIN_CHARS]
     scored = []
-    for s, score in zip(cands, scores(question, cands, passages, embedder)):
+    for s, score in zip(cands, answer_scores(question, cands, passages, embedder)):
         p = passages[s.n - 1]
         scored.append(EvidenceSentence(s.n, s.text, round(score, 4), p.id, p.source, p.page, p.page_label,
                                        p.section_path))

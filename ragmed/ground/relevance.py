@@ -118,14 +118,21 @@ def scores(question: str, sentences: Sequence[Sentence], passages: Sequence[Pass
     if not sentences:
         return []
     texts = [in_context(s.text, passages[s.n - 1]) for s in sentences]
-    vecs = vectors(embedder, [question, *texts])
-    cos = vecs[1:] @ vecs[0]
+    cos = cosines(question, sentences, passages, embedder)
     q_terms = set(tokenize(question))
     out = []
     for text, c in zip(texts, cos.tolist()):
         overlap = len(q_terms & set(tokenize(text))) / len(q_terms) if q_terms else 0.0
         out.append(c + TERM_WEIGHT * overlap)
     return out
+
+
+def cosines(question: str, sentences: Sequence[Sentence], passages: Sequence[Passage], embedder) -> np.ndarray:
+    """Cosine similarity of `question` to each sentence read under its section path (len(sentences),)."""
+    if not sentences:
+        return np.zeros(0, dtype=np.float32)
+    vecs = vectors(embedder, [question, *(in_context(s.text, passages[s.n - 1]) for s in sentences)])
+    return vecs[1:] @ vecs[0]
 
 
 def in_context(sentence: str, p: Passage) -> str:
