@@ -113,16 +113,17 @@ def _server_client(url):
 def test_ingest_goes_to_the_server_and_reingest_skips(shared, server):
     a, report = shared
     [doc] = report.documents
-    assert doc.status == "added" and doc.chunks == 16 and report.embedded == 16
+    n = doc.chunks  # the sample protocol's chunk count (table rows are grouped with their header)
+    assert doc.status == "added" and n > 10 and report.embedded == n
     # nothing of the collection is stored locally: no embedded Chroma, no local manifest
     local = a.index.index_dir
     assert not (local / "chroma").exists() and not (local / "collections").exists()
     client = _server_client(server)
     names = {c.name for c in client.list_collections()}
     assert {"demo", "ragmed.meta"} <= names
-    assert client.get_collection("demo").count() == 16
+    assert client.get_collection("demo").count() == n
     manifest = client.get_collection("ragmed.meta").get(ids=["manifest:demo"], include=["documents"])
-    assert json.loads(manifest["documents"][0])["documents"][str(SAMPLE_PDF)]["chunks"] == 16
+    assert json.loads(manifest["documents"][0])["documents"][str(SAMPLE_PDF)]["chunks"] == n
     ids = a.index.all_ids()
     again = a.ingest([SAMPLE_PDF.parent])
     assert [d.status for d in again.documents] == ["unchanged"] and again.embedded == 0
@@ -147,7 +148,7 @@ def test_search_provenance_and_a_second_workstation_sees_the_same(shared, server
             assert [p.score for p in pb] == pytest.approx([p.score for p in pa], abs=1e-5)
     # B built its own lexical cache, once, from the server's chunk texts
     cache = b.index.dir / "lexical"
-    assert json.loads((cache / "current.json").read_text())["chunks"] == 16
+    assert json.loads((cache / "current.json").read_text())["chunks"] == shared[1].documents[0].chunks
     assert len(list((cache / "versions").iterdir())) == 1
     from ragmed.store.collection import Collection
 
@@ -178,8 +179,8 @@ def test_remove_on_one_workstation_is_seen_by_the_other(server, tmp_path):
     assert any("protocol.pdf" in p.source for p in b.search("amlodipine starting dose", k=5, mode="lexical"))
     total = a.index.count()
     [rep] = b.remove([docs / "protocol.pdf"])
-    assert rep.status == "removed" and rep.chunks == 16
-    assert a.index.count() == total - 16
+    assert rep.status == "removed" and rep.chunks > 10
+    assert a.index.count() == total - rep.chunks
     assert [os.path.basename(i.path) for i in a.documents()] == ["guideline.pdf"]
     for rag in (a, b):  # A's lexical cache is rebuilt for the new manifest; no hit of the removed file
         for mode in ("lexical", "hybrid", "dense"):
@@ -312,7 +313,7 @@ def test_http_server_on_a_chroma_server(shared, server, tmp_path):
     try:
         with srv.client() as c:
             cols = c.get("/v1/collections").json()["collections"]
-            assert {"name": "demo", "documents": 1, "chunks": 16} in cols
+            assert {"name": "demo", "documents": 1, "chunks": shared[1].documents[0].chunks} in cols
             docs = c.get("/v1/collections/demo/documents").json()["documents"]
             assert [d["file_name"] for d in docs] == [SAMPLE_PDF.name]
             hits = c.post("/v1/search", json={"query": QUESTION, "collection": "demo", "k": 1}).json()["passages"]
