@@ -20,7 +20,7 @@ import click
 
 from ..errors import InputError
 from . import render
-from .options import collection_options, handle_errors, make_rag
+from .options import collection_options, command, handle_errors, make_rag, model_option
 
 HELP = ("Commands: /sources  /evidence  /new (new thread)  /history  /save FILE  /help  /quit\n"
         "Ask a follow-up as you would ask a colleague (\"and in children?\"); ragmed shows what it searched for.")
@@ -97,11 +97,13 @@ def _command(line: str, conv, save_to: Path | None) -> bool:
     return True
 
 
-@click.command()
+@command()
 @collection_options
 @click.option("-k", type=int, default=None, help="Passages to retrieve per question (default 3).")
-@click.option("--model", "-m", default=None, help="Bundled model name or path to a .gguf file.")
-@click.option("--evidence", is_flag=True, help="Evidence mode: no model; cited sentences for every question.")
+@model_option()
+@click.option("--mode", "answer_mode", type=click.Choice(["answer", "evidence"]), default="answer", show_default=True,
+              help="answer: the model answers, each sentence checked; evidence: no model, cited sentences.")
+@click.option("--evidence", is_flag=True, hidden=True, help="Old spelling of --mode evidence.")
 @click.option("--history", "history_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Continue a saved thread (or any JSON history, as `ragmed ask --history`).")
 @click.option("--save", "save_to", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -109,12 +111,15 @@ def _command(line: str, conv, save_to: Path | None) -> bool:
 @click.option("--system", "instructions", default="", help="Instructions for the answers (they cannot change "
               "the grounding rules), like an OpenAI system message.")
 @handle_errors
-def chat(collection, index_dir, chroma_url, k, model, evidence, history_file, save_to, instructions):
+def chat(collection, index_dir, chroma_url, k, model, answer_mode, evidence, history_file, save_to, instructions):
     """Chat with the collection's documents: follow-up questions know the earlier ones.
 
     Each answer is grounded and checked as with `ragmed ask`; a follow-up ("and in children?") is
     searched for as a standalone question, shown as "Searched for: ...". Type /help for commands.
     Nothing is kept on disk unless you ask (--save FILE or /save FILE)."""
+    if evidence:
+        click.echo("warning: --evidence is the old spelling of --mode evidence; use --mode evidence.", err=True)
+    evidence = evidence or answer_mode == "evidence"
     rag = make_rag(collection, index_dir, chroma_url, model=model)
     conv = rag.conversation(instructions=instructions)
     if history_file is not None:

@@ -47,7 +47,7 @@ def ingest_report(report) -> None:
             click.echo(f"excluded   {name}")
         else:
             ocr = f", OCR on page(s) {', '.join(map(str, d.ocr_pages))}" if d.ocr_pages else ""
-            click.echo(f"{d.status:<10} {name} ({d.pages} pages, {d.chunks} chunks{ocr})")
+            click.echo(f"{d.status:<10} {name} ({d.pages} page{'s' if d.pages != 1 else ''}, {d.chunks} chunks{ocr})")
         for issue in d.page_issues:
             click.echo(f"  page {issue.page} (label {issue.label}): {issue.problem}")
         for w in d.warnings:
@@ -160,7 +160,7 @@ def stream_answer(events: Iterable, show_reasoning: bool):
         elif event.kind == "answer":
             if not streamed:
                 click.echo(click.style(ANSWER_HEAD, bold=True))
-            click.echo(event.text, nl=False)
+            click.echo(_marked(event.text, getattr(event, "claim", None)), nl=False)
             streamed = True
         elif event.kind == "final":
             answer = event.answer
@@ -190,7 +190,20 @@ def answer_text(answer, show_reasoning: bool) -> None:
         evidence_block(answer.evidence)
         if answer.answer:
             click.echo(click.style(ANSWER_HEAD, bold=True))
-    click.echo(answer.answer or "(empty answer)")
+    text = answer.answer or "(empty answer)"
+    if answer.grounded and not answer.abstained:
+        for c in answer.claims:
+            if c.status == "supported" and c.text in text:
+                text = text.replace(c.text, _marked(c.text, c), 1)
+    click.echo(text)
+
+
+def _marked(text: str, claim) -> str:
+    """A checked sentence with its ✓ in front (the mark is the product: the cited passage states it)."""
+    if claim is None or getattr(claim, "status", "") != "supported":
+        return text
+    body = text.lstrip()
+    return f"{text[:len(text) - len(body)]}{MARKS['supported']} {body}"
 
 
 def answer_footer(answer, streamed: bool, evidence: bool, show_withheld: bool = False) -> None:

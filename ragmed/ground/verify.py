@@ -109,6 +109,9 @@ class Verdict:
     evidence: str = ""  # the aligned evidence unit (sentence or two) the claim was compared with
 
 
+MISMATCH_OVERLAP = 0.5  # an off-topic verdict still names the meaning check's reason when the claim shares this much
+
+
 class SupportChecker:
     """Judges whether passages support a claim (see the module docstring)."""
 
@@ -183,7 +186,9 @@ class SupportChecker:
         ok = related and not missing
         # the reason a reader can act on: off topic first, then what the aligned evidence says instead
         reason = ""
-        if not related:
+        if not related and mismatch is not None and overlap >= MISMATCH_OVERLAP:
+            reason = mismatch.reason  # a short claim on the passage's subject: say what it states instead
+        elif not related:
             reason = ("the verifier model does not find it in the cited passage" if model is not None
                       else "the cited passage does not say this")
         elif mismatch is not None:

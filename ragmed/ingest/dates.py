@@ -76,7 +76,7 @@ class DocumentDate:
     """A document's date and where it came from."""
 
     value: str  # ISO date, as precise as stated: "2023-10-16", "2023-10", "2016"; "" unknown
-    source: str  # "document text" | "pdf metadata" | "file modified" | "set by admin"
+    source: str  # "document text" | "pdf metadata" | "file metadata" | "file modified" | "set by admin"
     evidence: str = ""  # the words it was read from, with the page ("page 1: Version 2.3 - September 2016")
 
     def to_record(self) -> dict[str, str]:
@@ -165,7 +165,8 @@ def stated_date(pages: list[str]) -> tuple[str, str]:
     return (best.value, f"page {best.page}: {best.words}") if best else ("", "")
 
 
-def document_dating(pages: list[str], metadata_date: str = "", mtime: float | None = None) -> DocumentDate:
+def document_dating(pages: list[str], metadata_date: str = "", mtime: float | None = None,
+                    pdf: bool = True) -> DocumentDate:
     """The document's date: stated in its text, else its metadata date (PDF creation date), else
     the file's modification time (`mtime`, seconds since the epoch); `DocumentDate("", "")` when
     none is known."""
@@ -173,7 +174,9 @@ def document_dating(pages: list[str], metadata_date: str = "", mtime: float | No
     if value:
         return DocumentDate(value, "document text", words)
     if metadata_date:
-        return DocumentDate(metadata_date, "pdf metadata", "the PDF's creation date")
+        if pdf:
+            return DocumentDate(metadata_date, "pdf metadata", "the PDF's creation date")
+        return DocumentDate(metadata_date, "file metadata", "the date in the file's metadata (Word core properties, HTML meta)")
     if mtime is not None:
         when = datetime.fromtimestamp(mtime, timezone.utc).date().isoformat()
         return DocumentDate(when, "file modified", "the file's modification time (the document states no date)")
@@ -211,4 +214,5 @@ def pdf_dating(path) -> DocumentDate:
 
 def record_of(doc, mtime: float) -> dict[str, str]:
     """The manifest's date fields for an `ExtractedDocument` (ingest/pipeline.py's hook)."""
-    return document_dating([p.text for p in doc.pages], doc.date, mtime).to_record()
+    pdf = getattr(doc, "kind", "pdf") == "pdf"
+    return document_dating([p.text for p in doc.pages], doc.date, mtime, pdf=pdf).to_record()
