@@ -115,14 +115,14 @@ def test_cli_ask_history_and_chat(demo_rag, tmp_path):
     hist.write_text(json.dumps([{"question": FIRST, "answer": "Rest seated for 5 minutes [1]."}]))
     runner = CliRunner()
     out = runner.invoke(cli, ["ask", ELLIPTICAL, "--history", str(hist), "-c", coll, "--index-dir", idx,
-                              "--evidence", "--json"])
+                              "--mode", "evidence", "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["search_query"].startswith(FIRST.rstrip("?")) and data["question"] == ELLIPTICAL
 
     before = {p for p in tmp_path.rglob("*")} | set(os.listdir("."))
     lines = "\n".join([FIRST, ELLIPTICAL, "/sources", "/evidence", "/history", "/new", "/history", "/quit"])
-    out = runner.invoke(cli, ["chat", "-c", coll, "--index-dir", idx, "--evidence"], input=lines + "\n")
+    out = runner.invoke(cli, ["chat", "-c", coll, "--index-dir", idx, "--mode", "evidence"], input=lines + "\n")
     assert out.exit_code == 0, out.output
     assert "Searched for: " + FIRST.rstrip("?") in out.output
     assert "New thread" in out.output and "No questions yet in this thread." in out.output
@@ -130,11 +130,11 @@ def test_cli_ask_history_and_chat(demo_rag, tmp_path):
     assert ({p for p in tmp_path.rglob("*")} | set(os.listdir("."))) == before  # nothing kept on disk
 
     saved = tmp_path / "thread.json"
-    out = runner.invoke(cli, ["chat", "-c", coll, "--index-dir", idx, "--evidence", "--save", str(saved)],
+    out = runner.invoke(cli, ["chat", "-c", coll, "--index-dir", idx, "--mode", "evidence", "--save", str(saved)],
                         input=FIRST + "\n")
     assert out.exit_code == 0, out.output
     assert oct(saved.stat().st_mode & 0o777) == "0o600"
     assert json.loads(saved.read_text())["turns"][0]["question"] == FIRST
     out = runner.invoke(cli, ["ask", ELLIPTICAL, "--history", str(saved), "-c", coll, "--index-dir", idx,
-                              "--evidence", "--json"])
+                              "--mode", "evidence", "--json"])
     assert json.loads(out.output)["search_query"].startswith(FIRST.rstrip("?"))
