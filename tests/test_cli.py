@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import click
 from click.testing import CliRunner
+from support.clitree import leaf_commands
 
 from conftest import ROOT
 from ragmed.cli import cli
-
-
-def leaf_commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
-    out = {}
-    for name, cmd in group.commands.items():
-        if isinstance(cmd, click.Group):
-            out.update(leaf_commands(cmd, f"{prefix}{name} "))
-        else:
-            out[prefix + name] = cmd
-    return out
 
 
 def test_every_command_but_serve_takes_json():

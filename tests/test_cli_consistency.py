@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from support.clitree import leaf_commands
 
 from ragmed import config
 from ragmed.cli import cli
@@ -19,16 +20,6 @@ from ragmed.cli.options import ADVANCED
 from ragmed.config import Settings
 
 Q = "What starting dose of amlodipine is used?"
-
-
-def leaf_commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
-    out = {}
-    for name, cmd in group.commands.items():
-        if isinstance(cmd, click.Group):
-            out.update(leaf_commands(cmd, f"{prefix}{name} "))
-        else:
-            out[prefix + name] = cmd
-    return out
 
 
 COMMANDS = leaf_commands(cli)

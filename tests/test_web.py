@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,28 +14,11 @@ import pytest
 
 from support.serverutil import SAMPLE_DIR, ingest_demo, start_server
 
-pytest.importorskip("fastapi", reason="the server extra is not installed (pip install 'ragmed[server]')")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+from support.browser import browser, sync_api  # noqa: F401 (skips this module without chromium; the fixture)
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:
-    pytest.skip("no chromium executable: install Debian's package (apt-get install chromium); "
-                "`make test` does this when it runs as root", allow_module_level=True)
-
-# as the machine notes say: without the background-networking flags Chromium keeps trying the network
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 SAMPLE = SAMPLE_DIR / "demo-clinic-hypertension-protocol.pdf"
 QUESTION = "How often are stable patients seen for follow-up?"
 TOKEN = "web-test-token-0123456789abcdef"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ check at 390 px and 1280 px. The browser setup is test_web.py's."""
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,30 +16,14 @@ import pytest
 
 from support.serverutil import ROOT, cli, ingest_demo, start_server
 
-pytest.importorskip("fastapi", reason="the server extra is not installed (pip install 'ragmed[server]')")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+from support.browser import browser, sync_api  # noqa: F401 (skips this module without chromium; the fixture)
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:
-    pytest.skip("no chromium executable: install Debian's package (apt-get install chromium); "
-                "`make test` does this when it runs as root", allow_module_level=True)
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 WEB = ROOT / "web" / "node_modules"
 AXE = WEB / "axe-core" / "axe.min.js"
 ADMIN = "web-admin-token-0123456789abcdef"
 STAFF = "web-staff-token-0123456789abcdef"
 QUESTION = "How often are stable patients seen for follow-up?"
 DOSE_QUESTION = "What dose of paracetamol is given to a child with fever?"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
