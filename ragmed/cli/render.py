@@ -305,6 +305,7 @@ def sources(answer) -> None:
             if c.superseded:
                 click.echo(click.style(f"      SUPERSEDED: {c.superseded}", fg="yellow"))
             click.echo(f"      \u201c{c.quote}\u201d")
+        _evidence_sources(answer)
     else:
         click.echo("(The answer cites none of the passages. Retrieved passages:)")
         from ..prompt.grounded import describe
@@ -315,6 +316,20 @@ def sources(answer) -> None:
         click.echo(f"Note: citation(s) {answer.invalid_citations} named no passage given to the model and were removed.")
     if answer.usage.passages_dropped:
         click.echo(f"Note: {answer.usage.passages_dropped} retrieved passage(s) did not fit the context and were left out.")
+
+
+def _evidence_sources(answer) -> None:
+    """The sources of evidence sentences ("From your documents") that the answer itself does not
+    cite, so every [n] on screen has its source line."""
+    cited = {c.n for c in answer.citations}
+    seen = set()
+    for e in getattr(answer, "evidence", None) or []:
+        if e.n in cited or e.n in seen:
+            continue
+        seen.add(e.n)
+        sec = f", {e.section}" if e.section else ""
+        click.echo(f"  [{e.n}] {Path(e.source).name}, page {e.page_label} (p. {e.page}){sec}")
+        click.echo(f"      \u201c{e.text}\u201d")
 
 
 def calibration(run) -> None:
