@@ -206,11 +206,11 @@ def report(res) -> str:
     for name, args in CLI_RUNS:
         lines.append(f"| `ragmed {' '.join(args[:-1])} \"{args[-1]}\"` | {cw['no_server'][name]['median_s']} "
                      f"{cw['no_server'][name]['runs']} | {cw['with_server'][name]['median_s']} {cw['with_server'][name]['runs']} |")
-    lines += ["", "## Prompt-lookup decoding on grounded prompts (160 answer tokens, greedy)", "",
-              "| model | question | plain tok/s | prompt-lookup tok/s | speedup | acceptance | identical text |",
-              "|---|---|---:|---:|---:|---:|---|"]
+    lines += ["", "## Prompt-lookup decoding on grounded prompts (at most 160 answer tokens, greedy)", "",
+              "| model | question | tokens | plain tok/s | prompt-lookup tok/s | speedup | acceptance | identical text |",
+              "|---|---|---:|---:|---:|---:|---:|---|"]
     for name, rows in res["speculation"].items():
-        lines += [f"| {name} | {r['question']} | {r['plain']['gen_tok_s']} | {r['spec']['gen_tok_s']} | "
+        lines += [f"| {name} | {r['question']} | {r['plain']['tokens']} | {r['plain']['gen_tok_s']} | {r['spec']['gen_tok_s']} | "
                   f"{r['speedup']} | {r['acceptance']} | {r['identical']} |" for r in rows]
     for mode, v in res.get("thinking_modes_medpsy_shape_upper_bound", {}).items():
         lines.append(f"\nMedPsy-1.7B shape (random weights, upper bound), thinking {mode}: median "
