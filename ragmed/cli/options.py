@@ -67,7 +67,7 @@ ADVANCED = frozenset({
     "index_dir", "chroma_url", "generator_url", "reasoning_tokens", "n_ctx", "seed", "temperature", "preset",
     "verifier", "compress_tokens", "no_abstain", "show_withheld", "show_reasoning", "neighbours", "reranker",
     "embedder", "embedder_backend", "chunk_tokens", "queue_size", "max_upload_mb", "upload_dir", "endpoint",
-    "no_retrieval", "rebuild", "trash_days", "log_file",
+    "no_retrieval", "rebuild", "trash_days", "log_file", "no_server",
 })
 
 

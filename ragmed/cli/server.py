@@ -59,7 +59,19 @@ def serve(host, port, collection, index_dir, chroma_url, model, token_file, staf
                           trash_days=trash_days, preload=True,
                           thread_retention_days=thread_retention_days)
     oplog.make_handler(log_file or Path(settings.index_dir) / "logs" / "ragmed-ops.log")
-    run_server(config, announce=lambda: render.serving(host, port, settings.collection, settings.model, bool(token)))
+    from .local_server import advertise, withdraw
+
+    ad = []  # the file that lets `ragmed search` / `ask --mode evidence` use this server (cli/local_server.py)
+
+    def announce():
+        render.serving(host, port, settings.collection, settings.model, bool(token))
+        ad.append(advertise(settings, host, port, auth=bool(token or staff)))
+
+    try:
+        run_server(config, announce=announce)
+    finally:
+        for path in ad:
+            withdraw(path)
 
 
 COMMANDS = [serve]

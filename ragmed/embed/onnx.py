@@ -231,9 +231,9 @@ class _Session:
     def __init__(self, file: Path, model_dir: Path, pooling: str, max_seq_length: int, threads: int = 0):
         try:
             import onnxruntime as ort
-            from transformers import AutoTokenizer
         except ImportError as exc:  # pragma: no cover
             raise DependencyMissingError("The ONNX backends need onnxruntime: run `make setup`.") from exc
+        from . import fast_tokenizer
         self.file, self.pooling, self.max_seq_length = file, pooling, max_seq_length
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or (os.cpu_count() or 1)
@@ -241,7 +241,8 @@ class _Session:
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(file), opts, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
-        self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+        # BERT-family folders: tokenizer.json read directly (no transformers, hence no torch, import)
+        self.tokenizer = fast_tokenizer.load(model_dir) or _auto_tokenizer(model_dir)
         self.dimension = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
 
     def encode(self, texts: list[str], batch_size: int = 8, **_ignored):
@@ -263,6 +264,15 @@ class _Session:
             vec /= np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12, None)
             out.append(vec.astype(np.float32))
         return np.concatenate(out) if out else np.zeros((0, self.dimension), dtype=np.float32)
+
+
+def _auto_tokenizer(model_dir: Path):
+    from transformers import AutoTokenizer
+
+    from .offline import quiet_transformers
+
+    quiet_transformers()
+    return AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
 
 
 class OnnxModel(_Session):

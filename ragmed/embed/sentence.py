@@ -210,6 +210,5 @@ class OnnxEmbedder(Embedder):
     def _load(self):
         from .onnx import OnnxModel
 
-        _quiet_transformers()
         log.info("loading embedder %s (%s)", self.id, self.backend)
         return OnnxModel(self.path, self.backend)
