@@ -90,8 +90,9 @@ def _counts_pages(occurrences: list[tuple[int, str]]) -> bool:
     occurrences must move with the page index (value - page index constant: "Page 2 of 3", "12 |
     MMWR"); any other difference ("15 kg 225 mg" vs "27 kg 405 mg") means the lines are content.
     """
-    if "|" in occurrences[0][1]:
-        return False  # a table row (a header row repeated on each page is kept)
+    if "|" in occurrences[0][1] and len({ln for _, ln in occurrences}) == 1:
+        return False  # a table's header row repeated on each page is kept (a running header such as
+        # "12 | MMWR / ..." has "|" too, but its page number moves: checked below)
     numbers = [(i, re.findall(r"\d+", ln)) for i, ln in occurrences]
     for pos in range(len(numbers[0][1])):
         values = {int(nums[pos]) for _, nums in numbers}
