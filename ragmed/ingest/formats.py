@@ -84,8 +84,10 @@ def extract_file(path: Path, sha256: str | None = None, ocr: str = "auto") -> Ex
     except DocumentError as exc:
         if "no extractable text on any" not in str(exc):
             raise
-        return _ocr_whole_pdf(path, sha256, exc)
+        return _ocr_whole_pdf(path, sha256, exc, ocr)
     todo = [p.number for p in doc.pages] if ocr == "force" else list(doc.pages_without_text)
+    if ocr == "auto" and todo:  # a page without text and without an image has nothing to read
+        todo = [i + 1 for i in ocr_mod.pages_with_images(path, [n - 1 for n in todo])]
     if not todo:
         return doc
     if ocr_mod.available() is None:
@@ -107,7 +109,7 @@ def extract_image(path: Path, sha256: str, ocr: str) -> ExtractedDocument:
     return doc
 
 
-def _ocr_whole_pdf(path: Path, sha256: str | None, original: DocumentError) -> ExtractedDocument:
+def _ocr_whole_pdf(path: Path, sha256: str | None, original: DocumentError, ocr: str = "auto") -> ExtractedDocument:
     from pypdf import PdfReader
 
     if ocr_mod.available() is None:
@@ -125,7 +127,10 @@ def _ocr_whole_pdf(path: Path, sha256: str | None, original: DocumentError) -> E
     pages = [Page(i + 1, labels[i], "", 0, False) for i in range(n)]
     doc = ExtractedDocument(path=str(path), sha256=sha256 or file_sha256(path), kind="pdf", title=path.stem,
                             text="", pages=pages, headings=[], pages_without_text=list(range(1, n + 1)))
-    doc = with_ocr_pages(doc, {i + 1: p for i, p in ocr_mod.pdf_pages(path, list(range(n))).items()})
+    todo = list(range(n)) if ocr == "force" else ocr_mod.pages_with_images(path, list(range(n)))
+    if not todo:  # no page holds an image: nothing for OCR (the original error says what is wrong)
+        raise original
+    doc = with_ocr_pages(doc, {i + 1: p for i, p in ocr_mod.pdf_pages(path, todo).items()})
     if len(doc.pages_without_text) == n:
         raise DocumentError(f"{original}; OCR found no text either") from original
     from .structure import detect_headings

@@ -124,6 +124,23 @@ def _rapidocr(image) -> OcrPage:
     return OcrPage(text, f"rapidocr {version('rapidocr_onnxruntime')}", sum(confs) / len(confs) if confs else 0.0)
 
 
+def pages_with_images(path, indices: list[int]) -> list[int]:
+    """The pages of `indices` (0-based) that hold an image to read: a page without text and without
+    any image (blank, vector drawing only) has nothing for OCR, and a 3,000-page blank PDF must not
+    be rendered page by page. Read with pypdf (the page's image XObjects and inline images)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path), strict=False)
+    out = []
+    for i in indices:
+        try:
+            if reader.pages[i].images:
+                out.append(i)
+        except Exception:  # an unreadable resource: let OCR try, it reports what it finds
+            out.append(i)
+    return out
+
+
 def render_pdf_page(path, index: int, dpi: int = DPI):
     """Page `index` (0-based) of a PDF as a grayscale PIL image at `dpi`."""
     import pypdfium2 as pdfium
