@@ -51,6 +51,7 @@ async function loadThreads() {
 
 async function selectThread(id) {
   threads.current = id;
+  $("thread-list").value = id || "";  // at once: the list is reloaded below
   $("thread-turns").replaceChildren();
   $("searched-for").hidden = true;
   if (id) {
