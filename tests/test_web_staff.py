@@ -148,7 +148,7 @@ def test_cited_page_opens_in_the_viewer_with_the_quote_highlighted(browser, serv
     quote = unquote_plus(args["q"])
     marked = viewer.locator("#page").get_attribute("data-highlight")
     squash = lambda s: re.sub(r"\s+", "", s)  # noqa: E731
-    assert marked and squash(marked) == squash(quote)  # the highlighted text is the quote
+    assert marked and squash(marked) == squash(quote), (quote, marked)  # the highlighted text is the quote
     assert squash("".join(viewer.locator("mark.quote").all_inner_texts())) == squash(quote)
     page_no = int(args["page"])
     assert f"PDF page {page_no} of 5" in viewer.inner_text("#where") or f"Page {page_no} of 5" in viewer.inner_text("#where")

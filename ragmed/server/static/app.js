@@ -72,7 +72,9 @@ function pageUrl(docId, page, quote, title, source) {
   if (!state.viewer) return fileUrl(docId, page);
   const file = fileUrl(docId);
   const args = new URLSearchParams({ file, page: String(page || 1) });
-  if (quote) args.set("q", quote);
+  // without the marks ragmed's text adds (table cells " | ", footnotes "[1]", powers "10^9"): the
+  // PDF's own text layer has none of them
+  if (quote) args.set("q", quote.replace(/[|[\]^]/g, " ").replace(/\s+/g, " ").trim());
   if (title) args.set("title", title);
   return `/static/viewer.html#${args}`;
 }

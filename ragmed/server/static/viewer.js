@@ -19,14 +19,29 @@ function markQuote(container) {
   const spans = [...container.querySelectorAll("span")].filter((s) => s.childElementCount === 0 && s.textContent);
   const target = squash(quote);
   if (!target) return "";
-  let text = "";
-  const owner = [];  // for each non-space character of `text`: [span, offset in span]
-  for (const span of spans) {
-    const t = span.textContent;
-    for (let i = 0; i < t.length; i++) if (!/\s/.test(t[i])) { text += t[i]; owner.push([span, i]); }
+  // the page's characters without spaces; a hyphen that ends a line ("treat-" / "ment") is left out
+  // in the first reading (ragmed's text joins such words) and kept in the second ("second-" / "line")
+  const read = (joinHyphens) => {
+    let text = "";
+    const owner = [];  // for each character of `text`: [span, offset in span]
+    for (const span of spans) {
+      const t = span.textContent;
+      for (let i = 0; i < t.length; i++) {
+        if (/\s/.test(t[i])) continue;
+        if (joinHyphens && t[i] === "-" && !t.slice(i + 1).trim()) continue;
+        text += t[i];
+        owner.push([span, i]);
+      }
+    }
+    return [text, owner];
+  };
+  let at = -1, owner = [];
+  for (const join of [true, false]) {
+    const [text, own] = read(join);
+    at = text.indexOf(target);
+    if (at < 0) at = text.toLowerCase().indexOf(target.toLowerCase());
+    if (at >= 0) { owner = own; break; }
   }
-  let at = text.indexOf(target);
-  if (at < 0) at = text.toLowerCase().indexOf(target.toLowerCase());
   if (at < 0) return "";
   const first = owner[at];
   const inside = new Map();  // span -> [start, end) of its marked characters
