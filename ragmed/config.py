@@ -9,7 +9,8 @@ writes is under it: `$RAGMED_HOME/indexes` (unless RAGMED_INDEX_DIR), `$RAGMED_H
 models), `$RAGMED_HOME/cache` (ONNX exports of read-only model folders, eval collections, file
 hashes). Unset: the per-user data folder (`data_dir`: indexes, models; ./indexes still used when it
 exists) and $XDG_CACHE_HOME/ragmed (~/.cache/ragmed). Also read here: RAGMED_EVAL_DIR, RAGMED_SERVER_TOKEN
-and RAGMED_STAFF_TOKEN (`serve`'s tokens), RAGMED_FAILPOINT (crash tests only).
+and RAGMED_STAFF_TOKEN (`serve`'s tokens), RAGMED_NO_SERVER (the CLI does not use a running `serve`),
+RAGMED_EMBEDDER_URL/RAGMED_EMBEDDER_API_KEY (remote embedder), RAGMED_FAILPOINT (crash tests only).
 
 | setting            | env var                  | default                                  |
 |--------------------|--------------------------|------------------------------------------|
@@ -340,6 +341,11 @@ def embedder_endpoint() -> tuple[str, str]:
 def server_token() -> str:
     """$RAGMED_SERVER_TOKEN (`ragmed serve`'s admin token when no --token-file is given), or ""."""
     return _env("RAGMED_SERVER_TOKEN")
+
+
+def no_local_server() -> bool:
+    """$RAGMED_NO_SERVER set to 1/true/yes/on: the CLI never uses a running `ragmed serve` (cli/local_server.py)."""
+    return _env("RAGMED_NO_SERVER").lower() in ("1", "true", "yes", "on")
 
 
 def staff_token() -> str:

@@ -77,7 +77,9 @@ def withdraw(path: Path) -> None:
 
 
 def disabled() -> bool:
-    return os.environ.get("RAGMED_NO_SERVER", "").strip().lower() in ("1", "true", "yes", "on")
+    from ..config import no_local_server
+
+    return no_local_server()
 
 
 def _alive(pid: int) -> bool:
