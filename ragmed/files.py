@@ -114,3 +114,15 @@ def read_texts(path: str | Path, field: str = "text", comments: bool = False) ->
         else:
             out.append(line)
     return out
+
+
+def pid_alive(pid: int) -> bool:
+    """Is process `pid` running on this machine? (signal 0: nothing is sent; a process of another
+    user counts as alive.)"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -26,6 +26,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from ..files import pid_alive
+
 log = logging.getLogger(__name__)
 
 # Settings that change neither the passages `search` returns nor evidence mode's sentences.
@@ -82,15 +84,6 @@ def disabled() -> bool:
     return no_local_server()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
 
 def find(settings) -> dict | None:
     """The record of a running server for these settings, or None (the reason logged at INFO)."""
@@ -107,7 +100,7 @@ def find(settings) -> dict | None:
             pid, host, port = int(rec["pid"]), str(rec["host"]), int(rec["port"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if not _alive(pid):
+        if not pid_alive(pid):
             why = f"the server of {path.name} (pid {pid}) is not running"
             continue
         if not is_loopback(host) or rec.get("collection") != settings.collection:

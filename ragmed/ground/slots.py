@@ -27,7 +27,9 @@ import re
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from ..tokenize import STOPWORDS, UNITS
 from .cues import analyse
+from .quantities import _UNITS, quantities
 
 MAX_BLOCK = 3  # longest replaced span (tokens, each side) read as "one slot"
 MIN_ANCHOR = 2  # equal tokens needed on the one anchored side at a claim's start or end
@@ -63,8 +65,6 @@ def _named(tokens: tuple[str, ...]) -> dict[str, str]:
 def _same_amount(mine: tuple[str, ...], theirs: tuple[str, ...]) -> bool:
     """Do the two slots (with the word after each, its unit) state one amount in other units
     ("1 mg" and "1000 µg")? ground/quantities.py converts."""
-    from .quantities import quantities
-
     qa, qb = quantities(" ".join(mine)), quantities(" ".join(theirs))
     return any(q.same_as(e) for q in qa for e in qb)
 
@@ -74,16 +74,11 @@ CONTEXT_MAX = 4  # words on each side of a number matched as its context
 
 @lru_cache(maxsize=1)
 def _unit_words() -> frozenset[str]:
-    from ..tokenize import UNITS
-    from .quantities import _UNITS
-
     return frozenset(UNITS) | frozenset(w for alias in _UNITS for w in alias.split())
 
 
 def _is_word(tok: str) -> bool:
     """A content word that says what a number is about: not a stopword, not a unit ("g", "mg")."""
-    from ..tokenize import STOPWORDS
-
     return tok[:1].isalpha() and tok not in STOPWORDS and tok not in _unit_words()
 
 

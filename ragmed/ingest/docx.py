@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import DocumentError
 from ..types import ExtractedDocument, Heading, Page
-from .text import normalize
+from .structure import Lines
 
 _HEADING = re.compile(r"^heading\s*(\d)$", re.I)
 
@@ -39,21 +39,10 @@ def extract_docx(path: Path, sha256: str) -> ExtractedDocument:
         raise DocumentError(f"not a readable Word .docx file ({type(exc).__name__}); "
                             "save it again from Word as .docx") from exc
 
-    lines: list[str] = []
-    headings: list[Heading] = []
-    offset = 0
+    out = Lines("docx")
+    lines, headings, add = out.lines, out.headings, out.add
     numbers: dict[str, int] = {}
     titled = False  # a "Title" paragraph is level 0; "Heading N" then sits at level N
-
-    def add(line: str, level: int | None = None) -> None:
-        nonlocal offset
-        line = " ".join(normalize(line).split())
-        if not line:
-            return
-        if level is not None:
-            headings.append(Heading(line, level, offset, "docx"))
-        lines.append(line)
-        offset += len(line) + 1
 
     body = document.element.body
     for child in body.iterchildren():

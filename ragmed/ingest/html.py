@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import DocumentError
 from ..types import ExtractedDocument, Heading, Page
+from .structure import Lines
 from .text import normalize
 
 
@@ -32,12 +33,12 @@ def extract_html(path: Path, sha256: str) -> ExtractedDocument:
     warnings: list[str] = []
     xml = trafilatura.extract(markup, output_format="xml", include_tables=True, include_comments=False,
                               favor_recall=True, with_metadata=False)
-    lines: list[str] = []
-    headings: list[Heading] = []
+    out = Lines("html")
     if xml:
         root = etree.fromstring(xml.encode("utf-8"))
         main = root.find("main")
-        _walk(main if main is not None else root, lines, headings)
+        _walk(main if main is not None else root, out.add)
+    lines, headings = out.lines, out.headings
     if not any(any(c.isalnum() for c in line) for line in lines):
         text = trafilatura.html2txt(markup) or ""
         lines = [x for x in normalize(text).split("\n") if x.strip()]
@@ -56,19 +57,8 @@ def extract_html(path: Path, sha256: str) -> ExtractedDocument:
     )
 
 
-def _walk(node, lines: list[str], headings: list[Heading]) -> None:
-    offset = sum(len(x) + 1 for x in lines)
-
-    def add(line: str, level: int | None = None) -> None:
-        nonlocal offset
-        line = " ".join(normalize(line).split())
-        if not line:
-            return
-        if level is not None:
-            headings.append(Heading(line, level, offset, "html"))
-        lines.append(line)
-        offset += len(line) + 1
-
+def _walk(node, add) -> None:
+    """Add the main content's headings, list items, table rows and paragraphs in order (`Lines.add`)."""
     for el in node:
         tag = el.tag if isinstance(el.tag, str) else ""
         text = " ".join("".join(el.itertext()).split())
@@ -86,8 +76,7 @@ def _walk(node, lines: list[str], headings: list[Heading]) -> None:
         elif tag in ("p", "quote", "code"):
             add(text)
         elif len(el):  # a container (e.g. <div>): its children in order
-            _walk(el, lines, headings)
-            offset = sum(len(x) + 1 for x in lines)
+            _walk(el, add)
         else:
             add(text)
 

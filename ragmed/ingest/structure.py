@@ -103,3 +103,26 @@ class SectionIndex:
 
     def starts(self) -> set[int]:
         return set(self._offsets)
+
+
+class Lines:
+    """A document's text written line by line (Word and HTML readers, ingest/docx.py and html.py):
+    each added line normalised and whitespace-collapsed, empty lines dropped, and a heading recorded
+    at its character offset in the joined text ("\n".join(lines))."""
+
+    def __init__(self, source: str):
+        self.source = source  # Heading.source: "docx" | "html"
+        self.lines: list[str] = []
+        self.headings: list[Heading] = []
+        self.offset = 0
+
+    def add(self, line: str, level: int | None = None) -> None:
+        from .text import normalize
+
+        line = " ".join(normalize(line).split())
+        if not line:
+            return
+        if level is not None:
+            self.headings.append(Heading(line, level, self.offset, self.source))
+        self.lines.append(line)
+        self.offset += len(line) + 1

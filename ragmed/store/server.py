@@ -14,6 +14,8 @@ Meta records carry no meaning in their vector; Chroma needs one, so each gets `[
 
 from __future__ import annotations
 
+from ..files import pid_alive
+
 import contextlib
 import json
 import logging
@@ -79,15 +81,6 @@ class ServerManifestStore:
         meta_op(self.url, lambda c: c.delete(ids=[self.id]))
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
 
 class Lease:
     """The writer lease of one collection on a Chroma server, so that only one workstation writes.
@@ -126,7 +119,7 @@ class Lease:
     def live(self, rec: dict[str, Any], now: float) -> bool:
         if rec.get("released") or float(rec.get("expires", 0)) <= now:
             return False
-        if rec.get("host") == self.host and int(rec.get("pid", 0)) != self.pid and not _pid_alive(int(rec["pid"])):
+        if rec.get("host") == self.host and int(rec.get("pid", 0)) != self.pid and not pid_alive(int(rec["pid"])):
             return False  # its process on this machine is gone: no need to wait for the expiry
         return True
 
