@@ -24,7 +24,7 @@ log = logging.getLogger(LOGGER)
 # spaces (a sentence) is refused, so a question cannot slip into the log by mistake.
 _TOKEN = re.compile(r"^[\w.\-+@:/()]{0,160}$")
 _FILE_NAME = re.compile(r"^[^\x00-\x1f\x7f]{0,160}$")  # `file=`: a file name may hold spaces (quoted)
-OUTCOMES = ("answered", "withheld", "refused", "evidence", "error", "cancelled")
+OUTCOMES = ("answered", "withheld", "not_found", "refused", "evidence", "error", "cancelled")
 
 
 def _value(key: str, value) -> str:
@@ -49,11 +49,11 @@ def event(name: str, **fields) -> None:
 
 
 def outcome(answer) -> str:
-    """An `Answer`'s outcome word: refused (the gate), withheld (no supported sentence), evidence
-    (evidence mode) or answered."""
+    """An `Answer`'s outcome word: refused (the gate), withheld (no supported sentence), not_found
+    (the model said the passages do not answer), evidence (evidence mode) or answered."""
     ab = getattr(answer, "abstention", None)
     if ab is not None:
-        return "refused" if ab.stage == "gate" else "withheld"
+        return {"gate": "refused", "model": "not_found"}.get(ab.stage, "withheld")
     if str(getattr(answer, "model", "")).startswith("evidence"):
         return "evidence"
     return "answered"

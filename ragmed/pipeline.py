@@ -26,7 +26,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
-from .ground.release import CheckedStream, supported_text
+from .ground.release import (MODEL_NOT_FOUND, WITHHELD, WITHHELD_UNCITED, CheckedStream,  # noqa: F401 (re-exported)
+                             shown_answer, supported_text)
 from .types import Abstention, Answer, Claim, Passage, Timings, Turn, Usage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,8 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 NOT_COVERED = "The indexed documents do not cover this question."
-WITHHELD = ("ragmed withheld the model's answer: none of its statements is supported by the passages "
-            "it cites.")
 EVIDENCE_LIMIT = 5  # evidence sentences shown before (and instead of a withheld) answer
 ANSWER_RESERVE = 64  # prompt tokens kept free beyond max_tokens, for the template's own tokens
 
@@ -207,20 +206,21 @@ class AnswerPipeline:
         if not grounded:
             return prompts.ungrounded(question), None, 0.0
         gen, s = self.rag.generator, self.settings
-        compression, compress_s = None, 0.0
+        compression, compress_s, retrieved = None, 0.0, passages
         if s.compress_tokens:  # only the sentences that bear on the question (prompt/compress.py)
             t1 = time.perf_counter()
             compression = self.rag.compress(query or question, passages)
             passages = compression.passages
             compress_s = time.perf_counter() - t1
+        numbers = prompts.citation_numbers(retrieved, passages)  # [n] as in the evidence sentences
         if history or instructions:
             from .prompt import history as with_history
 
             prompt = with_history.grounded(question, passages, history or [], gen.prompt_tokens,
-                                           self.context_budget(), s.passage_tokens, instructions)
+                                           self.context_budget(), s.passage_tokens, instructions, numbers)
             return prompt, compression, compress_s
         prompt = prompts.grounded(question, passages, gen.prompt_tokens, self.context_budget(),
-                                  passage_tokens=s.passage_tokens)
+                                  passage_tokens=s.passage_tokens, numbers=numbers)
         return prompt, compression, compress_s
 
     # -- 4. answer -------------------------------------------------------------------------------
@@ -261,11 +261,14 @@ class AnswerPipeline:
                 "conflicts": [c.to_dict() for c in r.conflicts], "search_query": r.question}))
         prompt, compression, timings.compress_s = self.prompt(question, r.passages, grounded, history,
                                                               instructions, r.question)
+        from .prompt.grounded import numbered_view
+
+        cited = numbered_view(r.passages, prompt.passages) if grounded else []  # [n] = cited[n-1]
         gen = self.rag.generator
         thinking = gen.chat_style == "chatml"  # Qwen3 / MedPsy
 
         splitter = StreamSplitter()
-        checked = CheckedStream(lambda sent: verify(sent, prompt.passages, self.rag.checker).claims)
+        checked = CheckedStream(lambda sent: verify(sent, cited, self.rag.checker).claims)
 
         def on_piece(piece: str) -> None:
             if on_text is not None:
@@ -284,14 +287,14 @@ class AnswerPipeline:
         text, claims, support, abstention, model_answer = split.answer, [], None, None, ""
         citations, invalid = [], []
         if grounded:
-            v = verify(split.answer, prompt.passages, self.rag.checker)
+            v = verify(split.answer, cited, self.rag.checker)
             claims, support, invalid = v.claims, v.support, v.removed
-            text, abstention, model_answer = self.shown_answer(v, split.closed, ev_text, prompt.passages)
-            if abstention is not None and abstention.stage == "verification" and ev_text:
+            text, abstention, model_answer = shown_answer(v, split.closed, ev_text, lambda: self.rag.nearest(cited))
+            if abstention is not None and abstention.stage in ("verification", "model") and ev_text:
                 citations = ev_citations  # the evidence sentences shown instead: numbered as retrieved
             else:
-                citations = self.rag.with_currency(resolve(text, prompt.passages)[0])
-        conflicts = self.rag.renumbered(r.conflicts, prompt.passages) if grounded else []
+                citations = self.rag.with_currency(resolve(text, cited)[0])
+        conflicts = self.rag.renumbered(r.conflicts, cited) if grounded else []
         timings.prompt_s = out.prompt_s
         timings.first_token_s = out.first_token_s
         timings.generate_s = out.total_s
@@ -300,7 +303,7 @@ class AnswerPipeline:
             log.info("question=%r answer=%r", question, split.answer)
         return Answer(
             question=question, answer=text, reasoning=split.reasoning, grounded=grounded,
-            citations=citations, passages=prompt.passages, invalid_citations=invalid,
+            citations=citations, passages=cited, invalid_citations=invalid,
             reasoning_closed=split.closed, reasoning_truncated=out.reasoning_truncated,
             finish_reason=out.finish_reason, model=gen.model_id,
             usage=Usage(out.prompt_tokens, out.completion_tokens, len(prompt.passages), prompt.dropped,
@@ -312,29 +315,6 @@ class AnswerPipeline:
             search_query=r.question,
             history_turns=getattr(prompt, "turns", 0), history_dropped=getattr(prompt, "history_dropped", 0),
         )
-
-    def shown_answer(self, v, closed: bool, evidence_text: str, passages: list[Passage]):
-        """(the answer text shown, Abstention or None, the model's own text kept for research).
-
-        Only supported sentences are shown. No supported sentence: the answer is withheld and the
-        evidence sentences are shown instead (the model's "not in the passages" reply is kept: it
-        states nothing). A trace that never closed produced no answer: nothing is shown."""
-        from .ground.claims import says_not_found
-
-        if not closed:
-            return "", None, v.answer
-        if says_not_found(v.answer) and not v.support.supported:
-            return v.answer, Abstention("model", "the model found no answer in the passages"), ""
-        if not v.support.supported:
-            if not v.answer.strip():
-                return "", None, ""
-            why = ("no statement of the answer is supported by the passages it cites" if v.support.claims
-                   else "the answer states nothing that could be checked against the passages")
-            shown = (f"{WITHHELD} The passages' best sentences are:\n{evidence_text}" if evidence_text else
-                     f"{WITHHELD} Read the sources it was given:\n{self.rag.nearest(passages)}")
-            return shown, Abstention("verification", why), v.answer
-        text = supported_text(v.answer, v.claims)
-        return text, None, ("" if text == v.answer else v.answer)
 
     @staticmethod
     def _route(parts, checked: CheckedStream, emit, grounded: bool) -> None:
@@ -391,4 +371,4 @@ class StreamClosed(Exception):
 
 
 __all__ = ["AnswerPipeline", "AskEvent", "CheckedStream", "Retrieval", "StreamClosed", "supported_text",
-           "NOT_COVERED", "WITHHELD"]
+           "MODEL_NOT_FOUND", "NOT_COVERED", "WITHHELD", "WITHHELD_UNCITED"]

@@ -291,7 +291,9 @@ class Answer:
     reasoning: str  # the model's thinking trace, kept apart from the answer ("" when none)
     grounded: bool
     citations: list[Citation]
-    passages: list[Passage]  # the passages given to the model, numbered from 1 in this order
+    # The retrieved passages, [n] = passages[n-1] for the answer's and the evidence's citations alike;
+    # those given to the model hold the (compressed) text it read (usage.passages of them).
+    passages: list[Passage]
     invalid_citations: list[int] = field(default_factory=list)  # [n] that name no passage
     reasoning_closed: bool = True  # False when a thinking trace never closed (answer may be empty)
     reasoning_truncated: bool = False  # the reasoning budget ran out; ragmed closed the trace

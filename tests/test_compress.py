@@ -174,16 +174,18 @@ def test_ask_with_compression_cites_the_answer_with_a_shorter_prompt(demo_rag):
     a = rag.ask(Q)
     c = a.compression
     assert c is not None and c.compressed and c.tokens_after <= 60 < c.tokens_before
-    assert a.passages == c.passages  # citations and verification ran on what the model saw
+    given = {p.id for p in c.passages}  # citations and verification ran on what the model saw,
+    assert [p for p in a.passages if p.id in given] == c.passages  # each given passage in its retrieved place
+    assert len(a.passages) == c.passages_before  # [n] numbered as retrieved (evidence lines too)
     assert a.usage.prompt_tokens < plain.usage.prompt_tokens
     assert a.citations, a.answer
     cited = {cit.passage_id: cit for cit in a.citations}
-    holder = next(p for p in a.passages if ANSWER in p.text)
+    holder = next(p for p in c.passages if ANSWER in p.text)
     assert holder.id in cited
     assert cited[holder.id].page == holder.page and cited[holder.id].source == holder.source
-    check_extract(a.passages, demo_rag.search(Q, k=3))
+    check_extract(c.passages, demo_rag.search(Q, k=3))
     d = a.to_dict()
-    assert d["compression"]["tokens_after"] == c.tokens_after and d["compression"]["passages_after"] == len(a.passages)
+    assert d["compression"]["tokens_after"] == c.tokens_after and d["compression"]["passages_after"] == len(c.passages)
     assert "passages" not in d["compression"] and "compress_s" in d["timings"]
 
 

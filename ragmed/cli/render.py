@@ -166,8 +166,8 @@ def stream_answer(events: Iterable, show_reasoning: bool):
             answer = event.answer
     if streamed:
         click.echo("")
-    elif answer.abstained and answer.abstention.stage == "verification" and answer.evidence:
-        click.echo(WITHHELD_HEAD)  # the evidence sentences are already on screen
+    elif _evidence_instead(answer):
+        click.echo(_instead_head(answer))  # the evidence sentences are already on screen
     else:  # the gate refused, or nothing was generated
         click.echo(answer.answer or "(empty answer)")
     return answer, streamed
@@ -175,6 +175,22 @@ def stream_answer(events: Iterable, show_reasoning: bool):
 
 WITHHELD_HEAD = ("ragmed withheld the model's answer: none of its statements is supported by the passages "
                  "it cites. The sentences from your documents above are what the passages say.")
+UNCITED_HEAD = ("ragmed withheld the model's answer: none of its statements cites a passage. The sentences "
+                "from your documents above are what the passages say.")
+NOT_FOUND_HEAD = ("The model found no answer in the passages. The sentences from your documents above are "
+                  "what the passages say: read them and their sources before you rely on them.")
+
+
+def _evidence_instead(answer) -> bool:
+    """The model's answer is not shown (withheld, or "not found") and evidence sentences stand in for it."""
+    return bool(answer.abstained and answer.abstention.stage in ("verification", "model") and answer.evidence)
+
+
+def _instead_head(answer) -> str:
+    if answer.abstention.stage == "model":
+        return NOT_FOUND_HEAD
+    s = answer.support
+    return UNCITED_HEAD if s is not None and s.claims and s.uncited == s.claims else WITHHELD_HEAD
 
 
 def answer_text(answer, show_reasoning: bool) -> None:
@@ -182,9 +198,9 @@ def answer_text(answer, show_reasoning: bool) -> None:
         click.echo(click.style("Reasoning:", dim=True))
         click.echo(click.style(answer.reasoning, dim=True) + "\n")
     withheld = answer.abstained and answer.abstention.stage == "verification"
-    if withheld and answer.evidence:  # the same layout as a streamed answer: evidence, then why
+    if _evidence_instead(answer):  # the same layout as a streamed answer: evidence, then why
         evidence_block(answer.evidence)
-        click.echo(WITHHELD_HEAD)
+        click.echo(_instead_head(answer))
         return
     if answer.grounded and answer.evidence and not withheld:
         evidence_block(answer.evidence)
@@ -313,7 +329,7 @@ def sources(answer) -> None:
         for n, p in enumerate(answer.passages, 1):
             click.echo(f"  [{n}] {describe(p)}")
     if answer.invalid_citations:
-        click.echo(f"Note: citation(s) {answer.invalid_citations} named no passage given to the model and were removed.")
+        click.echo(f"Note: citation(s) {answer.invalid_citations} named no retrieved passage and were removed.")
     if answer.usage.passages_dropped:
         click.echo(f"Note: {answer.usage.passages_dropped} retrieved passage(s) did not fit the context and were left out.")
 

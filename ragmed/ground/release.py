@@ -13,9 +13,47 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..types import Claim, Passage
+from ..types import Abstention, Claim, Passage
 from .citations import _MARK
 from .claims import sentences
+
+
+WITHHELD = ("ragmed withheld the model's answer: none of its statements is supported by the passages "
+            "it cites.")
+WITHHELD_UNCITED = "ragmed withheld the model's answer: none of its statements cites a passage."
+MODEL_NOT_FOUND = "The model found no answer in the passages."
+
+
+def shown_answer(v, closed: bool, evidence_text: str, nearest: Callable[[], str]):
+    """(the answer text shown, Abstention or None, the model's own text kept for research), for a
+    verified answer `v` (ground/verify.py's result).
+
+    Only supported sentences are shown. No supported sentence: the answer is withheld and the
+    evidence sentences (`evidence_text`, else the `nearest()` sources) are shown instead, headed by
+    why (`WITHHELD`, or `WITHHELD_UNCITED` when no sentence cites a passage). The model's "not in the
+    passages" reply states nothing: it is said as such (`MODEL_NOT_FOUND`), followed by the evidence
+    sentences when retrieval found some, for the clinician to judge (stage "model"). A trace that
+    never closed produced no answer: nothing is shown."""
+    from .claims import says_not_found
+
+    if not closed:
+        return "", None, v.answer
+    if says_not_found(v.answer) and not v.support.supported:
+        shown = f"{MODEL_NOT_FOUND} The passages' best sentences are:\n{evidence_text}" if evidence_text else v.answer
+        return shown, Abstention("model", "the model found no answer in the passages"), ""
+    if not v.support.supported:
+        if not v.answer.strip():
+            return "", None, ""
+        uncited = bool(v.support.claims) and v.support.uncited == v.support.claims
+        head = WITHHELD_UNCITED if uncited else WITHHELD
+        why = ("none of the answer's statements cites a passage" if uncited else
+               "no statement of the answer is supported by the passages it cites" if v.support.claims
+               else "the answer states nothing that could be checked against the passages")
+        shown = (f"{head} The passages' best sentences are:\n{evidence_text}" if evidence_text else
+                 f"{head} Read the sources it was given:\n{nearest()}")
+        return shown, Abstention("verification", why), v.answer
+    text = supported_text(v.answer, v.claims)
+    return text, None, ("" if text == v.answer else v.answer)
 
 
 @dataclass(frozen=True)

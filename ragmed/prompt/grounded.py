@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from ..errors import InputError
 from ..types import Passage
@@ -119,10 +119,12 @@ def grounded(
     prompt_tokens: Callable[[list[dict[str, str]]], int],
     budget: int,
     passage_tokens: int | None = None,
+    numbers: Sequence[int] | None = None,
 ) -> Prompt:
-    """The grounded prompt with as many passages as the budget (and `passage_tokens`) allows."""
+    """The grounded prompt with as many passages as the budget (and `passage_tokens`) allows.
+    `numbers`: each passage's citation number (default 1, 2, ...; see `numbered_view`)."""
     def messages(ps: list[Passage]) -> list[dict[str, str]]:
-        blocks = [passage_block(i, p) for i, p in enumerate(ps, start=1)]
+        blocks = [passage_block(numbers[i - 1] if numbers else i, p) for i, p in enumerate(ps, start=1)]
         return [
             {"role": "system", "content": SYSTEM_GROUNDED},
             {"role": "user", "content": EXAMPLE_USER},
@@ -131,3 +133,19 @@ def grounded(
         ]
 
     return fit(passages, messages, prompt_tokens, budget, passage_tokens)
+
+
+def citation_numbers(retrieved: Sequence[Passage], given: Sequence[Passage]) -> list[int]:
+    """The citation number of each passage of `given` (a compressed subset of `retrieved`, in rank
+    order): its 1-based position in `retrieved`, matched by id, so that [n] means the same passage in
+    the evidence sentences (numbered as retrieved) and in the model's answer."""
+    pos = {p.id: n for n, p in enumerate(retrieved, 1)}
+    return [pos[p.id] for p in given]
+
+
+def numbered_view(retrieved: Sequence[Passage], given: Sequence[Passage]) -> list[Passage]:
+    """`retrieved` with each passage the model was given (possibly compressed) in its place: the
+    list [n] refers to (passage n = view[n-1]) for every citation of an answer, the model's and the
+    evidence sentences' alike. Passages the model was not given keep their retrieved text."""
+    given_by_id = {p.id: p for p in given}
+    return [given_by_id.get(p.id, p) for p in retrieved]

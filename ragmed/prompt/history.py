@@ -59,14 +59,15 @@ class HistoryPrompt(base.Prompt):
 
 def grounded(question: str, passages: list[Passage], history: Sequence[Turn],
              prompt_tokens: Callable[[list[dict[str, str]]], int], budget: int,
-             passage_tokens: int | None = None, instructions: str = "") -> HistoryPrompt:
+             passage_tokens: int | None = None, instructions: str = "",
+             numbers: Sequence[int] | None = None) -> HistoryPrompt:
     """The grounded prompt with earlier turns (newest kept first, within `HISTORY_SHARE` of the
-    budget) and `instructions` under the grounding rules."""
+    budget) and `instructions` under the grounding rules; `numbers` as in `grounded.grounded`."""
     system = system_message(instructions)
 
     def make(turns: Sequence[Turn]):
         def messages(ps: list[Passage]) -> list[dict[str, str]]:
-            blocks = [base.passage_block(i, p) for i, p in enumerate(ps, start=1)]
+            blocks = [base.passage_block(numbers[i - 1] if numbers else i, p) for i, p in enumerate(ps, start=1)]
             return [{"role": "system", "content": system},
                     {"role": "user", "content": base.EXAMPLE_USER},
                     {"role": "assistant", "content": base.EXAMPLE_ASSISTANT},

@@ -79,7 +79,8 @@ def add_routes(app: FastAPI, service: Service) -> None:
         cid = new_id("chatcmpl")
         model = service.settings.model
         if not body.stream:
-            answer = await service.models.run(lambda: rag.ask(question, **kwargs))
+            answer = await service.models.run(lambda: service.logged(
+                "chat", rag.settings.collection, lambda: rag.ask(question, **kwargs)))
             return completion(answer.to_dict(), answer.model or model, cid)
         events = service.ask_events(rag, question, **kwargs)
         return StreamingResponse(_openai_stream(events, cid, model), media_type="text/event-stream",

@@ -257,8 +257,10 @@ function addClaim(c) {
 function renderFinal(answer) {
   renderAnswer(answer.answer, answer);
   $("answer-title").hidden = !(answer.grounded && answer.model && !answer.abstained && answer.answer);
-  const withheld = answer.abstention && answer.abstention.stage === "verification";
-  if (withheld) $("evidence-box").hidden = true;  // the answer area holds the evidence sentences then
+  // withheld, or the model found nothing: the answer area holds the evidence sentences then
+  const instead = answer.abstention && (answer.abstention.stage === "verification" ||
+    (answer.abstention.stage === "model" && answer.evidence && answer.evidence.length));
+  if (instead) $("evidence-box").hidden = true;
   else if (answer.evidence && answer.evidence.length) renderEvidence(answer.evidence, answer);
   const abst = $("abstained");
   abst.hidden = !answer.abstained;
