@@ -139,6 +139,47 @@ def _summary(pages: list[dict]) -> dict:
             "numbers_kept": round(sum(p["nums_kept"] for p in pages) / max(1, sum(p["nums"] for p in pages)), 4)}
 
 
+def write_md(result: dict) -> str:
+    """The results' .md next to their .json (also `--report-only`: from the recorded .json)."""
+    rows = result["engines"]
+    md = [f"# OCR engines on rendered guideline pages ({result['split']} split)", "",
+          f"Command: `{result['command']}`  ", f"CPU: {result['cpu']} (2 vCPUs shared with other jobs: pages/s are low and only comparable "
+          "within one run); the text layer of each sampled page is the truth. Reading order \"columns\": "
+          "ragmed/ingest/reading_order.py; \"engine\": the engine's own order; no order: rows of earlier runs "
+          "(the engine's order).", "",
+          "| engine | dpi | order | pages | CER | order-free CER | numbers kept | pages/s | mean confidence | options |",
+          "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        md.append(f"| {r['engine']} | {r['dpi']} | {r.get('order', '-')} | {r['pages']} | {r['cer']:.2%} | "
+                  f"{r['cer_order_free']:.2%} | {r['numbers_kept']:.1%} | {r['pages_per_s']} | {r['mean_confidence']} | "
+                  f"`{r.get('command', '')}`{' (*)' if r.get('note') else ''} |")
+    md += ["", "By page kind (`KINDS` in the script, labelled from the renders):", "",
+           "| engine | dpi | order | kind | pages | CER | order-free CER | numbers kept |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        for kind, k in r.get("by_kind", {}).items():
+            md.append(f"| {r['engine']} | {r['dpi']} | {r['order']} | {kind} | {k['pages']} | {k['cer']:.2%} | "
+                      f"{k['cer_order_free']:.2%} | {k['numbers_kept']:.1%} |")
+    by_page: dict[tuple, dict] = {}
+    for p in result["pages"]:
+        if p.get("order"):
+            by_page.setdefault((p["engine"], p["dpi"], p["pdf"], p["page"]), {})[p["order"]] = p
+    md += ["", "Per page (CER in the \"columns\" order / the engine's order; order-free CER):", "",
+           "| engine | dpi | file | page | kind | CER columns | CER engine | order-free CER |", "|---|---|---|---|---|---|---|---|"]
+    for (engine, dpi, pdf, page), o in by_page.items():
+        any_o = next(iter(o.values()))
+        cer = {k: f"{v['cer']:.2%}" for k, v in o.items()}
+        md.append(f"| {engine} | {dpi} | {pdf} | {page} | {any_o.get('kind', '')} | {cer.get('columns', '-')} | "
+                  f"{cer.get('engine', '-')} | {any_o['cer_order_free']:.2%} |")
+    md += ["", "Install size on disk (MB): " + ", ".join(f"{k} {v}" for k, v in result["install_mb"].items())
+           + " (Tesseract: binary, libraries, English data, pytesseract; RapidOCR: its wheel with models, "
+             "OpenCV, shapely, pyclipper; ONNX Runtime is already a ragmed dependency).", ""]
+    notes = [f"(*) {r['engine']}, {r['dpi']} dpi: {r['note']}." for r in rows if r.get("note")]
+    md += notes + ([""] if notes else [])
+    (RESULTS / f"ocr_engines_{result['split']}.md").write_text("\n".join(md))
+    return "\n".join(md)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages-per-pdf", type=int, default=2)
@@ -147,7 +188,11 @@ def main() -> int:
     ap.add_argument("--engines", nargs="+", default=["tesseract", "rapidocr"])
     ap.add_argument("--orders", nargs="+", default=["columns", "engine"], help="reading orders (one OCR pass)")
     ap.add_argument("--max-pages", type=int, default=0, help="only the first N sampled pages (0: all)")
+    ap.add_argument("--report-only", action="store_true", help="rewrite the .md from the recorded .json")
     args = ap.parse_args()
+    if args.report_only:
+        print(write_md(json.loads((RESULTS / f"ocr_engines_{args.split}.json").read_text())))
+        return 0
     require(GUIDELINES)
     from ragmed.ingest import ocr
 
@@ -196,31 +241,7 @@ def main() -> int:
               "cpu": cpu_name(), "split": args.split, "engines": rows, "install_mb": sizes, "pages": per_page}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1))
-    md = [f"# OCR engines on rendered guideline pages ({args.split} split)", "",
-          f"Command: `{result['command']}`  ", f"CPU: {result['cpu']} (2 vCPUs shared with other jobs: pages/s are low and only comparable "
-          "within one run); the text layer of each sampled page is the truth. Reading order \"columns\": "
-          "ragmed/ingest/reading_order.py; \"engine\": the engine's own order; no order: rows of earlier runs "
-          "(the engine's order).", "",
-          "| engine | dpi | order | pages | CER | order-free CER | numbers kept | pages/s | mean confidence | options |",
-          "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        md.append(f"| {r['engine']} | {r['dpi']} | {r.get('order', '-')} | {r['pages']} | {r['cer']:.2%} | "
-                  f"{r['cer_order_free']:.2%} | {r['numbers_kept']:.1%} | {r['pages_per_s']} | {r['mean_confidence']} | "
-                  f"`{r.get('command', '')}` |")
-    md += ["", "By page kind (`KINDS` in the script, labelled from the renders):", "",
-           "| engine | dpi | order | kind | pages | CER | order-free CER | numbers kept |",
-           "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        for kind, k in r.get("by_kind", {}).items():
-            md.append(f"| {r['engine']} | {r['dpi']} | {r['order']} | {kind} | {k['pages']} | {k['cer']:.2%} | "
-                      f"{k['cer_order_free']:.2%} | {k['numbers_kept']:.1%} |")
-    md += ["", "Install size on disk (MB): " + ", ".join(f"{k} {v}" for k, v in sizes.items())
-           + " (Tesseract: binary, libraries, English data, pytesseract; RapidOCR: its wheel with models, "
-             "OpenCV, shapely, pyclipper; ONNX Runtime is already a ragmed dependency).", ""]
-    notes = [r["note"] for r in rows if r.get("note")]
-    md += [f"Note: {n}" for n in notes] + ([""] if notes else [])
-    (RESULTS / f"{name}.md").write_text("\n".join(md))
-    print("\n".join(md))
+    print(write_md(result))
     return 0
 
 
