@@ -84,6 +84,24 @@ def test_aligned_columns_are_read_one_after_the_other():
     assert text.index("alpha eight") < text.index("beta one") and "\n\nbeta one two" in text
 
 
+def test_table_rows_standing_apart_are_read_row_by_row():
+    # a label column and a value column; rows 60 px apart (3 word heights, over ROW_GAP's 2)
+    rows = [("Population:", "Adults with severe malaria"), ("Intervention:", "Artesunate 2.4 mg/kg"),
+            ("Comparator:", "Quinine")]
+    words = []
+    for i, (label, value) in enumerate(rows):
+        words += _words(label, 0, 80 * i) + _words(value, 200, 80 * i)
+    assert [line.text for line in reading_order.order(words)] == [cell for row in rows for cell in row]
+
+
+def test_a_column_of_bullets_stays_with_its_items():
+    items = ["chicken", "beef", "fish", "tofu", "pork", "lamb"]
+    words = []
+    for i, item in enumerate(items):  # the marks 40 px (2 word heights) left of the items: a gutter
+        words += [Word("•", 0, 25 * i + 5, 10, 25 * i + 15)] + _words(item, 50, 25 * i)
+    assert [line.text for line in reading_order.order(words)] == [f"• {item}" for item in items]
+
+
 def test_a_wide_space_in_two_justified_lines_is_not_a_gutter():
     # two lines whose inter-word spaces line up, 12 px wide: above GUTTER (0.5 x 20 px word height)
     # but under WIDE_GUTTER, and two lines are too few for a column: read line by line

@@ -32,7 +32,7 @@ ENGINE = "tesseract"  # benchmarks/ocr_engines.py: CER 15.3% vs RapidOCR's 58.6%
 DPI = 300  # benchmarks/ocr_engines.py: Tesseract's CER 14.6% at 300 dpi vs 15.3% at 200 (numbers kept 98.4% vs 97.5%)
 MIN_CONFIDENCE = 0.5  # below this mean word confidence a page is kept but flagged "OCR uncertain"
 LANG = "eng"
-ORDER = "columns"  # reading_order.py; "engine" keeps the engine's own order (CER 11.9% vs 7.9% on the dev pages)
+ORDER = "columns"  # reading_order.py; "engine" keeps the engine's own order (CER 11.9% vs 7.1% on the benchmark's dev pages)
 
 
 @dataclass(frozen=True)
