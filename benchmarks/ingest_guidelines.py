@@ -65,15 +65,15 @@ def partial(pdfs: list[Path], limit_s: float) -> int:
               "full_run_before": {k: full.get(k) for k in ("date", "pages", "chunks", "ingest_s", "pages_per_s", "chunks_per_s")}}
     (OUT / "ingest_guidelines_partial.json").write_text(json.dumps(result, indent=2) + "\n")
     md = ["# Ingestion of the guideline PDFs under a time limit", "",
-          f"Command: `nice -n 10 {result['command']}` · {result['machine']} · {result['date']} · load average "
-          f"(1, 5, 15 min) {result['load_average_start']} at the start, {result['load_average_end']} at the end "
-          "(2 vCPUs shared with other jobs)", "",
+          (f"Command: `nice -n 10 {result['command']}` · {result['machine']} · {result['date']} · load average "
+           f"(1, 5, 15 min) {result['load_average_start']} at the start, {result['load_average_end']} at the end "
+           "(2 vCPUs shared with other jobs)"), "",
           "| file | pages | chunks | seconds | pages/s |", "|---|---|---|---|---|"]
     md += [f"| {d['file']} | {d['pages']} | {d['chunks']} | {d['seconds']} | {d['pages'] / d['seconds']:.2f} |" for d in done]
     md += [f"| **total** | {pages} | {chunks} | {result['ingest_s']} | {result['pages_per_s']} |", "",
-           f"Not started (time limit {limit_s:.0f} s): {', '.join(skipped) or 'none'}. Chunks/s {result['chunks_per_s']}. "
-           f"Full run before (ingest_guidelines.md, {full.get('date')}, all 8 files, one call, idle machine): "
-           f"{full.get('pages_per_s')} pages/s, {full.get('chunks_per_s')} chunks/s.", ""]
+           (f"Not started (time limit {limit_s:.0f} s): {', '.join(skipped) or 'none'}. Chunks/s {result['chunks_per_s']}. "
+            f"Full run before (ingest_guidelines.md, {full.get('date')}, all 8 files, one call, idle machine): "
+            f"{full.get('pages_per_s')} pages/s, {full.get('chunks_per_s')} chunks/s."), ""]
     (OUT / "ingest_guidelines_partial.md").write_text("\n".join(md))
     print("\n".join(md))
     return 0
