@@ -12,7 +12,11 @@ Tesseract (pytesseract) and RapidOCR (rapidocr_onnxruntime). Figures per engine 
 - pages/s on this machine (single process, after one warm-up page), install size on disk.
 Pages: `--pages-per-pdf` per PDF with at least 400 characters of text, chosen by sha1(file:page)
 (the first ones in that order whose first hex digit is 0-b: the dev split; c-f: test), so the
-sample is fixed. Writes benchmarks/results/ocr_engines.json and .md.
+sample is fixed. Writes benchmarks/results/ocr_engines_<split>.json and .md.
+Reading orders (`--orders`): "columns" (ragmed/ingest/reading_order.py) and "engine" (the
+engine's own: Tesseract's blocks, paragraphs, lines), both from one OCR pass per page.
+Page kinds (`KINDS`) were labelled by looking at each sampled page's render (before measuring):
+"one column", "two columns" (prose or lists side by side), "table/form" (ruled cells).
 """
 
 from __future__ import annotations
@@ -27,6 +31,40 @@ import time
 from pathlib import Path
 
 from benchmarks._common import GUIDELINES, RESULTS, cpu_name, require
+
+
+KINDS = {  # "file:page" (1-based) -> kind, labelled from the renders of the dev and test samples
+    "cdc-2016-infection-prevention-outpatient-settings.pdf:39": "table/form",
+    "cdc-2016-infection-prevention-outpatient-settings.pdf:26": "table/form",
+    "cdc-2022-opioid-prescribing-guideline.pdf:65": "two columns",
+    "cdc-2022-opioid-prescribing-guideline.pdf:41": "two columns",
+    "cdc-2023-what-you-need-to-know-about-tb.pdf:1": "two columns",
+    "niddk-eating-and-diabetes.pdf:7": "one column",
+    "niddk-eating-and-diabetes.pdf:44": "table/form",
+    "who-2016-ipc-core-components-guidelines.pdf:36": "two columns",
+    "who-2016-ipc-core-components-guidelines.pdf:17": "table/form",
+    "who-2022-schistosomiasis-guideline.pdf:63": "one column",
+    "who-2022-schistosomiasis-guideline.pdf:32": "one column",
+    "who-2023-malaria-guidelines.pdf:275": "one column",
+    "who-2023-malaria-guidelines.pdf:25": "one column",
+    "who-emro-2019-healthy-diet.pdf:4": "one column",
+    "who-emro-2019-healthy-diet.pdf:13": "one column",
+    # test split
+    "cdc-2016-infection-prevention-outpatient-settings.pdf:8": "two columns",
+    "cdc-2016-infection-prevention-outpatient-settings.pdf:36": "table/form",
+    "cdc-2022-opioid-prescribing-guideline.pdf:27": "two columns",
+    "cdc-2022-opioid-prescribing-guideline.pdf:3": "two columns",
+    "cdc-2023-what-you-need-to-know-about-tb.pdf:2": "two columns",
+    "niddk-eating-and-diabetes.pdf:35": "one column",
+    "niddk-eating-and-diabetes.pdf:29": "one column",
+    "who-2016-ipc-core-components-guidelines.pdf:26": "two columns",
+    "who-2016-ipc-core-components-guidelines.pdf:53": "one column",
+    "who-2022-schistosomiasis-guideline.pdf:38": "one column",
+    "who-2022-schistosomiasis-guideline.pdf:109": "table/form",
+    "who-2023-malaria-guidelines.pdf:153": "one column",
+    "who-2023-malaria-guidelines.pdf:428": "one column",
+    "who-emro-2019-healthy-diet.pdf:11": "one column",
+}
 
 
 def _collapse(text: str) -> str:
@@ -82,19 +120,81 @@ def install_sizes() -> dict[str, float]:
     return {"tesseract": _size_mb(tess), "rapidocr": _size_mb(rapid)}
 
 
+def _measure(got_text: str, truth_text: str) -> dict:
+    from rapidfuzz.distance import Levenshtein
+
+    from ragmed.ingest.text import normalize
+
+    got, truth = _collapse(normalize(got_text)), truth_text
+    want_n, have_n = _numbers(truth), set(_numbers(got))
+    return {"chars": len(truth), "dist": Levenshtein.distance(got, truth),
+            "dist_bag": Levenshtein.distance(" ".join(sorted(got.split())), " ".join(sorted(truth.split()))),
+            "nums": len(want_n), "nums_kept": sum(n in have_n for n in want_n)}
+
+
+def _summary(pages: list[dict]) -> dict:
+    chars = sum(p["chars"] for p in pages)
+    return {"pages": len(pages), "cer": round(sum(p["dist"] for p in pages) / chars, 4),
+            "cer_order_free": round(sum(p["dist_bag"] for p in pages) / chars, 4),
+            "numbers_kept": round(sum(p["nums_kept"] for p in pages) / max(1, sum(p["nums"] for p in pages)), 4)}
+
+
+def write_md(result: dict) -> str:
+    """The results' .md next to their .json (also `--report-only`: from the recorded .json)."""
+    rows = result["engines"]
+    md = [f"# OCR engines on rendered guideline pages ({result['split']} split)", "",
+          f"Command: `{result['command']}`  ", f"CPU: {result['cpu']} (2 vCPUs shared with other jobs: pages/s are low and only comparable "
+          "within one run); the text layer of each sampled page is the truth. Reading order \"columns\": "
+          "ragmed/ingest/reading_order.py; \"engine\": the engine's own order; no order: rows of earlier runs "
+          "(the engine's order).", "",
+          "| engine | dpi | order | pages | CER | order-free CER | numbers kept | pages/s | mean confidence | options |",
+          "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        md.append(f"| {r['engine']} | {r['dpi']} | {r.get('order', '-')} | {r['pages']} | {r['cer']:.2%} | "
+                  f"{r['cer_order_free']:.2%} | {r['numbers_kept']:.1%} | {r['pages_per_s']} | {r['mean_confidence']} | "
+                  f"`{r.get('command', '')}`{' (*)' if r.get('note') else ''} |")
+    md += ["", "By page kind (`KINDS` in the script, labelled from the renders):", "",
+           "| engine | dpi | order | kind | pages | CER | order-free CER | numbers kept |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        for kind, k in r.get("by_kind", {}).items():
+            md.append(f"| {r['engine']} | {r['dpi']} | {r['order']} | {kind} | {k['pages']} | {k['cer']:.2%} | "
+                      f"{k['cer_order_free']:.2%} | {k['numbers_kept']:.1%} |")
+    by_page: dict[tuple, dict] = {}
+    for p in result["pages"]:
+        if p.get("order"):
+            by_page.setdefault((p["engine"], p["dpi"], p["pdf"], p["page"]), {})[p["order"]] = p
+    md += ["", "Per page (CER in the \"columns\" order / the engine's order; order-free CER):", "",
+           "| engine | dpi | file | page | kind | CER columns | CER engine | order-free CER |", "|---|---|---|---|---|---|---|---|"]
+    for (engine, dpi, pdf, page), o in by_page.items():
+        any_o = next(iter(o.values()))
+        cer = {k: f"{v['cer']:.2%}" for k, v in o.items()}
+        md.append(f"| {engine} | {dpi} | {pdf} | {page} | {any_o.get('kind', '')} | {cer.get('columns', '-')} | "
+                  f"{cer.get('engine', '-')} | {any_o['cer_order_free']:.2%} |")
+    md += ["", "Install size on disk (MB): " + ", ".join(f"{k} {v}" for k, v in result["install_mb"].items())
+           + " (Tesseract: binary, libraries, English data, pytesseract; RapidOCR: its wheel with models, "
+             "OpenCV, shapely, pyclipper; ONNX Runtime is already a ragmed dependency).", ""]
+    notes = [f"(*) {r['engine']}, {r['dpi']} dpi: {r['note']}." for r in rows if r.get("note")]
+    md += notes + ([""] if notes else [])
+    (RESULTS / f"ocr_engines_{result['split']}.md").write_text("\n".join(md))
+    return "\n".join(md)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages-per-pdf", type=int, default=2)
     ap.add_argument("--split", choices=["dev", "test"], default="dev")
     ap.add_argument("--dpi", type=int, nargs="+", default=[200, 300])
     ap.add_argument("--engines", nargs="+", default=["tesseract", "rapidocr"])
+    ap.add_argument("--orders", nargs="+", default=["columns", "engine"], help="reading orders (one OCR pass)")
     ap.add_argument("--max-pages", type=int, default=0, help="only the first N sampled pages (0: all)")
+    ap.add_argument("--report-only", action="store_true", help="rewrite the .md from the recorded .json")
     args = ap.parse_args()
+    if args.report_only:
+        print(write_md(json.loads((RESULTS / f"ocr_engines_{args.split}.json").read_text())))
+        return 0
     require(GUIDELINES)
-    from rapidfuzz.distance import Levenshtein
-
     from ragmed.ingest import ocr
-    from ragmed.ingest.text import normalize
 
     pages = sample_pages(args.pages_per_pdf, args.split)
     if args.max_pages:
@@ -103,57 +203,45 @@ def main() -> int:
     rows, per_page = [], []
     for engine in engines:
         for dpi in args.dpi:
-            ocr.recognise(ocr.render_pdf_page(pages[0][0], pages[0][1], dpi), engine)  # warm-up (model load)
-            dist = dist_bag = chars = nums = nums_kept = 0
-            ocr_s = 0.0
-            confs = []
+            ocr.read_words(ocr.render_pdf_page(pages[0][0], pages[0][1], dpi), engine)  # warm-up (model load)
+            ocr_s, measured = 0.0, {o: [] for o in args.orders}
             for pdf, i, truth in pages:
                 image = ocr.render_pdf_page(pdf, i, dpi)
                 t0 = time.perf_counter()
-                page = ocr.recognise(image, engine)
+                read = ocr.read_words(image, engine)
                 ocr_s += time.perf_counter() - t0
-                got = _collapse(normalize(page.text))
-                d = Levenshtein.distance(got, truth)
-                db = Levenshtein.distance(" ".join(sorted(got.split())), " ".join(sorted(truth.split())))
-                want_n = _numbers(truth)
-                have_n = set(_numbers(got))
-                dist, dist_bag, chars = dist + d, dist_bag + db, chars + len(truth)
-                nums, nums_kept = nums + len(want_n), nums_kept + sum(n in have_n for n in want_n)
-                confs.append(page.confidence)
-                per_page.append({"engine": engine, "dpi": dpi, "pdf": pdf.name, "page": i + 1,
-                                 "cer": round(d / len(truth), 4), "cer_order_free": round(db / len(truth), 4),
-                                 "confidence": round(page.confidence, 3)})
-            rows.append({"engine": page.engine, "dpi": dpi, "pages": len(pages), "command": " ".join(sys.argv[1:]),
-                         "cer": round(dist / chars, 4), "cer_order_free": round(dist_bag / chars, 4),
-                         "numbers_kept": round(nums_kept / max(1, nums), 4),
-                         "pages_per_s": round(len(pages) / ocr_s, 3),
-                         "mean_confidence": round(sum(confs) / len(confs), 3)})
-            print(rows[-1], file=sys.stderr)
+                for order in args.orders:
+                    page = ocr.compose(read, order)
+                    m = _measure(page.text, truth) | {"kind": KINDS.get(f"{pdf.name}:{i + 1}", "unlabelled"),
+                                                       "confidence": page.confidence}
+                    measured[order].append(m)
+                    per_page.append({"engine": engine, "dpi": dpi, "order": order, "pdf": pdf.name, "page": i + 1,
+                                     "kind": m["kind"], "cer": round(m["dist"] / m["chars"], 4),
+                                     "cer_order_free": round(m["dist_bag"] / m["chars"], 4),
+                                     "confidence": round(page.confidence, 3)})
+            for order, ms in measured.items():
+                kinds = sorted({m["kind"] for m in ms})
+                rows.append({"engine": page.engine, "dpi": dpi, "order": order, "command": " ".join(sys.argv[1:]),
+                             **_summary(ms), "pages_per_s": round(len(pages) / ocr_s, 3),
+                             "mean_confidence": round(sum(m["confidence"] for m in ms) / len(ms), 3),
+                             "by_kind": {k: _summary([m for m in ms if m["kind"] == k]) for k in kinds}})
+                print({k: v for k, v in rows[-1].items() if k != "by_kind"}, file=sys.stderr)
     sizes = install_sizes()
     name = f"ocr_engines_{args.split}"
     old = RESULTS / f"{name}.json"
-    if old.exists():  # runs of other engines/dpi (each row keeps its own command line) are kept
+    if old.exists():  # runs of other engines/dpi/orders (each row keeps its own command line) are kept
         prev = json.loads(old.read_text())
-        done = {(r["engine"].split()[0], r["dpi"]) for r in rows}
-        rows = [r for r in prev["engines"] if (r["engine"].split()[0], r["dpi"]) not in done] + rows
-        per_page = [p for p in prev["pages"] if (p["engine"], p["dpi"]) not in done] + per_page
+        done = {(r["engine"].split()[0], r["dpi"], r["order"]) for r in rows}
+        # a row of an earlier run without "order" (the engine's order, before reading_order.py) is
+        # superseded by this run's rows of the same engine and dpi
+        done |= {(e, dpi, None) for e, dpi, _ in done}
+        rows = [r for r in prev["engines"] if (r["engine"].split()[0], r["dpi"], r.get("order")) not in done] + rows
+        per_page = [p for p in prev["pages"] if (p["engine"], p["dpi"], p.get("order")) not in done] + per_page
     result = {"command": "nice -n 10 python -m benchmarks.ocr_engines [options per row: `command`]",
               "cpu": cpu_name(), "split": args.split, "engines": rows, "install_mb": sizes, "pages": per_page}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1))
-    md = [f"# OCR engines on rendered guideline pages ({args.split} split)", "",
-          f"Command: `{result['command']}`  ", f"CPU: {result['cpu']} (2 vCPUs shared with other jobs: pages/s are low and only comparable "
-          "within one run); the text layer of each sampled page is the truth.", "",
-          "| engine | dpi | pages | CER | order-free CER | numbers kept | pages/s | mean confidence | options |",
-          "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        md.append(f"| {r['engine']} | {r['dpi']} | {r['pages']} | {r['cer']:.2%} | {r['cer_order_free']:.2%} | "
-                  f"{r['numbers_kept']:.1%} | {r['pages_per_s']} | {r['mean_confidence']} | `{r.get('command', '')}` |")
-    md += ["", "Install size on disk (MB): " + ", ".join(f"{k} {v}" for k, v in sizes.items())
-           + " (Tesseract: binary, libraries, English data, pytesseract; RapidOCR: its wheel with models, "
-             "OpenCV, shapely, pyclipper; ONNX Runtime is already a ragmed dependency).", ""]
-    (RESULTS / f"{name}.md").write_text("\n".join(md))
-    print("\n".join(md))
+    print(write_md(result))
     return 0
 
 

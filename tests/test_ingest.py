@@ -125,6 +125,24 @@ def test_mismatched_embedder_or_chunker_is_refused(good_dir, tmp_path):
         RagMed(collection="mix", index_dir=tmp_path / "idx", embedder="all-MiniLM-L6-v2").search("fever")
 
 
+def test_a_collection_of_an_older_chunker_version_says_to_rebuild(good_dir, tmp_path):
+    from ragmed.ingest.chunker import CHUNKER_VERSION
+
+    rag = RagMed(collection="old", index_dir=tmp_path / "idx")
+    rag.ingest([good_dir / "guideline.pdf"])
+    path = tmp_path / "idx/collections/old/manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["build"]["chunker"]["version"] = "1"  # as built before extraction changed (issue 20)
+    path.write_text(json.dumps(manifest))
+    old = RagMed(collection="old", index_dir=tmp_path / "idx")
+    assert old.search("blood pressure", k=1)  # still searchable
+    with pytest.raises(IndexMismatchError, match=r"older ragmed \(chunker version 1; .* version "
+                       + CHUNKER_VERSION + r".*ingest --rebuild --collection old"):
+        old.ingest([good_dir])
+    assert old.ingest([good_dir], rebuild=True).ok
+    assert json.loads(path.read_text())["build"]["chunker"]["version"] == CHUNKER_VERSION != "1"
+
+
 def test_second_writer_fails_fast_with_pid(good_dir, tmp_path):
     from ragmed import IndexBusyError
 

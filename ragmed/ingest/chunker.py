@@ -30,10 +30,11 @@ from ..text import split_sentences
 from .structure import SectionIndex
 from .tables import ROWS_PER_CHUNK, find_tables
 
-# Kept at "1" although table rows are now grouped with their header row (tables.py): a new version
-# makes every existing collection refuse ingestion until rebuilt; documents ingested before keep
-# their chunks until changed or `ragmed ingest --rebuild`.
-CHUNKER_VERSION = "1"
+# The version of what ingestion makes of a document: a new one makes every existing collection
+# refuse ingestion (manifest.check_build says to `ragmed ingest --rebuild`), while it stays searchable.
+# "2" (issue 20): page furniture, superscripts, glued words and interleaved columns, bullets and
+# units read differently; table rows chunked with their header row; OCR'd pages read column by column.
+CHUNKER_VERSION = "2"
 
 
 class Tokenizer(Protocol):

@@ -9,7 +9,9 @@ Engines: Tesseract 5 (Debian `tesseract-ocr`, called through pytesseract) and Ra
 models on ONNX Runtime, inside the `rapidocr_onnxruntime` wheel). `ENGINE` is the one chosen by
 `benchmarks/ocr_engines.py` (character error rate against the guideline PDFs' text layers, pages
 per second, install size; results in benchmarks/results/ocr_engines.md); the other is used when
-the chosen one is not installed. PDF pages are rendered with pypdfium2 at `DPI`.
+the chosen one is not installed. PDF pages are rendered with pypdfium2 at `DPI`. The words are put
+in reading order by reading_order.py (columns one after the other; the engines' own order
+interleaves the lines of side-by-side columns).
 
 Each OCR'd page carries its provenance: `OcrPage(engine, confidence)`, confidence the mean word
 confidence in 0-1 as the engine reports it. The ingestor records it per page in the manifest
@@ -22,6 +24,7 @@ import shutil
 from dataclasses import dataclass
 
 from ..errors import DocumentError
+from . import reading_order
 
 MODES = ("auto", "off", "force")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
@@ -29,6 +32,7 @@ ENGINE = "tesseract"  # benchmarks/ocr_engines.py: CER 15.3% vs RapidOCR's 58.6%
 DPI = 300  # benchmarks/ocr_engines.py: Tesseract's CER 14.6% at 300 dpi vs 15.3% at 200 (numbers kept 98.4% vs 97.5%)
 MIN_CONFIDENCE = 0.5  # below this mean word confidence a page is kept but flagged "OCR uncertain"
 LANG = "eng"
+ORDER = "columns"  # reading_order.py; "engine" keeps the engine's own order (CER 11.9% vs 7.1% on the benchmark's dev pages)
 
 
 @dataclass(frozen=True)
@@ -67,15 +71,46 @@ def missing_message() -> str:
             "`brew install tesseract`) and run `pip install pytesseract`, or ingest with --ocr off")
 
 
-def recognise(image, engine: str | None = None) -> OcrPage:
-    """OCR one PIL image. Raises DocumentError when no engine is installed."""
+def recognise(image, engine: str | None = None, order: str = ORDER) -> OcrPage:
+    """OCR one PIL image; `order` "columns" (reading_order.py: columns one after the other) or
+    "engine" (the engine's own order). Raises DocumentError when no engine is installed."""
+    return compose(read_words(image, engine), order)
+
+
+def read_words(image, engine: str | None = None) -> tuple[list, str, list[float]]:
+    """The engine's words: ([(reading_order.Word, engine line key)], engine name and version,
+    confidences 0-1). Raises DocumentError when no engine is installed."""
     name = available(engine)
     if name is None:
         raise DocumentError(missing_message())
     return _tesseract(image) if name == "tesseract" else _rapidocr(image)
 
 
-def _tesseract(image) -> OcrPage:
+def compose(read: tuple[list, str, list[float]], order: str = ORDER) -> OcrPage:
+    """An OcrPage from `read_words`'s result, its text in reading `order` ("columns" or "engine")."""
+    if order not in ("columns", "engine"):
+        raise ValueError(f"OCR reading order must be 'columns' or 'engine', not {order!r}")
+    words, version, confs = read
+    text = reading_order.text([w for w, _ in words]) if order == "columns" else _engine_text(words)
+    return OcrPage(text, version, sum(confs) / len(confs) if confs else 0.0)
+
+
+def _engine_text(words: list[tuple[reading_order.Word, tuple]]) -> str:
+    """The words in the engine's own order, a line per engine line key, a blank line between blocks."""
+    out, last_line, last_block = [], None, None
+    for word, key in words:
+        if key[:-1] != last_block and out:
+            out.append("")
+        if key == last_line:
+            out[-1] += " " + word.text
+        else:
+            out.append(word.text)
+        last_line, last_block = key, key[:-1]
+    return "\n".join(out)
+
+
+def _tesseract(image):
+    """([(Word, (block, paragraph, line))], engine version, word confidences 0-1)."""
     import os
 
     import pytesseract
@@ -85,29 +120,24 @@ def _tesseract(image) -> OcrPage:
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
     data = pytesseract.image_to_data(image, lang=LANG, config="--psm 3", output_type=pytesseract.Output.DICT)
-    lines: dict[tuple, list[str]] = {}
-    confs = []
+    words, confs = [], []
     for i, word in enumerate(data["text"]):
         conf = float(data["conf"][i])
         if conf < 0 or not word.strip():
             continue
-        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        lines.setdefault(key, []).append(word)
+        left, top = data["left"][i], data["top"][i]
+        box = reading_order.Word(word, left, top, left + data["width"][i], top + data["height"][i])
+        words.append((box, (data["block_num"][i], data["par_num"][i], data["line_num"][i])))
         confs.append(conf / 100.0)
-    out, last_par = [], None
-    for key, words in lines.items():
-        if last_par is not None and key[:2] != last_par:
-            out.append("")
-        out.append(" ".join(words))
-        last_par = key[:2]
     version = str(pytesseract.get_tesseract_version()).split()[0]
-    return OcrPage("\n".join(out), f"tesseract {version}", sum(confs) / len(confs) if confs else 0.0)
+    return words, f"tesseract {version}", confs
 
 
 _RAPID = None
 
 
-def _rapidocr(image) -> OcrPage:
+def _rapidocr(image):
+    """([(Word, (0, row))], engine version, line confidences 0-1): RapidOCR reads text lines."""
     global _RAPID
     import numpy as np
 
@@ -117,11 +147,13 @@ def _rapidocr(image) -> OcrPage:
         _RAPID = RapidOCR()
     result, _ = _RAPID(np.asarray(image.convert("RGB")))
     rows = sorted(result or [], key=lambda r: (min(p[1] for p in r[0]), min(p[0] for p in r[0])))
-    text = "\n".join(r[1] for r in rows)
-    confs = [float(r[2]) for r in rows]
+    words = []
+    for k, (quad, line, _) in enumerate(rows):
+        xs, ys = [int(p[0]) for p in quad], [int(p[1]) for p in quad]
+        words.append((reading_order.Word(line, min(xs), min(ys), max(xs), max(ys)), (0, k)))
     from importlib.metadata import version
 
-    return OcrPage(text, f"rapidocr {version('rapidocr_onnxruntime')}", sum(confs) / len(confs) if confs else 0.0)
+    return words, f"rapidocr {version('rapidocr_onnxruntime')}", [float(r[2]) for r in rows]
 
 
 def pages_with_images(path, indices: list[int]) -> list[int]:

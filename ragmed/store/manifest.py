@@ -140,6 +140,15 @@ class Manifest:
                     f"embedder backend {mine.get('embedder_backend', 'torch')!r}, vectors {f_mine!r} (requested "
                     f"{theirs.get('embedder_backend', 'torch')!r}, vectors {f_theirs!r}; not interchangeable)")
         if mine.get("chunker") != theirs.get("chunker") and theirs.get("chunker") is not None:
+            old_v, new_v = (mine.get("chunker") or {}).get("version"), theirs["chunker"].get("version")
+            if not problems and old_v != new_v:  # ragmed changed, not the user's settings
+                raise IndexMismatchError(
+                    f"Collection {self.collection!r} was built by an older ragmed (chunker version {old_v}; "
+                    f"this one reads and chunks documents as version {new_v}: see CHUNKER_VERSION in "
+                    "ragmed/ingest/chunker.py). It can still be searched, but new or changed documents "
+                    "cannot be mixed into it. Rebuild it once from its documents: "
+                    f"`ragmed ingest --rebuild --collection {self.collection} PATH...` (the files and "
+                    "folders it holds: `ragmed docs list`).")
             problems.append(f"chunker settings {mine.get('chunker')} (requested {theirs.get('chunker')})")
         if problems:
             raise IndexMismatchError(
