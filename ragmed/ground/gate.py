@@ -46,7 +46,7 @@ import numpy as np
 
 from ..tokenize import tokenize
 from ..types import Passage
-from . import asking
+from . import asking, forms
 from .claims import FILLER
 
 FEATURES = ("dense_top", "dense_mean", "sentence_top", "coverage", "rare_absent", "sentence_coverage")
@@ -138,10 +138,18 @@ def vocabulary_of(snapshot) -> asking.Vocabulary:
     v = _VOCAB.get(snapshot.stamp)
     if v is None:
         bm25 = getattr(snapshot, "bm25", None)
-        v = asking.Vocabulary(frozenset(bm25.vocab_dict) if bm25 is not None else frozenset())
+        v = asking.Vocabulary(frozenset(bm25.vocab_dict) if bm25 is not None else frozenset(), df=_df(bm25))
         _VOCAB.clear()
         _VOCAB[snapshot.stamp] = v
     return v
+
+
+def _df(bm25):
+    """term -> in how many chunks it occurs, from a bm25s index (None without one)."""
+    if bm25 is None or not isinstance(getattr(bm25, "scores", None), dict) or "indptr" not in bm25.scores:
+        return None
+    indptr, ids = bm25.scores["indptr"], bm25.vocab_dict
+    return lambda t: int(indptr[ids[t] + 1] - indptr[ids[t]]) if t in ids else 0
 
 
 def _passage_terms(p: Passage) -> set[str]:
@@ -234,8 +242,27 @@ def searched_question(question: str, corrected: dict[str, str], index=None, snap
 
     table = abbreviations.of_collection(index, snapshot) if index is not None and snapshot is not None else {}
     base = corrected_question(question, corrected) or question
+    if index is not None and snapshot is not None:  # initialisms the documents write out but never define
+        table = {**_undefined_initialisms(base, table, abbreviations.initialisms_of(index, snapshot),
+                                          vocabulary_of(snapshot)), **table}
     expanded, used = abbreviations.expand(base, table, everyday=lambda w: asking.zipf(w) >= 4.0)
     return (expanded if expanded != question else ""), used
+
+
+def _undefined_initialisms(question: str, table: dict[str, str], initials: dict[str, str],
+                           vocabulary: asking.Vocabulary) -> dict[str, str]:
+    """{word: phrase} for the question's words that are initialisms of a collection phrase
+    (ground/shortforms.py) and neither an index term, a defined abbreviation, clinical shorthand nor
+    an everyday English word."""
+    from .abbreviations import SHORTHAND
+
+    out = {}
+    for word in re.findall(r"(?<![\w/])[A-Za-z]{2,5}(?![\w/])", question):
+        key = word.lower()
+        if key in initials and key not in table and key not in SHORTHAND and asking.zipf(key) < asking.CORRECT_BELOW \
+                and not set(tokenize(key)) & vocabulary.terms:
+            out[key] = initials[key]
+    return out
 
 
 def _sentences(p: Passage) -> list[str]:
@@ -257,6 +284,9 @@ def kind_stated(kind: str, terms: list[asking.Term], passages: Sequence[Passage]
         seen |= _passage_terms(p)
     subject = asking.subject_terms(terms) & seen
     need = min(asking.NEED[kind], len(subject))
+    form = forms.asked_form(question) if question else ""
+    if form:  # the question names the value's form ("how many hours", "percent"): ground/forms.py
+        return any(forms.states_form(s, form, subject, need) for p in top for s in _sentences(p))
     return any(asking.states_kind(s, kind, subject, need) for p in top for s in _sentences(p))
 
 
