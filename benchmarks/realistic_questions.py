@@ -135,11 +135,11 @@ def measure() -> dict:
     recs = []
     for r in items:
         d = rag.answerability(r["question"])
-        kind_ok = True
-        if d.asked:  # whether the asked kind is stated, whatever the score (to re-decide other calibrations)
-            q = d.query or r["question"]
-            p = rag.retriever.search(q, rag.settings.k, mode="hybrid", dedup=rag.settings.dedup)
-            kind_ok = gate.kind_stated(d.asked, asking.key_terms(q, gate.QUESTION_FILLER, vocab), p, q)
+        # whether the asked kind (and any value the question names) is stated, whatever the score
+        # (to re-decide other calibrations)
+        q = d.query or r["question"]
+        p = rag.retriever.search(q, rag.settings.k, mode="hybrid", dedup=rag.settings.dedup)
+        kind_ok = not gate.unstated(d.asked, asking.key_terms(q, gate.QUESTION_FILLER, vocab), p, q)
         recs.append({"id": r["id"], "kind": r["kind"], "split": split_of(r["id"]), "question": r["question"],
                      "x": [d.features[f] for f in gate.FEATURES], "kind_ok": kind_ok,
                      "language": d.reason == "language", "asked": d.asked, "score": d.score})

@@ -323,15 +323,18 @@ EVERYDAY = 0.05  # rarity below which a word names no subject ("take", "use", "s
 NEED = {"duration": 2, "frequency": 2, "dose": 1, "quantity": 1}
 
 
-def states_kind(sentence: str, kind: str, subject: set[str], need: int = 1) -> bool:
+def states_kind(sentence: str, kind: str, subject: set[str], need: int = 1, given: set[str] = frozenset()) -> bool:
     """Does the sentence state something of `kind` with `need` distinct subject terms within
     `WINDOW` words of it? (Citation markers, years and "Table 3"-style labels are not quantities.)"""
-    return states_pattern(sentence, _STATES[kind], subject, need)
+    return states_pattern(sentence, _STATES[kind], subject, need, given)
 
 
-def states_pattern(sentence: str, rx: "re.Pattern", subject: set[str], need: int = 1) -> bool:
+def states_pattern(sentence: str, rx: "re.Pattern", subject: set[str], need: int = 1,
+                   given: set[str] = frozenset()) -> bool:
     """Does the sentence hold a match of `rx` with `need` distinct subject terms within `WINDOW`
-    words of it? (Citation markers, years and "Table 3"-style labels are removed first.)"""
+    words of it? `given`: subject terms the sentence's heading names ("When You're Sick" > "Check
+    your blood glucose every 4 hours"), near every match. (Citation markers, years and "Table
+    3"-style labels are removed first.)"""
     text = _CITATION.sub(" ", sentence)
     hits = [m.start() for m in rx.finditer(text)]
     if not hits:
@@ -348,7 +351,7 @@ def states_pattern(sentence: str, rx: "re.Pattern", subject: set[str], need: int
 
     for h in hits:
         i = max(0, bisect.bisect_right(starts, h) - 1)
-        near: set[str] = set()
+        near: set[str] = set(given & subject)
         for j, found in where:
             if abs(i - j) <= WINDOW:
                 near |= found
