@@ -37,6 +37,7 @@ TOP = 3  # the gate reads the top 3 passages (ground/gate.py)
 KIND_WORDS: dict[str, str] = {"frequency": "how often", "duration": "how long (a duration or an age)",
               "dose": "a dose", "quantity": "an amount or a number"}
 
+FORM_WORDS = {"percent": "a percentage", "money": "a price or cost", "ratio": "a dilution or ratio"}
 _N = r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|several)"
 _UNIT_WORDS = {
     "seconds": r"seconds?|secs?|s", "minutes": r"minutes?|mins?", "hours": r"hours?|hrs?|h",
@@ -129,6 +130,8 @@ def unstated(kind: str, terms: list[asking.Term], passages: Sequence[Passage], q
         return (f"The documents discuss this subject, but none of the retrieved passages mentions "
                 f"{value!r} for what the question asks about.")
     if kind and not kind_stated(kind, terms, passages, question):
+        form = asked_form(question)
+        what = FORM_WORDS.get(form) or (f"{KIND_WORDS[kind]} in {form}" if form else KIND_WORDS[kind])
         return (f"The documents discuss this subject, but none of the retrieved passages states "
-                f"{KIND_WORDS[kind]} for what the question asks about.")
+                f"{what} for what the question asks about.")
     return ""

@@ -32,7 +32,7 @@ from typing import Callable, Iterable
 MIN_CLIP = 4  # letters of a clipped word ("hypo")
 MIN_REST = 3  # letters a completion adds at least ("schisto" -> "schistosomiasis")
 DOMINANCE = 2.0  # the chosen completion or phrase against the next one
-MIN_COUNT = 2  # occurrences of an initialism's phrase in the collection
+MIN_COUNT = 2  # occurrences of an initialism's phrase in the collection (a clipped word needs one chunk)
 _PHRASE_WORDS = 4
 _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _BREAK = re.compile(r"[.;:!?()\[\],\n]")
@@ -45,7 +45,7 @@ def completion(term: str, terms: Iterable[str], df: Callable[[str], int]) -> str
         return None
     cands = sorted(((df(t), t) for t in terms if t.startswith(term) and len(t) >= len(term) + MIN_REST
                     and t.isalpha()), key=lambda x: (-x[0], x[1]))
-    if not cands or cands[0][0] < MIN_COUNT:
+    if not cands or cands[0][0] < 1:
         return None
     if len(cands) > 1 and cands[0][0] < DOMINANCE * cands[1][0]:
         return None
