@@ -155,3 +155,22 @@ def test_words_the_collection_has_are_not_rewritten(rag):
     assert vocab.match("vial") == "vial"  # an index term stays as it is
     q, used = gate.searched_question("single-dose vial", {}, rag.index, snap)
     assert q == "" and used == {}
+
+
+def test_coverage_does_not_depend_on_another_document_holding_the_typed_form():
+    from ragmed.types import Passage
+
+    text = "If your blood glucose is low, drink juice, then check your blood glucose again after 15 minutes."
+    p = Passage(id="a", text=text, source="x.pdf", file_sha256="", page_start=1, page_end=1,
+                page_labels=("1",), section=(), start=0, end=len(text), score=1.0, rank=1)
+    q = "recheck sugar after juice"
+    without = asking.Vocabulary(frozenset({"check", "sugar", "juic", "glucos", "blood"}))
+    with_it = asking.Vocabulary(without.terms | {"recheck"})  # an unrelated protocol adds "recheck"
+    a = gate.features(q, [p], without, asking.key_terms(q, gate.QUESTION_FILLER, without))
+    b = gate.features(q, [p], with_it, asking.key_terms(q, gate.QUESTION_FILLER, with_it))
+    assert a == b
+    names = gate.FEATURES
+    assert b[names.index("coverage")] == pytest.approx(a[names.index("coverage")]) and a[names.index("coverage")] > 0.5
+    # an everyday word is not bent to a passage's word ("crush" is not "brush")
+    terms = gate.in_passages(asking.key_terms("crush tablets", gate.QUESTION_FILLER, None), {"brush", "tablet"})
+    assert [t.term for t in terms] == ["crush", "tablet"]
