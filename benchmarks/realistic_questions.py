@@ -168,7 +168,11 @@ def measure() -> dict:
     old = [{"id": i, "kind": "old_answerable" if n < len(old_pos) else "old_unanswerable", "split": split_of(i), "x": x}
            for n, ((i, _), x) in enumerate(zip(old_pos + old_neg, old_x))]
 
-    rep = rag.ingest([UNRELATED], progress=False)  # shift when an unrelated document joins the collection
+    # shift when an unrelated document joins the collection; `restore`/`keep_out=False`: an earlier
+    # run's removal must not keep it out (ingest/identity.py), or nothing would be measured
+    rep = rag.ingest([UNRELATED], progress=False, restore=True)
+    if rep.count("added") + rep.count("unchanged") != 1:
+        sys.exit(f"the unrelated document was not indexed: {[d.to_dict() for d in rep.documents]}")
     try:
         after, retrieved_new = [], []
         for r in items:
@@ -177,7 +181,7 @@ def measure() -> dict:
             after.append([q.features[f] for f in gate.FEATURES])
             retrieved_new.append(any(p.source.endswith(UNRELATED.name) for p in ps))
     finally:
-        rag.remove([UNRELATED])
+        rag.remove([UNRELATED], keep_out=False)
     assert rep.ok
     shift = shift_of([r["x"] for r in recs], after, retrieved_new, items, gate.DEFAULT)
     shift.update(features_after=after, retrieved_added=retrieved_new)
