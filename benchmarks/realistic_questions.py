@@ -135,11 +135,11 @@ def measure() -> dict:
     recs = []
     for r in items:
         d = rag.answerability(r["question"])
-        kind_ok = True
-        if d.asked:  # whether the asked kind is stated, whatever the score (to re-decide other calibrations)
-            q = d.query or r["question"]
-            p = rag.retriever.search(q, rag.settings.k, mode="hybrid", dedup=rag.settings.dedup)
-            kind_ok = gate.kind_stated(d.asked, asking.key_terms(q, gate.QUESTION_FILLER, vocab), p, q)
+        # whether the asked kind (and any value the question names) is stated, whatever the score
+        # (to re-decide other calibrations)
+        q = d.query or r["question"]
+        p = rag.retriever.search(q, rag.settings.k, mode="hybrid", dedup=rag.settings.dedup)
+        kind_ok = not gate.unstated(d.asked, asking.key_terms(q, gate.QUESTION_FILLER, vocab), p, q)
         recs.append({"id": r["id"], "kind": r["kind"], "split": split_of(r["id"]), "question": r["question"],
                      "x": [d.features[f] for f in gate.FEATURES], "kind_ok": kind_ok,
                      "language": d.reason == "language", "asked": d.asked, "score": d.score})
@@ -168,7 +168,11 @@ def measure() -> dict:
     old = [{"id": i, "kind": "old_answerable" if n < len(old_pos) else "old_unanswerable", "split": split_of(i), "x": x}
            for n, ((i, _), x) in enumerate(zip(old_pos + old_neg, old_x))]
 
-    rep = rag.ingest([UNRELATED], progress=False)  # shift when an unrelated document joins the collection
+    # shift when an unrelated document joins the collection; `restore`/`keep_out=False`: an earlier
+    # run's removal must not keep it out (ingest/identity.py), or nothing would be measured
+    rep = rag.ingest([UNRELATED], progress=False, restore=True)
+    if rep.count("added") + rep.count("unchanged") != 1:
+        sys.exit(f"the unrelated document was not indexed: {[d.to_dict() for d in rep.documents]}")
     try:
         after, retrieved_new = [], []
         for r in items:
@@ -177,7 +181,7 @@ def measure() -> dict:
             after.append([q.features[f] for f in gate.FEATURES])
             retrieved_new.append(any(p.source.endswith(UNRELATED.name) for p in ps))
     finally:
-        rag.remove([UNRELATED])
+        rag.remove([UNRELATED], keep_out=False)
     assert rep.ok
     shift = shift_of([r["x"] for r in recs], after, retrieved_new, items, gate.DEFAULT)
     shift.update(features_after=after, retrieved_added=retrieved_new)

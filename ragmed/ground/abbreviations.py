@@ -132,13 +132,27 @@ def of_collection(index, snapshot) -> dict[str, str]:
     """The `definitions` of a collection's text (`index`: store.collection.Collection; `snapshot`:
     its lexical snapshot), cached per snapshot stamp in memory and in ragmed's cache folder
     (reading 5,000 chunks takes seconds; the table is a few kB). Empty for an empty collection."""
+    return _cached(index, snapshot, "", definitions)
+
+
+def initialisms_of(index, snapshot) -> dict[str, str]:
+    """The initialisms of a collection's phrases (ground/shortforms.py `initialisms`), cached as
+    `of_collection` is (a few hundred kB for 5,000 chunks)."""
+    from ..tokenize import STOPWORDS
+    from .asking import rarity
+    from .shortforms import initialisms
+
+    return _cached(index, snapshot, "-initials", lambda texts: initialisms(texts, STOPWORDS, rarity))
+
+
+def _cached(index, snapshot, suffix: str, build) -> dict[str, str]:
     import hashlib
     import json
 
     from ..config import cache_dir
 
     stamp = getattr(snapshot, "stamp", "")
-    key = hashlib.sha1(f"{index.location}|{stamp}".encode()).hexdigest()[:20]
+    key = hashlib.sha1(f"{index.location}|{stamp}".encode()).hexdigest()[:20] + suffix
     if key in _TABLES:
         return _TABLES[key]
     path = cache_dir() / "abbreviations" / f"{key}.json"
@@ -150,7 +164,7 @@ def of_collection(index, snapshot) -> dict[str, str]:
     if not isinstance(table, dict):
         refs = [r.id for r in getattr(snapshot, "refs", [])]
         texts = [p.text for p, _ in index.get(refs).values() if p is not None] if refs else []
-        table = definitions(texts)
+        table = build(texts)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
@@ -158,6 +172,7 @@ def of_collection(index, snapshot) -> dict[str, str]:
             tmp.replace(path)
         except OSError:
             pass  # a read-only cache: the table is rebuilt next time
-    _TABLES.clear()
+    if len(_TABLES) >= 4:  # the tables of one or two collections
+        _TABLES.pop(next(iter(_TABLES)))
     _TABLES[key] = table
     return table

@@ -40,7 +40,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ..tokenize import STOPWORDS, tokenize
 
@@ -163,6 +163,7 @@ class Vocabulary:
     """The collection's index terms, for spelling variants (`match`)."""
 
     terms: frozenset[str]
+    df: "Callable[[str], int] | None" = None  # term -> chunks holding it (clipped words: ground/shortforms.py)
     _list: list[str] = field(default_factory=list, repr=False)
     _coded: list[str] = field(default_factory=list, repr=False)
 
@@ -189,12 +190,20 @@ class Vocabulary:
         cands = [t for t in self._list if abs(len(t) - len(term)) <= k]
         hits = process.extract(term, cands, scorer=OSA.distance, score_cutoff=k, limit=None)
         if not hits:
-            return None
+            return self._clipped(term)
         best = min(h[1] for h in hits)
         tied = [h[0] for h in hits if h[1] == best]
         # ties: a British/American spelling of the word ("iodised" -> "iodized", not "iodic"), then the
         # candidate with the same first letter ("efects" -> "effect", not "defect"), then sorted order
         return min(tied, key=lambda t: (_us(t) != _us(term), t[0] != term[0], t))
+
+
+    def _clipped(self, term: str) -> str | None:
+        if self.df is None:
+            return None
+        from .shortforms import completion
+
+        return completion(term, self._list, self.df)
 
 
 _UK_US = ((re.compile(r"is(?=e|ing|ation|ed|er|\b)|is$"), "iz"), (re.compile(r"ys(?=e|ing|ed|is)|ys$"), "yz"),
@@ -257,19 +266,23 @@ _DOSE_UNIT = (r"(?:mg|g|kg|mcg|µg|μg|ug|ng|ml|mL|l|iu|units?|mmol|tablets?|cap
 KIND_QUESTION = {
     "frequency": re.compile(r"\bhow (?:often|frequently)\b|\bhow many times\b|\bevery how\b|\bfrequency\b", re.I),
     "duration": re.compile(r"\bhow long\b|\bfor how long\b|\bhow many (?:seconds|minutes|hours|days|weeks|months|years)\b"
-                           r"|\bduration\b|\bhow soon\b|\bwhat age\b|\bat what age\b|\buntil what age\b", re.I),
+                           r"|\bduration\b|\bhow soon\b|\bwhat age\b|\bat what age\b|\buntil what age\b"
+                           r"|\bshelf[- ]?life\b|\bexpir(?:e|es|y|ation)\b", re.I),
     "dose": re.compile(r"(?<![-\w])(?<!multi )(?<!single )dos(?:e|es|age|ing)\b(?![- ]vials?)|\bhow (?:much|many) (?:mg|milligrams?|grams?|units?|tablets?|ml)\b"
                        r"|\bmg\b|\bmg/kg\b", re.I),
     "quantity": re.compile(r"\bhow (?:much|many)\b|\bmax(?:imum)?\b|\bmin(?:imum)?\b|\bwhat (?:percentage|percent|level|number)\b"
                            r"|\bhow (?:big|high|low)\b|\bper (?:day|week|kg)\b|\bratio\b|\blimit\b|\btarget\b|\bthreshold\b"
-                           r"|\bwhat (?:temperature|time)\b|(?<!-)\bprice\b|(?<!-)\bcost\b", re.I),
+                           r"|\bwhat (?:temperature|time)\b|(?<!-)\bprice\b|(?<!-)\bcost\b"
+                           r"|\bwhat (?:[a-z0-9]+ ){1,2}(?:number|level|value|percentage)\b|\bpercent(?:age)?\b|%"
+                           r"|\bdilution\b|\bconcentration\b", re.I),
 }
 # Words that only say which kind of answer is wanted: left out of the question's subject.
 KIND_WORDS = frozenset(tokenize(
     "how often frequently many times every frequency long duration soon much maximum max minimum min "
     "dose doses dosage dosing mg milligram gram grams units tablets ml percentage percent level number big "
     "high low per day days week weeks month months year years hour hours minute minutes second seconds kg "
-    "limit target threshold ratio age what temperature time price cost safe ok allowed"))
+    "limit target threshold ratio age what temperature time price cost safe ok allowed percent percentage "
+    "dilution concentration shelf life expire expiry expiration value"))
 _STATES = {
     "frequency": re.compile(rf"\bevery\b|\b{_NUM}\s*times?\b|\b(?:once|twice)\b|\b(?:daily|weekly|monthly|annually|yearly|"
                             rf"hourly|biannual|annual)\b|\bper (?:day|week|month|year|hour)\b|\ba (?:day|week|month|year)\b", re.I),
@@ -310,11 +323,19 @@ EVERYDAY = 0.05  # rarity below which a word names no subject ("take", "use", "s
 NEED = {"duration": 2, "frequency": 2, "dose": 1, "quantity": 1}
 
 
-def states_kind(sentence: str, kind: str, subject: set[str], need: int = 1) -> bool:
+def states_kind(sentence: str, kind: str, subject: set[str], need: int = 1, given: set[str] = frozenset()) -> bool:
     """Does the sentence state something of `kind` with `need` distinct subject terms within
     `WINDOW` words of it? (Citation markers, years and "Table 3"-style labels are not quantities.)"""
+    return states_pattern(sentence, _STATES[kind], subject, need, given)
+
+
+def states_pattern(sentence: str, rx: "re.Pattern", subject: set[str], need: int = 1,
+                   given: set[str] = frozenset()) -> bool:
+    """Does the sentence hold a match of `rx` with `need` distinct subject terms within `WINDOW`
+    words of it? `given`: subject terms the sentence's heading names ("When You're Sick" > "Check
+    your blood glucose every 4 hours"), near every match. (Citation markers, years and "Table
+    3"-style labels are removed first.)"""
     text = _CITATION.sub(" ", sentence)
-    rx = _STATES[kind]
     hits = [m.start() for m in rx.finditer(text)]
     if not hits:
         return False
@@ -330,7 +351,7 @@ def states_kind(sentence: str, kind: str, subject: set[str], need: int = 1) -> b
 
     for h in hits:
         i = max(0, bisect.bisect_right(starts, h) - 1)
-        near: set[str] = set()
+        near: set[str] = set(given & subject)
         for j, found in where:
             if abs(i - j) <= WINDOW:
                 near |= found
