@@ -54,8 +54,15 @@ def guideline_rag(progress: bool = True):
     from ragmed import RagMed
 
     require(GUIDELINES)
+    from ragmed.errors import IndexMismatchError
+
     rag = RagMed(collection="guidelines-8", index_dir=EVAL_INDEXES)
-    report = rag.ingest(sorted(GUIDELINES.glob("*.pdf")), progress=progress)
+    pdfs = sorted(GUIDELINES.glob("*.pdf"))
+    try:
+        report = rag.ingest(pdfs, progress=progress)
+    except IndexMismatchError as exc:  # built by an older chunker: rebuilt once, said so
+        print(f"rebuilding the cached guideline collection: {exc}", file=sys.stderr)
+        report = rag.ingest(pdfs, progress=progress, rebuild=True)
     if not report.ok:
         sys.exit(f"guideline ingest failed: {[d.to_dict() for d in report.failed]}")
     return rag
