@@ -61,6 +61,8 @@ BREAKS = frozenset("and or but nor not than as if whether because although while
 MAX_ELLIPTICAL_TERMS = 2  # a question with this many search terms or fewer continues the previous one
 TOPIC_DF = 0.02  # a topic word occurs in at most this share of the collection's chunks
 TOPIC_MAX = 3  # at most this many topic words (the rarest) name an earlier question's topic
+ANTECEDENT_DF = 0.1  # an antecedent phrase holds a word in at most this share of the chunks (dev split;
+# looser than TOPIC_DF: the candidates are few, and in a small collection a topic fills many chunks)
 PHRASE_MAX = 3  # a pronoun is replaced by a noun phrase of at most this many words
 HISTORY_WEIGHT = 1.5  # `fuse`: the resolved query's list weighs this much against the follow-up's own (1)
 EVERYDAY_ZIPF = 4.5  # wordfreq Zipf scale: 4.5 = ~30 per million words ("approximately" 4.6, "diabetes" 4.2)
@@ -186,19 +188,22 @@ def resolve(question: str, history: Sequence[str],
 
 def antecedent(prev: str, question: str, rarity: Callable[[list[str]], dict[str, float]] | None = None,
                earlier: Sequence[str] = ()) -> str:
-    """The best of `antecedents` ("" when none)."""
+    """The noun phrase of `prev` a pronoun in `question` stands for: the best of `antecedents` ("" when
+    none)."""
     found = antecedents(prev, question, rarity, earlier)
     return found[0] if found else ""
 
 
 def antecedents(prev: str, question: str, rarity: Callable[[list[str]], dict[str, float]] | None = None,
                 earlier: Sequence[str] = ()) -> list[str]:
-    """The noun phrase of the previous question `prev` that a pronoun in `question` stands for ("" when
-    none): one phrase, not every topic word of `prev` (carrying them all dilutes the query).
+    """The noun phrases of the previous question `prev` that a pronoun in `question` may stand for,
+    best first ([] when none): each one phrase, not every topic word of `prev` (carrying them all
+    diluted the query).
 
-    Candidates: runs of adjacent content words of `prev` (not `GENERIC`, not stopwords; a comma or a
-    function word ends a run) holding a topic word (rare in the collection and not everyday English,
-    as in `topic_words`; without `rarity`, any word), cut to `PHRASE_MAX` words from the rarest on,
+    Candidates: runs of adjacent content words of `prev` (not `GENERIC`, not stopwords; a comma, a
+    function word, an adverb or an everyday first word ends a run; words carried from an earlier turn
+    form their own run) holding a topic word (in at most `ANTECEDENT_DF` of the chunks and not
+    everyday English; without `rarity`, any word), cut to `PHRASE_MAX` words from the rarest on,
     and not already all in `question`. The chosen one is, in this order: a phrase the earlier turns
     also name (the conversation's running topic: in a third turn "it" still means the first turn's
     subject); the phrase found in one chunk together with the most of the follow-up's own rare terms
@@ -208,8 +213,9 @@ def antecedents(prev: str, question: str, rarity: Callable[[list[str]], dict[str
     runs: list[list[int]] = []
     for i, m in enumerate(ms):
         low = m.group(0).lower()
-        ok = (bool(tokenize(low)) and low not in GENERIC and low not in PRONOUNS and low not in DEMONSTRATIVES
-              and low not in BREAKS and low not in PREPOSITIONS and low not in QUESTION_WORDS and not low.endswith("ly") and not (i == 0 and everyday(low)))
+        ok = (bool(tokenize(low)) and not any(low in ws for ws in (GENERIC, PRONOUNS, DEMONSTRATIVES, BREAKS,
+                                                                    PREPOSITIONS, QUESTION_WORDS))
+              and not low.endswith("ly") and not (i == 0 and everyday(low)))
         joined = bool(runs) and runs[-1] and runs[-1][-1] == i - 1 and not prev[ms[i - 1].end():m.start()].strip()
         if ok and joined:
             runs[-1].append(i)
@@ -219,11 +225,13 @@ def antecedents(prev: str, question: str, rarity: Callable[[list[str]], dict[str
         return []
     words = [m.group(0) for m in ms]
     terms = {w: tokenize(w) for w in words}
-    limit = max(TOPIC_DF, getattr(rarity, "floor", 0.0))
+    limit = max(ANTECEDENT_DF, getattr(rarity, "floor", 0.0))
     share: dict[str, float] = rarity(sorted({t for ts in terms.values() for t in ts})) if rarity else {}
     score = {w: max((share.get(t, 0.0) for t in ts), default=1.0) for w, ts in terms.items()}
     asked = {w.lower() for w in _words(question)}
     running = {w.lower() for q in earlier for w in _words(q)}
+    if running:  # a phrase carried from an earlier turn stays one candidate, apart from its neighbours
+        runs = [part for run in runs for part in _split_where(run, lambda i: words[i].lower() in running)]
     own = [t for t in tokenize(question) if t not in share or share[t] <= 0.5]
     cands = []
     for run in runs:
@@ -244,6 +252,17 @@ def antecedents(prev: str, question: str, rarity: Callable[[list[str]], dict[str
         best = min((w for w in words if terms[w] and w.lower() not in asked), key=lambda w: score[w], default="")
         return [best] if best else []
     return [text for _, text in sorted(cands, reverse=True)]
+
+
+def _split_where(run: list[int], inside: Callable[[int], bool]) -> list[list[int]]:
+    """`run` cut where `inside` changes value: [1, 2, 3] with inside(2) only -> [[1], [2], [3]]."""
+    parts: list[list[int]] = []
+    for i in run:
+        if parts and inside(parts[-1][-1]) == inside(i):
+            parts[-1].append(i)
+        else:
+            parts.append([i])
+    return parts
 
 
 PREPOSITIONS = frozenset("in for during with after before among at on without within by from versus vs".split())
