@@ -318,6 +318,10 @@ def render(data: dict, examples: dict) -> str:
              f"(goal >= {GOALS['ratio_to_full']}); standalone = a self-contained follow-up (goal: history-aware "
              "no worse than alone, i.e. than `last`).", ""]
     for name, res in data["results"].items():
+        if name == "bioasq" and "--bioasq-passages 0" not in data["command"]:
+            lines += ["BioASQ is searched in a sub-corpus, to bound the embedding time: the gold snippets of the first "
+                      "`--bioasq-questions` questions of each split (the conversations' targets) plus other snippets "
+                      "in sha1 order up to `--bioasq-passages` passages (of 21,257).", ""]
         lines += [f"## {name}", "", "| kind | n | rewritten | R@3 last | R@3 resolved | R@3 history | R@3 full | ratio | "
                   "nDCG@10 last | nDCG@10 resolved | nDCG@10 history | nDCG@10 full | ratio |", "|" + "---|" * 13]
         for kind, s in res.items():
