@@ -71,7 +71,7 @@ def conversations(rag) -> list[dict]:
         pairs = [(x, y) for x in found for y in found if x[0] < y[0] and ends_phrase(y[1], e)]
         if not pairs:
             continue
-        (ca, a), (cb, b) = pairs[0]
+        (_, a), (cb, b) = pairs[0]
         c = next(ws for cid, ws in found if ws is not a and ws is not b)
         first = window(a, a.index(e))
         follow = window(b, b.index(e), "it")
