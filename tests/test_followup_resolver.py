@@ -1,0 +1,165 @@
+"""Pronoun follow-ups (issue 21) on real indexed text: "it" is replaced by one noun phrase of the
+previous turn, the running topic carries into a third turn, and retrieval fuses the resolved query
+with the follow-up as written (real PDFs of ../shared/eval, real MiniLM, Chroma and BM25).
+
+The conversations are generated from the collection's own chunks: a term E (a name or term, rare in
+the collection) found in two chunks A and B gives turn 1 = a short window of a sentence of A around
+E, follow-up = a short window of a sentence of B with E replaced by "it" (gold: chunk B)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import GUIDELINES, need_eval
+from ragmed.retrieve.followup import PHRASE_MAX, antecedent, collection_rarity, fuse, resolve
+from ragmed.tokenize import tokenize
+
+WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+PDFS = ("cdc-2023-what-you-need-to-know-about-tb.pdf", "niddk-eating-and-diabetes.pdf", "who-emro-2019-healthy-diet.pdf")
+
+
+@pytest.fixture(scope="module")
+def small_guidelines(tmp_path_factory):
+    need_eval("guidelines")
+    from ragmed import RagMed
+
+    rag = RagMed(collection="followup", index_dir=tmp_path_factory.mktemp("fidx"))
+    report = rag.ingest([GUIDELINES / p for p in PDFS], progress=False)
+    assert report.ok, report.to_dict()
+    return rag
+
+
+def window(words: list[str], i: int, replace: str | None = None) -> str:
+    """Up to 10 words from 3 before word i; word i replaced by `replace` when given."""
+    lo = max(0, i - 3)
+    ws = words[lo:lo + 10]
+    if replace is not None:
+        ws[i - lo] = replace
+    text = " ".join(ws).strip(" ,;:.")
+    return text[:1].upper() + text[1:] + "?"
+
+
+def ends_phrase(words: list[str], e: str) -> bool:
+    """E ends a noun phrase in the sentence (no content word follows it: "it" stands for a thing,
+    not for an adjective as in "it patterns") and is no verb or adverb form."""
+    i = words.index(e)
+    return not e.endswith(("ly", "ed", "ing")) and (i + 1 == len(words) or not tokenize(words[i + 1]))
+
+
+def conversations(rag) -> list[dict]:
+    """Generated 2- and 3-turn pronoun conversations over the collection's chunks (see the module
+    docstring), at most one per term, deterministic."""
+    from wordfreq import zipf_frequency
+
+    got = rag.index.chroma().get(include=["documents"])
+    sentences: dict[str, list[tuple[str, list[str]]]] = {}
+    for cid, doc in sorted(zip(got["ids"], got["documents"])):
+        for s in re.split(r"(?<=[.?!])\s+", " ".join(doc.split())):
+            ws = WORD.findall(s)
+            if 8 <= len(ws) <= 40:
+                for w in set(ws):
+                    if (w.isalpha() and w.islower() and len(w) >= 6 and zipf_frequency(w, "en") < 4.0
+                            and len(tokenize(w)) == 1):
+                        sentences.setdefault(w, []).append((cid, ws))
+    out = []
+    for e, found in sorted(sentences.items()):
+        chunks = sorted({c for c, _ in found})
+        if len(chunks) < 2 or len(found) < 3:
+            continue
+        pairs = [(x, y) for x in found for y in found if x[0] < y[0] and ends_phrase(y[1], e)]
+        if not pairs:
+            continue
+        (_, a), (cb, b) = pairs[0]
+        c = next(ws for cid, ws in found if ws is not a and ws is not b)
+        first = window(a, a.index(e))
+        follow = window(b, b.index(e), "it")
+        full = window(b, b.index(e))
+        out.append({"term": e, "turns": [first], "followup": follow, "full": full, "gold": cb})
+        out.append({"term": e, "turns": [first, window(c, c.index(e), "it")], "followup": follow,
+                    "full": full, "gold": cb})
+    return out
+
+
+def resolved(conv: dict, rarity):
+    history: list[str] = []
+    for turn in conv["turns"]:
+        history.append(resolve(turn, history, rarity).query)
+    return resolve(conv["followup"], history, rarity), history
+
+
+def test_pronoun_is_replaced_by_one_phrase_of_the_previous_turn(small_guidelines):
+    rag = small_guidelines
+    rarity = collection_rarity(rag.index.lexical_snapshot())
+    convs = [c for c in conversations(rag) if len(c["turns"]) == 1]
+    assert len(convs) >= 15, "too few generated conversations to measure"
+    right = 0
+    for c in convs:
+        r, _ = resolved(c, rarity)
+        assert r.kind in ("pronoun", "standalone"), (c, r)
+        if r.kind == "standalone":
+            continue
+        # one contiguous phrase of turn 1, never a bag of its rare words, and no "it" left
+        assert r.carried in c["turns"][0] and len(r.carried.split()) <= PHRASE_MAX, (c, r)
+        assert " it " not in f" {r.query.lower()} ", r
+        right += c["term"] in r.carried.lower()
+    # the referent is a guess: 13 of these 25 conversations carry the term (the old resolver carried
+    # a bag of the rarest words of turn 1, failing the phrase check above)
+    assert right / len(convs) >= 0.4, (right, len(convs))
+
+
+def test_third_turn_keeps_the_running_topic(small_guidelines):
+    rag = small_guidelines
+    rarity = collection_rarity(rag.index.lexical_snapshot())
+    convs = [c for c in conversations(rag) if len(c["turns"]) == 2]
+    same = 0
+    for c in convs:
+        r, history = resolved(c, rarity)
+        second = resolve(c["turns"][1], history[:1], rarity)
+        if r.kind == "pronoun" and second.kind == "pronoun":
+            same += r.carried.lower() == second.carried.lower()
+    # "it" in turn 3 means what "it" meant in turn 2 (10 of these 25 conversations; the others
+    # mostly resolve turn 2 or 3 as self-contained, or the generated list text has no phrase bounds)
+    assert same / len(convs) >= 0.3, (same, len(convs))
+
+
+def test_own_topic_and_self_contained_questions_are_left_alone(small_guidelines):
+    rag = small_guidelines
+    rarity = collection_rarity(rag.index.lexical_snapshot())
+    before = ["What are the symptoms of latent tuberculosis infection?"]
+    for q in ("Is the BCG vaccine given at birth and how long does it protect?",
+              "What foods help manage diabetes?"):
+        assert resolve(q, before, rarity).query == q
+    r = resolve("How long is it treated?", before, rarity)
+    assert r.kind == "pronoun" and "tuberculosis" in r.carried.lower() and len(r.carried.split()) <= PHRASE_MAX
+    assert antecedent("What foods help manage diabetes?", "Is it safe?", rarity) != ""
+
+
+def test_fused_retrieval_finds_the_follow_ups_passage(small_guidelines):
+    """History-aware retrieval as the pipeline does it (resolved query fused with the follow-up as
+    written) finds the follow-up's chunk in the top 3 at least as often as the follow-up alone (in
+    this small collection both find 23 of 25), and the pipeline retrieves exactly that way."""
+    from ragmed import Turn
+
+    rag = small_guidelines
+    rarity = collection_rarity(rag.index.lexical_snapshot())
+    convs = [c for c in conversations(rag) if len(c["turns"]) == 1]
+    last = fused = 0
+    for c in convs:
+        r, _ = resolved(c, rarity)
+        alone = [p.id for p in rag.search(c["followup"], 10)]
+        got = rag.search(r.query, 10)
+        both = fuse(got, rag.search(c["followup"], 10), 10) if r.kind == "pronoun" else got
+        assert [p.rank for p in both] == list(range(1, len(both) + 1))
+        last += c["gold"] in alone[:3]
+        fused += c["gold"] in [p.id for p in both][:3]
+    assert fused >= last and fused >= 0.8 * len(convs), (fused, last, len(convs))
+    # the pipeline retrieves the same way (pipeline.py hooks retrieve/followup.py `fuse`)
+    c = next(c for c in convs if resolved(c, rarity)[0].kind == "pronoun")
+    retrieval = rag.pipeline.retrieve(c["followup"], k=10, history=[Turn(question=c["turns"][0])])
+    assert retrieval.resolution.kind == "pronoun"
+    r, _ = resolved(c, rarity)
+    dedup = rag.settings.dedup
+    expect = fuse(rag.search(r.query, 10, dedup=dedup), rag.search(c["followup"], 10, dedup=dedup), 10)
+    assert [p.id for p in retrieval.passages] == [p.id for p in expect]
