@@ -204,7 +204,12 @@ def estimate_lines(answer_tokens: int) -> list[str]:
         lines.append(f"| {name} | {n} | {warm:.1f} | {cold:.1f} | {'yes' if warm <= GOAL_S else 'no'} |")
     most = int((GOAL_S - sp["ttft_cached_s"]) * rate - answer_tokens)
     lines += ["", f"Largest reasoning budget within {GOAL_S:.0f} s (warm prefix cache, {answer_tokens}-token answer): "
-              f"about {max(0, most)} tokens."]
+              f"about {max(0, most)} tokens.", "",
+              f"Proposal (not applied): the default (`on`, 1,024 tokens) cannot meet {GOAL_S:.0f} s here; `off` (or a "
+              f"budget of at most about {max(0, most)} tokens) is what fits. Make `off` the default for Qwen3 hybrids "
+              "(MedPsy-1.7B) only once `ragmed compare --thinking on --thinking off` on real MedPsy weights shows "
+              "what the trace adds: that quality cost cannot be measured on random weights, so the default is "
+              "unchanged. MedPsy-4B (Thinking-2507) reasons always; its lever is `budget N`."]
     return lines
 
 
