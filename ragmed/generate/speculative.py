@@ -123,14 +123,12 @@ def stream(llm, prompt: str, max_tokens: int, params, stop: Sequence[str] = (),
             break
         out.append(token)
         stats.tokens += 1
-        got = release()
-        if got is None or (got and got[1]):
-            if got:
-                yield _chunk(got[0])
+        text, stopped = _released(release())
+        if text:
+            yield _chunk(text)
+        if stopped:
             finish, cut = "stop", True
             break
-        if got and got[0]:
-            yield _chunk(got[0])
         if len(out) >= max_tokens or llm.n_tokens + 2 >= n_ctx:
             break
         # draft from the prompt and the answer so far, then verify [token, draft...] in one batch
@@ -155,14 +153,12 @@ def stream(llm, prompt: str, max_tokens: int, params, stop: Sequence[str] = (),
             llm.n_tokens = base + 1 + kept
             llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
         if kept:
-            got = release()
-            if got is None or (got and got[1]):
-                if got:
-                    yield _chunk(got[0])
+            text, stopped = _released(release())
+            if text:
+                yield _chunk(text)
+            if stopped:
                 finish, cut = "stop", True
                 break
-            if got and got[0]:
-                yield _chunk(got[0])
         if len(out) >= max_tokens:
             break
         token = nxt
@@ -171,6 +167,16 @@ def stream(llm, prompt: str, max_tokens: int, params, stop: Sequence[str] = (),
         if got and got[0]:
             yield _chunk(got[0])
     yield {"choices": [{"text": "", "finish_reason": finish}]}
+
+
+def _released(got) -> tuple[str, bool]:
+    """`release()`'s result as (text to yield, "" for none; whether a stop string ended the output).
+    `release` gives "" (nothing new yet), None (a stop string, nothing left before it) or (text, stop)."""
+    if got is None:
+        return "", True
+    if not got:
+        return "", False
+    return got[0], got[1]
 
 
 def _chunk(text: str) -> dict:
