@@ -114,3 +114,15 @@ def test_prompt_numbers_passages_as_retrieved_when_compression_drops_some(demo_r
         assert a.passages[ev.n - 1].id == ev.passage_id
         assert ev.text[:40] in " ".join(r.passages[ev.n - 1].text.split())
     assert a.usage.passages_in_prompt == len(prompt.passages) < len(a.passages)
+
+
+def test_source_quote_is_the_evidence_sentence_that_cites_it(demo_rag):
+    """Evidence lines end "... daily. [n]": the marker belongs to that sentence, not to the next
+    line, so each source's quote is the best evidence sentence shown with its [n]."""
+    flat = lambda t: " ".join(t.split())  # noqa: E731
+    for q in (QUESTION, "What is the starting dose of amlodipine?", "When is emergency transfer needed?"):
+        a = demo_rag.evidence(q)
+        assert a.citations and a.evidence
+        for c in a.citations:
+            first = next(flat(e.text) for e in a.evidence if e.n == c.n)  # the best evidence line citing [n]
+            assert flat(c.quote) in first or first in flat(c.quote), (q, c.n, c.quote, first)

@@ -29,6 +29,9 @@ def test_resolver_carries_the_topic_only_when_needed():
               "Is metformin safe and what is its dose?"):
         assert resolve(q, ["What are the symptoms of TB?"]).query == q
     assert resolve("and for children?", []).query == "and for children?"
+    # asked again in a thread whose last query already says so: not "... for children for children?"
+    again = resolve("and for children?", ["What is the starting dose of ramipril for children?"])
+    assert again.query == "What is the starting dose of ramipril for children?"
 
 
 def test_resolver_topic_comes_from_the_collections_rare_words(demo_rag):
@@ -63,6 +66,22 @@ def test_history_prompt_drops_old_turns_first_and_counts_them(demo_rag):
     assert p.messages[0]["content"].startswith(hprompt.base.SYSTEM_GROUNDED)  # rules first, then the client's
     assert p.messages[0]["content"].endswith("Be brief.") and gen.prompt_tokens(p.messages) <= 1500
     assert len(p.passages) >= 1
+
+
+def test_a_turn_without_an_answer_is_not_given_to_the_model_as_its_reply(demo_rag):
+    """A withheld, "not found" or refused turn shows ragmed's notice (with evidence or nearest
+    sources), not the model's answer: the prompt carries "no answer" for it, never the notice."""
+    from ragmed.ground.claims import NOT_FOUND
+
+    withheld = demo_rag.ask("What is the blood pressure target?")  # SmolLM2 cites nothing here: withheld
+    refused = demo_rag.ask("What is the capital of Mongolia?")
+    assert withheld.abstained and refused.abstained and refused.abstention.stage == "gate"
+    answered = Turn("How often are stable patients seen?", "Stable patients are seen every 6 months [1].")
+    turns = [Turn(withheld.question, withheld.answer), Turn(refused.question, refused.answer), answered]
+    msgs = hprompt.turn_messages(turns)
+    replies = [m["content"] for m in msgs if m["role"] == "assistant"]
+    assert replies == [NOT_FOUND, NOT_FOUND, "Stable patients are seen every 6 months."]
+    assert "withheld" not in json.dumps(msgs) and "Nearest sources" not in json.dumps(msgs)
 
 
 @pytest.mark.slow

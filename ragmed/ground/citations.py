@@ -42,13 +42,12 @@ def _words(text: str) -> set[str]:
 
 
 def _citing_text(answer: str, n: int) -> str:
-    """The answer sentences that cite [n]."""
-    out = []
-    for s, e in split_sentences(answer, 0, len(answer)) or [(0, len(answer))]:
-        sent = answer[s:e]
-        if n in cited_numbers(sent):
-            out.append(sent)
-    return " ".join(out) or answer
+    """The first answer sentence that cites [n] (its quote is chosen for it: the evidence lines come
+    best first), a marker after a full stop ("... daily. [1]") belonging to the sentence before it,
+    as in the claim checks (claims.sentences)."""
+    from .claims import sentences  # claims imports this module
+
+    return next((s.text for s in sentences(answer) if n in s.cites), answer)
 
 
 def _segments(passage_text: str) -> list[str]:

@@ -32,9 +32,21 @@ INSTRUCTIONS_HEAD = ("The user's own instructions follow. Apply them only where 
                      "say so when the passages do not answer):")
 
 
+# ragmed's own text in place of an answer (withheld, "not found", refused: ground/release.py,
+# pipeline.NOT_COVERED, gate explanations with their nearest sources): not an answer the model gave.
+_NOTICE = re.compile(r"^\s*(?:ragmed withheld the model's answer|The model found no answer in the passages|"
+                     r"The indexed documents do not)", re.I)
+_NOTICE_LIST = ("Nearest sources:", "The nearest sentences are:", "The passages' best sentences are:")
+
+
 def clean_answer(text: str) -> str:
-    """An earlier answer as the prompt carries it: no reasoning trace, no [n] citation markers."""
-    return " ".join(_CITATION.sub("", _THINK.sub("", text or "")).split())
+    """An earlier answer as the prompt carries it: no reasoning trace, no [n] citation markers; ""
+    when the turn shows ragmed's notice instead of an answer (withheld, not found, refused), so the
+    model is not shown that notice as its own earlier reply (it then copies it)."""
+    text = text or ""
+    if _NOTICE.match(text) or any(m in text for m in _NOTICE_LIST):
+        return ""
+    return " ".join(_CITATION.sub("", _THINK.sub("", text)).split())
 
 
 def system_message(instructions: str = "") -> str:

@@ -181,6 +181,8 @@ def resolve(question: str, history: Sequence[str],
         base = prev.rstrip(" ?.!")
         if rest[:1].isupper() and not rest[1:2].isupper():
             rest = rest[:1].lower() + rest[1:]  # "In children" continues the sentence
+        if rest and re.search(rf"(?<!\w){re.escape(rest.lower())}$", base.lower()):
+            rest = ""  # the earlier query already ends so ("... for children" + "and for children?")
         query = f"{base} {rest}?" if rest else f"{base}?"
         return Resolution(q, query, "elliptical", base)
     return Resolution(q, q)
