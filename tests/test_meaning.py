@@ -195,6 +195,28 @@ def test_a_drug_swapped_with_another_named_in_the_same_passage_is_unsupported(ch
     assert ok.claims[0].status == "supported", ok.claims[0]
 
 
+# A dose's role: a starting dose does not back a claim that it is the maximum, nor the reverse.
+DOSES = [("amlodipine", "5 mg"), ("ramipril", "2.5 mg"), ("losartan", "50 mg"), ("metformin", "500 mg"),
+         ("bisoprolol", "1.25 mg")]
+
+
+@pytest.mark.parametrize("drug, dose", DOSES)
+def test_a_starting_dose_is_not_a_maximum(checker, drug, dose):
+    start = f"Start {drug} {dose} once daily and review in 4 weeks."
+    for claim in (f"The maximum dose of {drug} is {dose} once daily [1].",
+                  f"{drug.capitalize()} should not exceed {dose} once daily [1].",
+                  f"Give {drug} at most {dose} once daily [1]."):
+        c = check_text(claim, [start], checker).claims[0]
+        assert c.status == "unsupported" and "starting dose" in c.reason, (claim, c)
+    for claim in (f"Start {drug} at {dose} once daily [1].", f"The starting dose of {drug} is {dose} once daily [1]."):
+        assert check_text(claim, [start], checker).claims[0].status == "supported", claim
+    ceiling = f"The maximum dose of {drug} is {dose} once daily."
+    c = check_text(f"{drug.capitalize()} is started at {dose} once daily [1].", [ceiling], checker).claims[0]
+    assert c.status == "unsupported" and "maximum" in c.reason, c
+    ok = check_text(f"{drug.capitalize()} should not exceed {dose} once daily [1].", [ceiling], checker)
+    assert ok.claims[0].status == "supported", ok.claims[0]
+
+
 def test_ragmed_check_exit_code_says_whether_every_sentence_is_supported(tmp_path):
     """Scripts gate on `ragmed check`: 0 all supported, 3 some not, 2 usage error."""
     from click.testing import CliRunner

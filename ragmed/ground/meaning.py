@@ -199,6 +199,31 @@ def _named(claim: Analysis, ev: Analysis, whole: Analysis, family: str, kind: st
     return None
 
 
+# A dose's role, read beside the bounds: a starting dose is not a maximum ("Losartan is started at
+# 50 mg" does not back "the maximum dose of losartan is 50 mg"). Read with a word list, not as cues,
+# so the other checks' context terms are unchanged.
+_ROLES = {"starting": re.compile(r"\b(?:start|starts|started|starting|initial|initially|begin|begins|began|begun)\b", re.I),
+          "maintenance": re.compile(r"\bmaintenance\b", re.I), "loading": re.compile(r"\bloading\b", re.I)}
+
+
+def _dose_role(claim: str, evidence: str, ca: Analysis, ea: Analysis) -> Mismatch | None:
+    """A claim that states an amount as a maximum (bound "max": maximum, not exceed, at most...) needs
+    evidence that states a maximum, not a starting/maintenance/loading dose; and the reverse."""
+    if not re.search(r"\d", claim):
+        return None
+    cr = sorted(r for r, rx in _ROLES.items() if rx.search(claim))
+    er = sorted(r for r, rx in _ROLES.items() if rx.search(evidence))
+    cmax = any(c.value == "max" for c in ca.of("bound"))
+    emax = any(e.value == "max" for e in ea.of("bound"))
+    if cmax and not emax and er and not cr:
+        return Mismatch("bound", f"the passage gives the {er[0]} dose, not a maximum")
+    if cr and not er and emax and not cmax:
+        return Mismatch("bound", f"the passage gives a maximum, not the {cr[0]} dose")
+    if cr and er and not set(cr) & set(er):
+        return Mismatch("bound", f"the passage gives the {er[0]} dose, not the {cr[0]} dose")
+    return None
+
+
 def compare(claim: str, evidence: str, whole: str = "") -> Mismatch | None:
     """None when `evidence` says what `claim` says (module docstring), else the first mismatch.
     `whole`: all the cited text (entity names found only outside the aligned unit)."""
@@ -207,7 +232,8 @@ def compare(claim: str, evidence: str, whole: str = "") -> Mismatch | None:
         return m
     ca, ea = analyse(claim), analyse(evidence)
     wa = analyse(whole) if whole else ea
-    return (_negation(ca, ea) or _signed(ca, ea, "bound", "bound") or _signed(ca, ea, "dir", "direction")
+    return (_negation(ca, ea) or _signed(ca, ea, "bound", "bound") or _dose_role(claim, evidence, ca, ea)
+            or _signed(ca, ea, "dir", "direction")
             or _signed(ca, ea, "order", "order") or _signed(ca, ea, "modal", "modality") or _scope(ca, ea)
             or _named(ca, ea, wa, "pop", "population") or _named(ca, ea, wa, "form", "entity")
             or _named(ca, ea, wa, "route", "entity") or _named(ca, ea, wa, "drug", "entity"))
