@@ -76,6 +76,19 @@ def test_model_not_found_reply_in_the_cli_shows_evidence_then_why(demo_rag, caps
     assert out.count(MODEL_NOT_FOUND) == 1  # not said twice
 
 
+def test_every_evidence_number_has_a_source_line_with_its_title(demo_rag, capsys):
+    from ragmed.cli.render import answer_footer
+
+    rag, _ = _rag(demo_rag, "Stable patients are seen every 6 months [1].")
+    a = rag.ask(QUESTION)
+    answer_footer(a, streamed=False, evidence=False)
+    lines = capsys.readouterr().out.splitlines()
+    for n in {e.n for e in a.evidence} | {c.n for c in a.citations}:
+        at = next(i for i, ln in enumerate(lines) if ln.startswith(f"  [{n}] "))
+        title = a.passages[n - 1].title
+        assert title and lines[at + 1].strip().startswith(title), lines[at:at + 3]
+
+
 def test_a_reply_citing_nothing_is_withheld_as_uncited(demo_rag):
     rag, _ = _rag(demo_rag, "Stable patients are seen every 6 months. Blood pressure is checked each visit.")
     a = rag.ask(QUESTION)

@@ -344,7 +344,14 @@ def _evidence_sources(answer) -> None:
             continue
         seen.add(e.n)
         sec = f", {e.section}" if e.section else ""
-        click.echo(f"  [{e.n}] {Path(e.source).name}, page {e.page_label} (p. {e.page}){sec}")
+        ps = answer.passages
+        p = ps[e.n - 1] if 0 < e.n <= len(ps) and ps[e.n - 1].id == e.passage_id else None
+        name = (p.label if p is not None and p.label else "") or Path(e.source).name
+        click.echo(f"  [{e.n}] {name}, page {e.page_label} (p. {e.page}){sec}")
+        if p is not None and p.title:
+            click.echo(f"      {p.title}")
+        if getattr(e, "superseded", ""):
+            click.echo(click.style(f"      SUPERSEDED: {e.superseded}", fg="yellow"))
         click.echo(f"      \u201c{e.text}\u201d")
 
 
