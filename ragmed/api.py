@@ -251,7 +251,7 @@ class RagMed(DocumentKnowledge):
             # abbreviations: judge the passages the written-out question finds (ground/abbreviations.py)
             again = self.retriever.search(query, self.settings.k, mode="hybrid", filter=filter,
                                           dedup=self.settings.dedup)
-            second = gate.assess(query, again, vocabulary, self.calibration, self.embedder)
+            second = gate.assess(query, again, vocabulary, self.calibration, self.embedder, written_out=list(expanded))
             from dataclasses import replace
 
             decision = replace(second, corrected={**decision.corrected, **expanded}, query=query)

@@ -88,6 +88,18 @@ def test_shorthand_question_is_answered(clinic):
     assert d.answerable and d.reason == "covered", d
 
 
+def test_shorthand_the_documents_never_write_is_not_a_missing_word(demo_rag):
+    """The sample protocol writes "blood pressure", never "BP": once written out, "BP" is not counted
+    as a word the documents lack (it was, and refused the question)."""
+    for q in ("What is the BP target?", "BP target?", "what BP target for stable patients",
+              "Is home BP monitoring recommended?"):
+        d = demo_rag.answerability(q)
+        assert "blood pressure (BP)" in d.query and "'bp'" not in d.explanation.lower(), (q, d)
+        spelt = demo_rag.answerability(q.replace("BP", "blood pressure"))
+        assert d.answerable == spelt.answerable, (q, d, spelt)  # the same call as the words written out
+    assert demo_rag.answerability("What is the BP target?").answerable
+
+
 def test_typo_and_lay_question_is_answered(clinic):
     for q in ("pzq side efects", "can pregnant women take the worm medicine praziquantel"):
         d = clinic.answerability(q)

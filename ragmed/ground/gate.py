@@ -293,9 +293,13 @@ def _undefined_initialisms(question: str, table: dict[str, str], initials: dict[
 
 
 def assess(question: str, passages: Sequence[Passage], vocabulary: asking.Vocabulary | None,
-           calibration: Calibration, embedder=None) -> GateDecision:
-    """The gate's full decision: language, score, answer kind (see the module docstring)."""
-    terms = asking.key_terms(question, QUESTION_FILLER, vocabulary)
+           calibration: Calibration, embedder=None, written_out: Sequence[str] = ()) -> GateDecision:
+    """The gate's full decision: language, score, answer kind (see the module docstring).
+    `written_out`: short forms the question also states written out ("blood pressure (BP)", by
+    `searched_question`): not key terms of their own, so a collection that never writes "BP" does
+    not count it as a missing word."""
+    skip = {w.lower() for w in written_out}
+    terms = [t for t in asking.key_terms(question, QUESTION_FILLER, vocabulary) if t.word.lower() not in skip]
     x = features(question, passages, vocabulary, terms, embedder)
     d = decide(x, calibration)
     corrected = {t.word: t.term for t in terms if t.corrected}
