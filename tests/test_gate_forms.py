@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from ragmed import RagMed
+from support.collections import calibrated
 from ragmed.ground import asking, forms, gate, shortforms
 from ragmed.tokenize import STOPWORDS
 
@@ -50,17 +50,10 @@ regular treatment of school-age children where schistosomiasis is common.
 
 @pytest.fixture(scope="module")
 def rag(tmp_path_factory):
-    d = tmp_path_factory.mktemp("forms")
-    (d / "vials.md").write_text(VIALS)
-    (d / "worms.md").write_text(WORMS)
-    r = RagMed(collection="forms", index_dir=tmp_path_factory.mktemp("fidx"))
-    assert r.ingest([d]).ok
-    r.calibrate(["When should multi-dose vials be discarded?", "Who can use a single-dose vial?",
-                 "How is schistosomiasis treated?", "How does schistosomiasis spread?",
-                 "How often is the preparation area cleaned?"],
-                ["How do I renew my passport?", "What is the capital of Australia?", "How is a migraine treated?",
-                 "What are the side effects of statins?", "How do I fix a flat bicycle tyre?"])
-    return r
+    return calibrated(tmp_path_factory, "forms", {"vials.md": VIALS, "worms.md": WORMS},
+                      ["When should multi-dose vials be discarded?", "Who can use a single-dose vial?",
+                       "How is schistosomiasis treated?", "How does schistosomiasis spread?",
+                       "How often is the preparation area cleaned?"])
 
 
 # -- the form of the asked answer ----------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragmed import RagMed
+from support.collections import calibrated
 from ragmed.ground import abbreviations, asking, gate
 
 SCHISTO = """# Schistosomiasis: treatment in the clinic
@@ -50,18 +50,11 @@ Give the first dose under observation.
 
 @pytest.fixture(scope="module")
 def clinic(tmp_path_factory):
-    d = tmp_path_factory.mktemp("styles")
-    (d / "schisto.md").write_text(SCHISTO)
-    (d / "clinic.md").write_text(CLINIC)
-    (d / "malaria.md").write_text(MALARIA)
-    rag = RagMed(collection="styles", index_dir=tmp_path_factory.mktemp("sidx"))
-    assert rag.ingest([d]).ok
-    rag.calibrate(["How is schistosomiasis treated?", "What are the side effects of praziquantel?",
-                   "When should hands be washed with soap?", "How is uncomplicated malaria treated?",
-                   "Can visitors with a cough visit the ward?"],
-                  ["How do I renew my passport?", "What is the capital of Australia?", "How is a migraine treated?",
-                   "What are the side effects of statins?", "How do I fix a flat bicycle tyre?"])
-    return rag
+    return calibrated(tmp_path_factory, "styles",
+                      {"schisto.md": SCHISTO, "clinic.md": CLINIC, "malaria.md": MALARIA},
+                      ["How is schistosomiasis treated?", "What are the side effects of praziquantel?",
+                       "When should hands be washed with soap?", "How is uncomplicated malaria treated?",
+                       "Can visitors with a cough visit the ward?"])
 
 
 def test_abbreviations_are_read_as_the_documents_define_them():
