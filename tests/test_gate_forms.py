@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from support.collections import calibrated
+
 from ragmed.ground import asking, forms, gate, shortforms
 from ragmed.tokenize import STOPWORDS
 

@@ -8,8 +8,8 @@ hypertension protocol PDF for evidence ranking.
 from __future__ import annotations
 
 import pytest
-
 from support.collections import calibrated
+
 from ragmed.ground import abbreviations, asking, gate
 
 SCHISTO = """# Schistosomiasis: treatment in the clinic
