@@ -294,10 +294,8 @@ def _undefined_initialisms(question: str, table: dict[str, str], initials: dict[
 
 def assess(question: str, passages: Sequence[Passage], vocabulary: asking.Vocabulary | None,
            calibration: Calibration, embedder=None, written_out: Sequence[str] = ()) -> GateDecision:
-    """The gate's full decision: language, score, answer kind (see the module docstring).
-    `written_out`: short forms the question also states written out ("blood pressure (BP)", by
-    `searched_question`): not key terms of their own, so a collection that never writes "BP" does
-    not count it as a missing word."""
+    """The gate's full decision: language, score, answer kind (see the module docstring); `written_out`:
+    short forms the question also writes out ("blood pressure (BP)"): not counted as missing words."""
     skip = {w.lower() for w in written_out}
     terms = [t for t in asking.key_terms(question, QUESTION_FILLER, vocabulary) if t.word.lower() not in skip]
     x = features(question, passages, vocabulary, terms, embedder)
@@ -359,12 +357,9 @@ def metrics(pos_scores: Sequence[float], neg_scores: Sequence[float], threshold:
     """`pos` = answerable questions' scores, `neg` = unanswerable ones'."""
     abst_pos = sum(s < threshold for s in pos_scores)
     abst_neg = sum(s < threshold for s in neg_scores)
-    return GateMetrics(
-        len(pos_scores), len(neg_scores),
-        round(abst_neg / len(neg_scores), 4) if neg_scores else 0.0,
-        round(abst_pos / len(pos_scores), 4) if pos_scores else 0.0,
-        round(abst_neg / (abst_neg + abst_pos), 4) if abst_neg + abst_pos else 1.0,
-    )
+    return GateMetrics(len(pos_scores), len(neg_scores), round(abst_neg / len(neg_scores), 4) if neg_scores else 0.0,
+                       round(abst_pos / len(pos_scores), 4) if pos_scores else 0.0,
+                       round(abst_neg / (abst_neg + abst_pos), 4) if abst_neg + abst_pos else 1.0)
 
 
 def fit(pos: Sequence[Sequence[float]], neg: Sequence[Sequence[float]], l2: float = 0.01,
