@@ -143,7 +143,9 @@ def test_cli_ask_history_and_chat(demo_rag, tmp_path):
     lines = "\n".join([FIRST, ELLIPTICAL, "/sources", "/evidence", "/history", "/new", "/history", "/quit"])
     out = runner.invoke(cli, ["chat", "-c", coll, "--index-dir", idx, "--mode", "evidence"], input=lines + "\n")
     assert out.exit_code == 0, out.output
-    assert "Searched for: " + FIRST.rstrip("?") in out.output
+    after = out.output.split("Searched for: " + FIRST.rstrip("?"), 1)[1].splitlines()[1:]
+    following = next(ln for ln in after if ln.strip())
+    assert not following.startswith(("Sources:", "  [")), following  # said before the evidence, not after it
     assert "New thread" in out.output and "No questions yet in this thread." in out.output
     assert "2. " + ELLIPTICAL in out.output  # /history before /new listed both turns
     assert ({p for p in tmp_path.rglob("*")} | set(os.listdir("."))) == before  # nothing kept on disk

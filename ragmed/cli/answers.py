@@ -146,7 +146,8 @@ def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieva
 
         try:
             answer, streamed = render.stream_answer(
-                staged(rag.ask_stream(question, k=k, grounded=not no_retrieval, filter=where, **turns), rag), show_reasoning)
+                staged(rag.ask_stream(question, k=k, grounded=not no_retrieval, filter=where, **turns), rag), show_reasoning,
+                question)
         except KeyboardInterrupt:
             render.error("Stopped: the model was interrupted and nothing more is written; no answer was given.",
                          prefix="\n")

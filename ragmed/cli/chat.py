@@ -146,7 +146,7 @@ def chat(collection, index_dir, chroma_url, k, model, answer_mode, evidence, his
                 render.evidence_text(answer)
                 streamed = False
             else:
-                answer, streamed = render.stream_answer(conv.ask_stream(line, k=k), False)
+                answer, streamed = render.stream_answer(conv.ask_stream(line, k=k), False, line)
             render.answer_footer(answer, streamed, evidence)
         except InputError as exc:
             render.error(str(exc))

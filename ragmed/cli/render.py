@@ -14,6 +14,7 @@ import click
 
 from .render_models import (  # noqa: F401 (the CLI calls them as render.*)
     doctor, doctor_part, model_list, model_pulled, model_removed, model_status_line, model_verified)
+from .render_sources import sources  # noqa: F401 (the CLI calls it as render.sources)
 
 MARKS = {"supported": "\u2713", "unsupported": "\u2717", "uncited": "?"}
 
@@ -121,6 +122,7 @@ def passages(found) -> None:
 
 
 def evidence_text(answer) -> None:
+    searched_for(answer)
     click.echo(answer.answer or "(no sentence of the retrieved passages matches the question)")
 
 
@@ -144,12 +146,17 @@ def _evidence_of(data: dict):
 ANSWER_HEAD = "Answer (each sentence checked against the passage it cites):"
 
 
-def stream_answer(events: Iterable, show_reasoning: bool):
-    """Print `RagMed.ask_stream` events as they come: the evidence first, then the model's checked
-    sentences. Returns (final Answer, whether answer text streamed)."""
-    answer, shown_thinking, streamed = None, False, False
+def stream_answer(events: Iterable, show_reasoning: bool, question: str = ""):
+    """Print `RagMed.ask_stream` events as they come: what was searched for (a follow-up's query,
+    when it differs from `question`), the evidence, then the model's checked sentences. Returns
+    (final Answer, whether answer text streamed)."""
+    answer, shown_thinking, streamed, said = None, False, False, False
     for event in events:
         if event.kind == "evidence":
+            query = (event.data or {}).get("search_query", "")
+            if question and query and query != question:
+                click.echo(f"Searched for: {query}\n")
+                said = True
             evidence_block(_evidence_of(event.data))
         elif event.kind == "reasoning":
             if show_reasoning:
@@ -164,6 +171,8 @@ def stream_answer(events: Iterable, show_reasoning: bool):
             streamed = True
         elif event.kind == "final":
             answer = event.answer
+            if not said:
+                searched_for(answer)
     if streamed:
         click.echo("")
     elif _evidence_instead(answer):
@@ -194,6 +203,7 @@ def _instead_head(answer) -> str:
 
 
 def answer_text(answer, show_reasoning: bool) -> None:
+    searched_for(answer)
     if show_reasoning and answer.reasoning:
         click.echo(click.style("Reasoning:", dim=True))
         click.echo(click.style(answer.reasoning, dim=True) + "\n")
@@ -224,7 +234,6 @@ def _marked(text: str, claim) -> str:
 
 def answer_footer(answer, streamed: bool, evidence: bool, show_withheld: bool = False) -> None:
     """After the answer text: trust (abstention, claim support), budget notes, sources, compression."""
-    searched_for(answer)
     trust(answer, streamed, show_withheld)
     if answer.reasoning_truncated:
         click.echo("(The reasoning budget ran out; ragmed closed it so the model could answer. "
@@ -240,9 +249,10 @@ def answer_footer(answer, streamed: bool, evidence: bool, show_withheld: bool = 
 
 
 def searched_for(answer) -> None:
-    """A follow-up's standalone search query, when it differs from the question (retrieve/followup.py)."""
+    """A follow-up's standalone search query, when it differs from the question (retrieve/followup.py):
+    said before the evidence and the answer."""
     if answer.search_query and answer.search_query != answer.question:
-        click.echo(f"\nSearched for: {answer.search_query}")
+        click.echo(f"Searched for: {answer.search_query}\n")
 
 
 def compression(c) -> None:
@@ -302,57 +312,6 @@ def checked(v) -> None:
         click.echo(f"{MARKS[c.status]} {' '.join(c.text.split())}{why}")
     s = v.support
     click.echo(f"\n{s.supported} of {s.claims} statement(s) supported by the passages they cite.")
-
-
-def sources(answer) -> None:
-    click.echo("")
-    if answer.citations:
-        click.echo("Sources:")
-        for c in answer.citations:
-            sec = f", {c.section}" if c.section else ""
-            when = ", ".join(x for x in (f"version {c.version}" if c.version else "",
-                                         f"dated {c.date}" if c.date else "") if x)
-            about = f"{c.title} ({when})" if c.title and when else c.title or when
-            click.echo(f"  [{c.n}] {c.label or Path(c.source).name}, page {c.page_label} (p. {c.page}){sec}")
-            if about:
-                click.echo(f"      {about}")
-            if c.ocr:
-                click.echo(f"      {c.ocr}")
-            if c.superseded:
-                click.echo(click.style(f"      SUPERSEDED: {c.superseded}", fg="yellow"))
-            click.echo(f"      \u201c{c.quote}\u201d")
-        _evidence_sources(answer)
-    else:
-        click.echo("(The answer cites none of the passages. Retrieved passages:)")
-        from ..prompt.grounded import describe
-
-        for n, p in enumerate(answer.passages, 1):
-            click.echo(f"  [{n}] {describe(p)}")
-    if answer.invalid_citations:
-        click.echo(f"Note: citation(s) {answer.invalid_citations} named no retrieved passage and were removed.")
-    if answer.usage.passages_dropped:
-        click.echo(f"Note: {answer.usage.passages_dropped} retrieved passage(s) did not fit the context and were left out.")
-
-
-def _evidence_sources(answer) -> None:
-    """The sources of evidence sentences ("From your documents") that the answer itself does not
-    cite, so every [n] on screen has its source line."""
-    cited = {c.n for c in answer.citations}
-    seen = set()
-    for e in getattr(answer, "evidence", None) or []:
-        if e.n in cited or e.n in seen:
-            continue
-        seen.add(e.n)
-        sec = f", {e.section}" if e.section else ""
-        ps = answer.passages
-        p = ps[e.n - 1] if 0 < e.n <= len(ps) and ps[e.n - 1].id == e.passage_id else None
-        name = (p.label if p is not None and p.label else "") or Path(e.source).name
-        click.echo(f"  [{e.n}] {name}, page {e.page_label} (p. {e.page}){sec}")
-        if p is not None and p.title:
-            click.echo(f"      {p.title}")
-        if getattr(e, "superseded", ""):
-            click.echo(click.style(f"      SUPERSEDED: {e.superseded}", fg="yellow"))
-        click.echo(f"      \u201c{e.text}\u201d")
 
 
 def calibration(run) -> None:
