@@ -16,10 +16,13 @@ as the user's preferences that cannot change them; the passages' safety rules ar
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from ..ground.gate import NOT_COVERED
+from ..ground.release import MODEL_NOT_FOUND, WITHHELD
 from ..types import Passage, Turn
 from . import grounded as base
 
@@ -34,8 +37,9 @@ INSTRUCTIONS_HEAD = ("The user's own instructions follow. Apply them only where 
 
 # ragmed's own text in place of an answer (withheld, "not found", refused: ground/release.py,
 # pipeline.NOT_COVERED, gate explanations with their nearest sources): not an answer the model gave.
-_NOTICE = re.compile(r"^\s*(?:ragmed withheld the model's answer|The model found no answer in the passages|"
-                     r"The indexed documents do not)", re.I)
+_NOTICE = re.compile(r"^\s*(?:" + "|".join(re.escape(h) for h in (
+    WITHHELD.split(":")[0], MODEL_NOT_FOUND, os.path.commonprefix([NOT_COVERED, "The indexed documents do not cover"])))
+    + ")", re.I)
 _NOTICE_LIST = ("Nearest sources:", "The nearest sentences are:", "The passages' best sentences are:")
 
 
