@@ -9,6 +9,7 @@ E, follow-up = a short window of a sentence of B with E replaced by "it" (gold: 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from ragmed.retrieve.followup import PHRASE_MAX, antecedent, collection_rarity, 
 from ragmed.tokenize import tokenize
 
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+PRONOUNS = {"it", "its", "they", "them", "their", "this", "these", "those"}
 PDFS = ("cdc-2023-what-you-need-to-know-about-tb.pdf", "niddk-eating-and-diabetes.pdf", "who-emro-2019-healthy-diet.pdf")
 
 
@@ -53,22 +55,28 @@ def conversations(rag) -> list[dict]:
     docstring), at most one per term, deterministic."""
     from wordfreq import zipf_frequency
 
-    got = rag.index.chroma().get(include=["documents"])
+    got = rag.index.chroma().get(include=["documents", "metadatas"])
+    # ordered by file name and chunk number, not by chunk id: ids hash the file's path, and the
+    # generated set must not change with the folder the project is checked out in
+    rows = sorted(zip(got["ids"], got["documents"], got["metadatas"]),
+                  key=lambda r: (Path(r[2]["source"]).name, r[2]["index"]))
+    order = {cid: n for n, (cid, _, _) in enumerate(rows)}
     sentences: dict[str, list[tuple[str, list[str]]]] = {}
-    for cid, doc in sorted(zip(got["ids"], got["documents"])):
+    for cid, doc, _ in rows:
         for s in re.split(r"(?<=[.?!])\s+", " ".join(doc.split())):
             ws = WORD.findall(s)
-            if 8 <= len(ws) <= 40:
+            # a sentence that already holds a pronoun would make a follow-up with two of them
+            if 8 <= len(ws) <= 40 and not PRONOUNS & {w.lower() for w in ws}:
                 for w in set(ws):
                     if (w.isalpha() and w.islower() and len(w) >= 6 and zipf_frequency(w, "en") < 4.0
                             and len(tokenize(w)) == 1):
                         sentences.setdefault(w, []).append((cid, ws))
     out = []
     for e, found in sorted(sentences.items()):
-        chunks = sorted({c for c, _ in found})
+        chunks = {c for c, _ in found}
         if len(chunks) < 2 or len(found) < 3:
             continue
-        pairs = [(x, y) for x in found for y in found if x[0] < y[0] and ends_phrase(y[1], e)]
+        pairs = [(x, y) for x in found for y in found if order[x[0]] < order[y[0]] and ends_phrase(y[1], e)]
         if not pairs:
             continue
         (_, a), (cb, b) = pairs[0]
@@ -97,14 +105,17 @@ def test_pronoun_is_replaced_by_one_phrase_of_the_previous_turn(small_guidelines
     right = 0
     for c in convs:
         r, _ = resolved(c, rarity)
-        assert r.kind in ("pronoun", "standalone"), (c, r)
-        if r.kind == "standalone":
+        assert r.kind in ("pronoun", "standalone", "elliptical"), (c, r)
+        if r.kind == "elliptical":
+            # a topic word before the pronoun ("Calcium vitamins and it?"): the follow-up continues turn 1
+            assert r.query.startswith(c["turns"][0].rstrip(" ?")), (c, r)
+        if r.kind != "pronoun":
             continue
         # one contiguous phrase of turn 1, never a bag of its rare words, and no "it" left
         assert r.carried in c["turns"][0] and len(r.carried.split()) <= PHRASE_MAX, (c, r)
         assert " it " not in f" {r.query.lower()} ", r
         right += c["term"] in r.carried.lower()
-    # the referent is a guess: 13 of these 25 conversations carry the term (the old resolver carried
+    # the referent is a guess: 10 of these 22 conversations carry the term (the old resolver carried
     # a bag of the rarest words of turn 1, failing the phrase check above)
     assert right / len(convs) >= 0.4, (right, len(convs))
 
@@ -119,7 +130,7 @@ def test_third_turn_keeps_the_running_topic(small_guidelines):
         second = resolve(c["turns"][1], history[:1], rarity)
         if r.kind == "pronoun" and second.kind == "pronoun":
             same += r.carried.lower() == second.carried.lower()
-    # "it" in turn 3 means what "it" meant in turn 2 (10 of these 25 conversations; the others
+    # "it" in turn 3 means what "it" meant in turn 2 (14 of these 22 conversations; the others
     # mostly resolve turn 2 or 3 as self-contained, or the generated list text has no phrase bounds)
     assert same / len(convs) >= 0.3, (same, len(convs))
 
@@ -139,7 +150,7 @@ def test_own_topic_and_self_contained_questions_are_left_alone(small_guidelines)
 def test_fused_retrieval_finds_the_follow_ups_passage(small_guidelines):
     """History-aware retrieval as the pipeline does it (resolved query fused with the follow-up as
     written) finds the follow-up's chunk in the top 3 at least as often as the follow-up alone (in
-    this small collection both find 23 of 25), and the pipeline retrieves exactly that way."""
+    this small collection both find 19 of 22), and the pipeline retrieves exactly that way."""
     from ragmed import Turn
 
     rag = small_guidelines
