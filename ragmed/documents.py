@@ -109,3 +109,20 @@ class DocumentKnowledge:
             d.update(date=value, date_source="set by admin", date_evidence=f"corrected on {now()[:10]}")
             m.save()
         return next(i for i in self.documents() if i.path == key)
+
+    # -- who the guidance is for (ground/population.py) -----------------------------------------
+    def population_notices(self, question: str, passages: list[Passage]) -> list[str]:
+        """Notices when `question` is about a population (children, pregnancy, renal impairment ...)
+        that the passages do not speak of, or that a sentence of their documents excludes from the
+        documents' scope ("It does not cover pregnancy, children ..."). The scope sentences are
+        looked for with one more search, restricted to the passages' documents."""
+        from .ground.population import population_notices, question_populations
+        from .retrieve.filters import SearchFilter
+
+        pops = question_populations(question)
+        if not pops or not passages:
+            return []
+        docs = tuple(dict.fromkeys(p.source for p in passages))
+        scope = self.retriever.search(f"does not cover {' '.join(sorted(pops))} scope", 3,
+                                      filter=SearchFilter(documents=docs))
+        return population_notices(question, passages, scope)

@@ -122,6 +122,7 @@ class AnswerPipeline:
             passages = self.rag.search(decision.query, k or s.k, filter=filter, dedup=s.dedup)
             spelled = [f'Searched in the documents\' spelling: "{decision.query}"']
         passages, notices = neutralise_all(passages)  # document text is data (prompt/safety.py)
+        notices = self.rag.population_notices(question, passages) + notices  # who it applies to
         return Retrieval(question, passages, decision, spelled + notices, time.perf_counter() - t0, filter=filter, resolution=resolution)
 
     # -- 2. evidence -----------------------------------------------------------------------------
