@@ -80,6 +80,8 @@ class Chunk:
     n_tokens: int  # embedder tokens of `embed_text`, special tokens excluded
     index: int  # position of the chunk in its document
     title: str = ""
+    # offsets in `text` where page_start+1, page_start+2 ... begin (a chunk that spans pages)
+    page_breaks: tuple[int, ...] = ()
 
     @property
     def embed_text(self) -> str:
@@ -122,10 +124,30 @@ class Passage:
     # Neighbour expansion: text of the adjacent chunks of the same document ("" = not expanded).
     context_before: str = ""
     context_after: str = ""
+    # offsets in `text` where page_start+1, page_start+2 ... begin; () when the chunk is on one page
+    # or was indexed before ragmed recorded them (then every sentence is cited on page_start)
+    page_breaks: tuple[int, ...] = ()
 
     @property
     def page(self) -> int:
         return self.page_start
+
+    def page_of(self, sentence: str) -> tuple[int, str]:
+        """(physical page, printed label) of the page holding `sentence` (a sentence of this
+        passage, whitespace collapsed or not), from `page_breaks`; the passage's first page when the
+        sentence is not found or no breaks are recorded."""
+        if not self.page_breaks or not sentence.strip():
+            return self.page_start, self.page_label
+        import bisect
+        import re
+
+        words = sentence.split()[:8]
+        m = re.search(r"\s+".join(re.escape(w) for w in words), self.text)
+        if m is None:
+            return self.page_start, self.page_label
+        i = bisect.bisect_right(self.page_breaks, m.start())
+        label = self.page_labels[i] if i < len(self.page_labels) else str(self.page_start + i)
+        return self.page_start + i, label
 
     @property
     def page_label(self) -> str:
@@ -152,6 +174,7 @@ class Passage:
         d["section_path"] = self.section_path
         d["page_labels"] = list(self.page_labels)
         d["section"] = list(self.section)
+        d["page_breaks"] = list(self.page_breaks)
         return d
 
 

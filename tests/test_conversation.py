@@ -148,6 +148,10 @@ def test_cli_ask_history_and_chat(demo_rag, tmp_path):
     assert not following.startswith(("Sources:", "  [")), following  # said before the evidence, not after it
     assert "New thread" in out.output and "No questions yet in this thread." in out.output
     assert "2. " + ELLIPTICAL in out.output  # /history before /new listed both turns
+    # piped input: each question is echoed before its answer, in order
+    echoed = [ln for ln in out.output.splitlines() if ln.startswith("you> ")]
+    assert echoed[:2] == [f"you> {FIRST}", f"you> {ELLIPTICAL}"], echoed
+    assert out.output.index(f"you> {ELLIPTICAL}") < out.output.index("Searched for: ")
     assert ({p for p in tmp_path.rglob("*")} | set(os.listdir("."))) == before  # nothing kept on disk
 
     saved = tmp_path / "thread.json"

@@ -85,11 +85,12 @@ def test_withheld_answer_is_not_printed_by_the_cli(demo_rag, withheld):
     idx = str(demo_rag.index.index_dir)
     for extra in (["--no-stream"], ["--stream"]):
         res = CliRunner().invoke(cli, ["ask", WITHHELD_Q, "-c", "demo", "--index-dir", idx, *extra])
-        assert res.exit_code == 0, res.output
+        assert res.exit_code == 3, res.output  # no checked answer: scripts can tell (cli/answers.py NOT_ANSWERED)
         assert "withheld" in res.output
         for sent in _unsupported_sentences(withheld):
             assert sent not in res.output, (extra, res.output)
     res = CliRunner().invoke(cli, ["ask", WITHHELD_Q, "-c", "demo", "--index-dir", idx, "--json"])
+    assert res.exit_code == 3, res.output
     data = json.loads(res.output)
     assert data["abstained"] and all(s not in data["answer"] for s in _unsupported_sentences(withheld))
 

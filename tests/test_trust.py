@@ -104,7 +104,7 @@ def test_gate_abstains_without_running_a_model(demo_rag):
     assert a.passages and a.citations == [] and a.usage.completion_tokens == 0
     res = CliRunner().invoke(cli, ["ask", OFF_TOPIC, "-c", "demo", "--index-dir", str(demo_rag.index.index_dir),
                                    "--model", "no-such-model.gguf", "--json"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 3, res.output  # refused: no answer, said by the exit status too
     data = json.loads(res.output)
     assert data["abstained"] is True and data["abstention"]["stage"] == "gate"
 
@@ -118,7 +118,7 @@ def test_uncited_answer_is_withheld_and_marked_with_no_abstain(demo_rag):
     assert a.model_answer and a.model_answer not in a.answer and "withheld" in a.answer
     idx = str(demo_rag.index.index_dir)
     res = CliRunner().invoke(cli, ["ask", q, "-c", "demo", "--index-dir", idx, "--no-abstain", "--no-stream"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 3, res.output  # withheld: no checked answer
     assert "? uncited:" in res.output and "does support it" in res.output
 
 

@@ -98,18 +98,24 @@ def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieva
     The best sentences of your documents come first; then the model's answer, one checked sentence
     at a time: only sentences the cited passage states are shown as the answer, the others are
     listed with why. If the documents do not cover the question, ragmed says so and lists the
-    nearest sources instead of answering."""
+    nearest sources instead of answering.
+
+    Exit status: 0 when a checked answer (or evidence) was shown; 3 when ragmed gave none (the
+    documents do not cover the question, the answer was withheld, the model found no answer), so
+    scripts can tell; 1 on an error."""
     if evidence:
         warn("--evidence is the old spelling of --mode evidence; use --mode evidence.")
     retrieval = retrieval_choice(retrieval, mode)
     evidence = evidence or mode == "evidence"
     if evidence and no_retrieval:
         raise click.UsageError("--mode evidence quotes your documents; it cannot be combined with --no-retrieval.")
-    if evidence and not no_server and history_file is None and via_server(
+    if evidence and not no_server and history_file is None:
+        served = via_server(
             "evidence", question, collection, index_dir, chroma_url, k, search_filter(docs_, sections, tags, after, before),
             as_json, show_withheld=show_withheld, retrieval=retrieval, neighbours=neighbours, reranker=reranker,
-            abstain=False if no_abstain else None, verifier=verifier, compress_tokens=compress_tokens):
-        return
+            abstain=False if no_abstain else None, verifier=verifier, compress_tokens=compress_tokens)
+        if served:
+            sys.exit(exit_status(served))
     rag = make_rag(collection, index_dir, chroma_url, model=model, max_tokens=max_tokens, temperature=temperature,
                    seed=seed, n_ctx=n_ctx, retrieval=retrieval, neighbours=neighbours, reranker=reranker,
                    reasoning_tokens=reasoning_tokens, thinking=thinking, speculative=speculative, preset=preset, generator_url=generator_url,
@@ -136,11 +142,12 @@ def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieva
         answer = rag.evidence(question, k=k, filter=where, **turns)
         if as_json:
             render.emit_json(answer.to_dict())
-            return
+            sys.exit(exit_status(answer.to_dict()))
         render.evidence_text(answer)
     elif as_json:
-        render.emit_json(rag.ask(question, k=k, grounded=not no_retrieval, filter=where, **turns).to_dict())
-        return
+        data = rag.ask(question, k=k, grounded=not no_retrieval, filter=where, **turns).to_dict()
+        render.emit_json(data)
+        sys.exit(exit_status(data))
     elif stream:
         from .progress import staged
 
@@ -156,6 +163,21 @@ def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieva
         answer = rag.ask(question, k=k, grounded=not no_retrieval, filter=where, **turns)
         render.answer_text(answer, show_reasoning)
     render.answer_footer(answer, streamed, evidence, show_withheld)
+    sys.exit(exit_status(answer.to_dict()))
+
+
+NOT_ANSWERED = 3  # the exit status of `ask` without a checked answer, as `check`'s for an unsupported sentence
+
+
+def exit_status(answer: dict) -> int:
+    """`ask`'s exit status from the answer's JSON: 0 when a checked answer (or evidence) was shown
+    (or an ungrounded answer, which is not checked); `NOT_ANSWERED` when ragmed gave none: the gate
+    refused, the answer was withheld, the model found no answer, or none was produced."""
+    if answer.get("abstained"):
+        return NOT_ANSWERED
+    if answer.get("grounded", True) and not str(answer.get("answer", "")).strip():
+        return NOT_ANSWERED
+    return 0
 
 
 @command()

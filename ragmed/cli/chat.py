@@ -136,6 +136,8 @@ def chat(collection, index_dir, chroma_url, k, model, answer_mode, evidence, his
             break
         if not line:
             continue
+        if not interactive:  # piped questions: the transcript says which answer belongs to which question
+            click.echo(f"you> {line}")
         if line.startswith("/"):
             if not _command(line, conv, save_to):
                 break

@@ -182,7 +182,7 @@ def passage_from_dict(d: dict):
     """A `Passage` from `Passage.to_dict()` (derived keys such as page and section_path ignored)."""
     from ..types import Passage
 
-    return _known(Passage, d, page_labels=tuple, section=tuple)
+    return _known(Passage, d, page_labels=tuple, section=tuple, page_breaks=tuple)
 
 
 class _Record:
@@ -228,10 +228,10 @@ def no_server_option(fn):
 
 
 def via_server(kind: str, text: str, collection, index_dir, chroma_url, k, where, as_json: bool,
-               show_withheld: bool = False, **overrides) -> bool:
+               show_withheld: bool = False, **overrides) -> bool | dict:
     """Run `search` (kind "search") or `ask --mode evidence` ("evidence") on a matching running
     server and print the result as the in-process command would; False: nothing printed, run
-    in-process. `overrides` are the command's settings options (None: not given)."""
+    in-process; else True (search) or the answer's JSON (evidence). `overrides` are the command's settings options (None: not given)."""
     if disabled():
         return False
     from ..config import Settings
@@ -257,8 +257,8 @@ def via_server(kind: str, text: str, collection, index_dir, chroma_url, k, where
         return False
     if as_json:
         render.emit_json(data)
-        return True
+        return data
     answer = answer_from_dict(data)
     render.evidence_text(answer)
     render.answer_footer(answer, False, True, show_withheld)
-    return True
+    return data

@@ -279,9 +279,12 @@ def claim_reason(c) -> str:
 def trust(answer, streamed: bool, show_withheld: bool = False) -> None:
     """Abstention, the support of each claim, and notices about the passages. Sentences that are
     not supported are described by why, not shown (`--show-withheld` shows them, for research)."""
+    from ..ground.population import NOTICE as POPULATION
+
     for note in answer.notices:
-        if note.startswith(("Superseded:", "Sources disagree:", "Changed between editions:")):
-            click.echo(click.style(note, fg="yellow", bold=True))  # ground/currency.py: for the clinician
+        if note.startswith(("Superseded:", "Sources disagree:", "Changed between editions:", POPULATION)):
+            # ground/currency.py, ground/population.py: for the clinician, with the answer
+            click.echo(click.style(note, fg="yellow", bold=True))
         else:
             click.echo(click.style(f"Warning: {note}", fg="yellow"), err=True)
     if answer.abstained:

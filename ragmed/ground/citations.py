@@ -82,10 +82,12 @@ def resolve(answer: str, passages: list[Passage]) -> tuple[list[Citation], list[
     for n in cited_numbers(answer):
         if 1 <= n <= len(passages):
             p = passages[n - 1]
+            quote = best_quote(p.text, _citing_text(answer, n))
+            page, label = p.page_of(quote.rstrip("\u2026"))  # the quoted sentence's page
             citations.append(
                 Citation(
-                    n=n, passage_id=p.id, source=p.source, page=p.page, page_label=p.page_label,
-                    section=p.section_path, quote=best_quote(p.text, _citing_text(answer, n)), title=p.title,
+                    n=n, passage_id=p.id, source=p.source, page=page, page_label=label,
+                    section=p.section_path, quote=quote, title=p.title,
                 )
             )
         else:

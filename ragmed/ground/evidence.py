@@ -78,7 +78,7 @@ def best_sentences(question: str, passages: list[Passage], embedder, limit: int 
     scored = []
     for s, score in zip(cands, answer_scores(question, cands, passages, embedder)):
         p = passages[s.n - 1]
-        scored.append(EvidenceSentence(s.n, s.text, round(score, 4), p.id, p.source, p.page, p.page_label,
-                                       p.section_path))
+        page, label = p.page_of(s.text)  # the sentence's own page, when the passage spans two
+        scored.append(EvidenceSentence(s.n, s.text, round(score, 4), p.id, p.source, page, label, p.section_path))
     scored.sort(key=lambda e: (-e.score, e.n))
     return scored[:limit]

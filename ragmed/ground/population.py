@@ -33,6 +33,7 @@ from ..types import Passage
 from .cues import analyse
 
 IGNORED = frozenset({"women", "men"})
+NOTICE = "Your question is about"  # every notice of this module starts so (front ends show them to the clinician)
 ADULT_AGE, OLDER_AGE = 18, 65  # years: under 18 is a child (WHO/CRC), 65 and over an older adult
 
 _AGE = re.compile(r"\b(\d{1,3})[- ]?(?:years?|yrs?|y)[- ]?(?:old|of age)\b|\baged? (\d{1,3})\b|"
@@ -117,11 +118,11 @@ def population_notices(question: str, passages: Sequence[Passage], scope: Sequen
         found += [(_name(extra[n - 1]), s) for n, s in exclusions(extra, pop)]
         if found:
             where, sentence = found[0]
-            notes.append(f'Your question is about {pop}; {where} says: "{sentence}"')
+            notes.append(f'{NOTICE} {pop}; {where} says: "{sentence}"')
         elif pop not in spoken:
             others = sorted(spoken - {pop})
             they = f" (they speak of {', '.join(others)})" if others else ""
-            notes.append(f"Your question is about {pop}; none of the passages found mentions {pop}{they}. "
+            notes.append(f"{NOTICE} {pop}; none of the passages found mentions {pop}{they}. "
                          "Check that the guidance applies before using it.")
     return notes
 

@@ -235,13 +235,15 @@ def chunk_document(
         p1 = bisect.bisect_right(page_starts, e - 1) - 1
         pages = doc.pages[p0 : p1 + 1]
         body = f"{prefix}\n{text[s:e]}" if prefix else text[s:e]
+        shift = len(prefix) + 1 if prefix else 0  # where text[s] is in the body
+        breaks = tuple(max(0, pg.start - s) + shift for pg in pages[1:])  # where each next page begins
         cid = hashlib.sha256(f"{doc_id}\0{doc.sha256}\0{s}\0{e}\0{body}".encode()).hexdigest()[:32]
         chunks.append(
             Chunk(
                 id=cid, doc_id=doc_id, source=doc.path, file_sha256=doc.sha256, text=body,
                 start=s, end=e, page_start=pages[0].number, page_end=pages[-1].number,
                 page_labels=tuple(p.label for p in pages), section=section, n_tokens=n_tok,
-                index=index, title=doc.title,
+                index=index, title=doc.title, page_breaks=breaks,
             )
         )
     return chunks, forced

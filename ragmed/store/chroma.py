@@ -164,6 +164,7 @@ def _meta(chunk: Chunk) -> dict[str, Any]:
         "end": chunk.end,
         "n_tokens": chunk.n_tokens,
         "index": chunk.index,
+        "page_breaks": json.dumps(list(chunk.page_breaks)),
     }
 
 
@@ -174,6 +175,7 @@ def passage_from(pid: str, text: str, meta: dict[str, Any], score: float, rank: 
         page_labels=tuple(json.loads(meta["page_labels"])), section=tuple(json.loads(meta["section"])),
         start=int(meta["start"]), end=int(meta["end"]), score=float(score), rank=rank,
         title=meta.get("title", ""), doc_id=meta.get("doc_id", ""), index=int(meta.get("index", -1)),
+        page_breaks=tuple(json.loads(meta.get("page_breaks") or "[]")),  # absent: indexed before they were kept
     )
 
 

@@ -238,7 +238,7 @@ function renderEvidence(evidence, answer) {
 
 // Notices; superseded sources and disagreeing sources (ground/currency.py) stand out.
 function renderNotices(notes) {
-  const currency = /^(Superseded|Sources disagree|Changed between editions):/;
+  const currency = /^(Superseded:|Sources disagree:|Changed between editions:|Your question is about )/;  // currency and population notices
   $("notices").replaceChildren(...(notes || []).map((n) => el("li", { text: n, class: currency.test(n) ? "currency" : "" })));
 }
 
