@@ -124,8 +124,7 @@ class Passage:
     # Neighbour expansion: text of the adjacent chunks of the same document ("" = not expanded).
     context_before: str = ""
     context_after: str = ""
-    # offsets in `text` where page_start+1, page_start+2 ... begin; () when the chunk is on one page
-    # or was indexed before ragmed recorded them (then every sentence is cited on page_start)
+    # offsets in `text` where page_start+1, ... begin; () on one page or indexed before they were kept
     page_breaks: tuple[int, ...] = ()
 
     @property
@@ -133,21 +132,14 @@ class Passage:
         return self.page_start
 
     def page_of(self, sentence: str) -> tuple[int, str]:
-        """(physical page, printed label) of the page holding `sentence` (a sentence of this
-        passage, whitespace collapsed or not), from `page_breaks`; the passage's first page when the
-        sentence is not found or no breaks are recorded."""
-        if not self.page_breaks or not sentence.strip():
-            return self.page_start, self.page_label
+        """(physical page, printed label) of the page holding `sentence` (one of this passage's, by
+        its first 8 words) from `page_breaks`; the first page when not found or no breaks are known."""
         import bisect
         import re
 
-        words = sentence.split()[:8]
-        m = re.search(r"\s+".join(re.escape(w) for w in words), self.text)
-        if m is None:
-            return self.page_start, self.page_label
-        i = bisect.bisect_right(self.page_breaks, m.start())
-        label = self.page_labels[i] if i < len(self.page_labels) else str(self.page_start + i)
-        return self.page_start + i, label
+        m = re.search(r"\s+".join(map(re.escape, sentence.split()[:8])), self.text) if self.page_breaks else None
+        i = bisect.bisect_right(self.page_breaks, m.start()) if m and sentence.strip() else 0
+        return self.page_start + i, self.page_labels[i] if i < len(self.page_labels) else str(self.page_start + i)
 
     @property
     def page_label(self) -> str:
