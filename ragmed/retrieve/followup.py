@@ -62,7 +62,8 @@ GENERIC = frozenset(
     recommended recommendation recommend guideline guidelines clinicians clinician say says said""".split())
 # Words that end a noun phrase (with the prepositions and question words below); an adverb ("-ly") and
 # an everyday first word ("Avoid ...", "Arrange ...": a verb) do too.
-BREAKS = frozenset("and or but nor not than as if whether because although while so".split())
+BREAKS = frozenset("""and or but nor not than as if whether because although while so more most less least many
+    much several another every various certain other some any each all both few""".split())  # + determiners
 MAX_ELLIPTICAL_TERMS = 2  # a question with this many search terms or fewer continues the previous one
 TOPIC_DF = 0.02  # a topic word occurs in at most this share of the collection's chunks
 TOPIC_MAX = 3  # at most this many topic words (the rarest) name an earlier question's topic
@@ -177,7 +178,7 @@ def resolve(question: str, history: Sequence[str],
         if topic:
             a, b = span
             w = q[a:b].lower()
-            filler = topic + ("'s" if w in ("its", "their", "theirs", "his") else "")
+            filler = _without_overlap(topic, q[:a], q[b:]) + ("'s" if w in ("its", "their", "theirs", "his") else "")
             query = (q[:a] + filler + q[b:]).strip()
             rest = _strip_opener(query, op) if op else query
             return Resolution(q, rest[:1].upper() + rest[1:], "pronoun", topic)
@@ -289,6 +290,20 @@ def _phrases(prev: str, rarity, running: set[str], asked: set[str]) -> list[tupl
         out.append((prev[ms[span[0]].start():ms[span[-1]].end()], [t for i in span for t in terms[words[i]]],
                     cont, min(score[words[i]] for i in inner), span[0]))
     return out
+
+
+def _without_overlap(phrase: str, before: str, after: str) -> str:
+    """`phrase` less its first words that repeat the word before the pronoun and its last words that
+    repeat the word after it (same search term): "predominant it genotype" + "predominant rotavirus
+    genotypes" -> "rotavirus", not "predominant predominant rotavirus genotypes genotype"."""
+    ms = list(_WORD.finditer(phrase))
+    prev_w, next_w = (_words(before) or [""])[-1], (_words(after) or [""])[0]
+    lo, hi = 0, len(ms)
+    while hi - lo > 1 and prev_w and tokenize(ms[lo].group(0)) == tokenize(prev_w):
+        lo += 1
+    while hi - lo > 1 and next_w and tokenize(ms[hi - 1].group(0)) == tokenize(next_w):
+        hi -= 1
+    return phrase[ms[lo].start():ms[hi - 1].end()] if ms else phrase
 
 
 def _split_where(run: list[int], inside: Callable[[int], bool]) -> list[list[int]]:
