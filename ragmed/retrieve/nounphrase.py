@@ -30,10 +30,13 @@ VERBISH = frozenset({"VERB", "AUX"})
 @lru_cache(maxsize=65536)
 def word_classes(word: str) -> frozenset[str]:
     """The universal part-of-speech tags the lexicon gives `word` (its lower-case form too), empty
-    when it holds neither (a name or term)."""
+    when it holds neither (a name or term). A word the lexicon lacks that ends in "-ed" is taken as a
+    participle (English's regular ending; nouns in "-ed" such as "seed" are in the lexicon)."""
     from lemminflect import getAllLemmas
 
     classes = set(getAllLemmas(word)) | set(getAllLemmas(word.lower()))
+    if not classes and len(word) >= 5 and word.lower().endswith("ed"):
+        classes = {"VERB", "ADJ"}  # "-ed" is the regular participle ending ("breastfed"): a modifier
     return frozenset(classes)
 
 
