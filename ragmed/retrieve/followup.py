@@ -379,9 +379,9 @@ def fuse(resolved: Sequence, asked: Sequence, k: int) -> list:
     each keeps its own scores. A hedge against a wrong referent of "it", measured as the "fused"
     condition of benchmarks/followup_retrieval.py and NOT used by the pipeline: on the dev split,
     with noun-phrase antecedents (Recall@3, resolved query alone -> fused; 2 / 3 turns) guidelines
-    0.811 -> 0.786 / 0.743 -> 0.736, BioASQ 0.469 -> 0.411 / 0.402 -> 0.373; a heavier weight for the
-    resolved list (3, 5) or fusing only when no chunk holds the referent with the follow-up's words
-    lost too (BioASQ 0.469 -> 0.461, 0.465)."""
+    0.811 -> 0.786 / 0.768 -> 0.755, BioASQ 0.469 -> 0.411 / 0.402 -> 0.373; a heavier weight for the
+    resolved list (3 or 5: BioASQ 0.431 -> 0.383 in an earlier version) or fusing only when no chunk
+    holds the referent with the follow-up's words (BioASQ 0.469 -> 0.465) lost too."""
     from dataclasses import replace
 
     from .fusion import rrf
