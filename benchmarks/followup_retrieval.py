@@ -24,10 +24,11 @@ For each target question T (split by sha1 of its id: 0-b dev, c-f test) the scri
   turn 1 = T without the phrase, follow-up = "And <phrase>?"; fully specified = T;
 - standalone (2 turns): the follow-up is T itself, after Q1 (the window on E, else the previous
   question of the set): history-aware retrieval must be no worse than T alone.
-Scored for the follow-up: Recall@3 and nDCG@10 (eval/metrics.py) with the last message only, the
-resolved query alone (retrieve/followup.py `resolve`, earlier turns resolved in turn), history-aware
-as ragmed retrieves (pipeline.py: the resolved query, fused with the follow-up as written when a
-pronoun was resolved, `fuse`) and fully specified. Retrieval is `RagMed.search` (hybrid, k=10).
+Scored for the follow-up: Recall@3 and nDCG@10 (eval/metrics.py) with the last message only,
+history-aware as ragmed retrieves (pipeline.py: the resolved query alone, retrieve/followup.py
+`resolve`, earlier turns resolved in turn), the measured alternative "fused" (the resolved query
+fused with the follow-up as written when a pronoun was resolved, `fuse`) and fully specified.
+Retrieval is `RagMed.search` (hybrid, k=10).
 
 Writes benchmarks/results/followup_retrieval_<split>.{json,md}.
 """
@@ -180,14 +181,14 @@ def build(questions: dict[str, str], split: str, limit: int, rarity=None, target
     return [c for k in KINDS for c in per_kind[k]]
 
 
-CONDITIONS = ("last", "resolved", "history", "full")
+CONDITIONS = ("last", "history", "fused", "full")
 
 
 def evaluate(rag, convs: list[dict], qrels: dict[str, dict[str, int]]) -> tuple[dict, list[dict]]:
-    """Scores of each conversation's follow-up under `CONDITIONS`: the last message alone; the
-    resolved query alone; history-aware as ragmed retrieves (pipeline.py: the resolved query, fused
-    with the follow-up as written when a pronoun was resolved, retrieve/followup.py `fuse`); fully
-    specified."""
+    """Scores of each conversation's follow-up under `CONDITIONS`: the last message alone;
+    history-aware as ragmed retrieves (pipeline.py: the resolved query alone); fused (the resolved
+    query fused with the follow-up as written when a pronoun was resolved, retrieve/followup.py
+    `fuse`: the alternative the pipeline does not use); fully specified."""
     rarity = collection_rarity(rag.index.lexical_snapshot())
     rows = []
     for c in convs:
@@ -196,8 +197,8 @@ def evaluate(rag, convs: list[dict], qrels: dict[str, dict[str, int]]) -> tuple[
             resolved.append(resolve(turn, resolved, rarity).query)
         r = resolve(c["followup"], resolved, rarity)
         row = {**c, "query": r.query, "resolved_kind": r.kind, "carried": r.carried}
-        found = {"last": rag.search(c["followup"], 10), "resolved": rag.search(r.query, 10), "full": rag.search(c["full"], 10)}
-        found["history"] = fuse(found["resolved"], found["last"], 10) if r.kind == "pronoun" else found["resolved"]
+        found = {"last": rag.search(c["followup"], 10), "history": rag.search(r.query, 10), "full": rag.search(c["full"], 10)}
+        found["fused"] = fuse(found["history"], found["last"], 10) if r.kind == "pronoun" else found["history"]
         for name in CONDITIONS:
             ranked = [p.id for p in found[name]]
             row[name] = {"recall@3": recall_at(ranked, qrels[c["id"]], 3), "ndcg@10": ndcg_at(ranked, qrels[c["id"]], 10)}
@@ -311,10 +312,10 @@ def main() -> None:
 def render(data: dict, examples: dict) -> str:
     lines = [f"# Follow-up retrieval ({data['split']} split)", "",
              f"`{data['command']}` ({data['seconds']} s). Retrieval: `RagMed.search` (hybrid), k = 10. "
-             "Recall@3 and nDCG@10 of the follow-up, searched as the last message only, the resolved query "
-             "alone (ragmed/retrieve/followup.py `resolve`), history-aware as ragmed retrieves (the resolved "
-             "query, fused with the follow-up as written when a pronoun was resolved: `fuse`) and fully "
-             "specified; ratio = history-aware / fully specified "
+             "Recall@3 and nDCG@10 of the follow-up, searched as the last message only, history-aware as "
+             "ragmed retrieves (the resolved query alone: ragmed/retrieve/followup.py `resolve`), fused (the "
+             "alternative ragmed does not use: the resolved query fused with the follow-up as written when a "
+             "pronoun was resolved, `fuse`) and fully specified; ratio = history-aware / fully specified "
              f"(goal >= {GOALS['ratio_to_full']}); standalone = a self-contained follow-up (goal: history-aware "
              "no worse than alone, i.e. than `last`).", ""]
     for name, res in data["results"].items():
@@ -322,8 +323,8 @@ def render(data: dict, examples: dict) -> str:
             lines += ["BioASQ is searched in a sub-corpus, to bound the embedding time: the gold snippets of the first "
                       "`--bioasq-questions` questions of each split (the conversations' targets) plus other snippets "
                       "in sha1 order up to `--bioasq-passages` passages (of 21,257).", ""]
-        lines += [f"## {name}", "", "| kind | n | rewritten | R@3 last | R@3 resolved | R@3 history | R@3 full | ratio | "
-                  "nDCG@10 last | nDCG@10 resolved | nDCG@10 history | nDCG@10 full | ratio |", "|" + "---|" * 13]
+        lines += [f"## {name}", "", "| kind | n | rewritten | R@3 last | R@3 history | R@3 fused | R@3 full | ratio | "
+                  "nDCG@10 last | nDCG@10 history | nDCG@10 fused | nDCG@10 full | ratio |", "|" + "---|" * 13]
         for kind, s in res.items():
             def f(x):
                 return "-" if x is None else f"{x:.3f}"

@@ -111,10 +111,6 @@ class AnswerPipeline:
             question = resolution.query
         s = self.settings
         passages = self.rag.search(question, k or s.k, filter=filter, dedup=s.dedup)
-        if resolution is not None and resolution.kind == "pronoun":  # "it" resolved by a guess: the
-            from .retrieve.followup import fuse  # follow-up as written is searched too, and fused
-
-            passages = fuse(passages, self.rag.search(resolution.question, k or s.k, filter=filter, dedup=s.dedup), k or s.k)
         decision = self.rag.answerability(question, passages, filter=filter)
         spelled: list[str] = []
         if getattr(decision, "query", "") and decision.query != question:

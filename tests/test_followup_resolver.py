@@ -1,6 +1,6 @@
 """Pronoun follow-ups (issue 21) on real indexed text: "it" is replaced by one noun phrase of the
-previous turn, the running topic carries into a third turn, and retrieval fuses the resolved query
-with the follow-up as written (real PDFs of ../shared/eval, real MiniLM, Chroma and BM25).
+previous turn (never a verb or participle), the running topic carries into a third turn, and
+retrieval searches the resolved query (real PDFs of ../shared/eval, real MiniLM, Chroma and BM25).
 
 The conversations are generated from the collection's own chunks: a term E (a name or term, rare in
 the collection) found in two chunks A and B gives turn 1 = a short window of a sentence of A around
@@ -147,30 +147,84 @@ def test_own_topic_and_self_contained_questions_are_left_alone(small_guidelines)
     assert antecedent("What foods help manage diabetes?", "Is it safe?", rarity) != ""
 
 
-def test_fused_retrieval_finds_the_follow_ups_passage(small_guidelines):
-    """History-aware retrieval as the pipeline does it (resolved query fused with the follow-up as
-    written) finds the follow-up's chunk in the top 3 at least as often as the follow-up alone (in
-    this small collection both find 19 of 22), and the pipeline retrieves exactly that way."""
+def test_history_aware_retrieval_finds_the_follow_ups_passage(small_guidelines):
+    """History-aware retrieval as the pipeline does it (the resolved query alone) finds the
+    follow-up's chunk in the top 3 about as often as the follow-up alone, and the pipeline
+    retrieves exactly that way (the fused alternative, `fuse`, lost on the benchmark's dev split)."""
     from ragmed import Turn
 
     rag = small_guidelines
     rarity = collection_rarity(rag.index.lexical_snapshot())
     convs = [c for c in conversations(rag) if len(c["turns"]) == 1]
-    last = fused = 0
+    last = found = 0
     for c in convs:
         r, _ = resolved(c, rarity)
         alone = [p.id for p in rag.search(c["followup"], 10)]
         got = rag.search(r.query, 10)
-        both = fuse(got, rag.search(c["followup"], 10), 10) if r.kind == "pronoun" else got
+        both = fuse(got, rag.search(c["followup"], 10), 10)
         assert [p.rank for p in both] == list(range(1, len(both) + 1))
+        assert {p.id for p in both} <= {p.id for p in got} | set(alone)
         last += c["gold"] in alone[:3]
-        fused += c["gold"] in [p.id for p in both][:3]
-    assert fused >= last and fused >= 0.8 * len(convs), (fused, last, len(convs))
-    # the pipeline retrieves the same way (pipeline.py hooks retrieve/followup.py `fuse`)
+        found += c["gold"] in [p.id for p in got][:3]
+    # these generated follow-ups keep 9 of their 10 words, so the follow-up alone is strong here (19 of
+    # 22); the resolved query finds 18 (one wrong referent: "taking it" -> "active TB disease", not
+    # "medicines"). The benchmark's pronoun conversations are where history matters (dev split,
+    # Recall@3: 0.674 alone -> 0.811 resolved on guidelines)
+    assert found >= 0.8 * len(convs) and found >= last - 1, (found, last, len(convs))
     c = next(c for c in convs if resolved(c, rarity)[0].kind == "pronoun")
     retrieval = rag.pipeline.retrieve(c["followup"], k=10, history=[Turn(question=c["turns"][0])])
     assert retrieval.resolution.kind == "pronoun"
     r, _ = resolved(c, rarity)
-    dedup = rag.settings.dedup
-    expect = fuse(rag.search(r.query, 10, dedup=dedup), rag.search(c["followup"], 10, dedup=dedup), 10)
-    assert [p.id for p in retrieval.passages] == [p.id for p in expect]
+    assert [p.id for p in retrieval.passages] == [p.id for p in rag.search(r.query, 10, dedup=rag.settings.dedup)]
+
+
+# a passive auxiliary makes the "-ed" word after it a participle ("should be prepared"), whatever
+# the lexicon says: an oracle independent of the resolver's word classes (retrieve/nounphrase.py)
+PASSIVE = re.compile(r"\b(?:be|been|being|is|are|was|were)\s+([a-z]{4,}ed)\b")
+FOLLOW_UPS = ("How is it treated?", "What is it?", "Is it safe?", "How often is it needed?")
+
+
+def participle_conversations(rag) -> list[dict]:
+    """Turn 1 = a short window of a chunk sentence ending on a passive participle ("... formula
+    should be prepared?"), follow-up = a pronoun question; one per participle, deterministic."""
+    got = rag.index.chroma().get(include=["documents", "metadatas"])
+    rows = sorted(zip(got["documents"], got["metadatas"]), key=lambda r: (Path(r[1]["source"]).name, r[1]["index"]))
+    out, seen = [], set()
+    for doc, _ in rows:
+        text = " ".join(doc.split())
+        for m in PASSIVE.finditer(text):
+            p = m.group(1)
+            if p in seen:
+                continue
+            before = WORD.findall(text[max(0, m.start() - 60):m.start()])[-4:]
+            if len(before) < 2 or PRONOUNS & {w.lower() for w in before}:
+                continue
+            seen.add(p)
+            first = " ".join(["How", *before[-3:], m.group(0).split()[0], p]) + "?"
+            out.append({"participle": p, "turns": [first], "followup": FOLLOW_UPS[len(out) % len(FOLLOW_UPS)]})
+    return out
+
+
+def test_a_participle_is_never_carried_as_the_antecedent(small_guidelines):
+    """"How should infant formula be prepared?" then "How is it treated?" must not search for "How is
+    prepared treated?": the antecedent is a noun phrase, never the earlier question's verb or
+    participle (a newcomer's finding), on generated questions ending on a participle."""
+    rag = small_guidelines
+    rarity = collection_rarity(rag.index.lexical_snapshot())
+    convs = participle_conversations(rag)
+    assert len(convs) >= 15, "too few generated conversations to measure"
+    carried = 0
+    for c in convs:
+        r, _ = resolved(c, rarity)
+        if r.kind != "pronoun":
+            continue
+        carried += 1
+        words = [w.lower() for w in WORD.findall(r.carried)]
+        assert c["participle"] not in words, (c, r)
+        assert r.carried in c["turns"][0], (c, r)
+    # the resolver before this test carried the participle in 10 of these 18 ("How is diagnosed
+    # treated?"); most resolve to a noun phrase of turn 1 instead ("breast milk", "nutrition targets")
+    assert carried >= 0.5 * len(convs), (carried, len(convs))
+    for rarity_ in (None, rarity):  # the newcomer's own case, with and without collection statistics
+        r = resolve("How is it treated?", ["How should infant formula be prepared?"], rarity_)
+        assert r.kind == "pronoun" and "prepared" not in r.query and "formula" in r.carried, r
