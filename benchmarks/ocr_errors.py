@@ -14,7 +14,7 @@ benchmarks/ocr_engines.py. Two things are measured per page and per page kind (`
    each differing stretch's Levenshtein distance is put in the first category that fits:
    - "order: page furniture": a stretch of 12+ characters found verbatim elsewhere in the other
      text, or 60% of whose words stand in the other text's differing stretches elsewhere, at the
-     start or end of either text (running headers/footers the text layer stores
+     start or end (`EDGE` words) of either text (running headers/footers the text layer stores
      at the other end of the page);
    - "order: blocks/columns": the same, elsewhere on the page;
    - "truth: drawn rules": the truth side is only underscores (fill-in lines drawn as text);
@@ -43,6 +43,7 @@ DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−"), "-")
 QUOTES = {**dict.fromkeys(map(ord, "‘’‚‛′`"), "'"), **dict.fromkeys(map(ord, "“”„‟″"), '"')}
 BULLETS = "•●▪■◦›‣∙·"
 BULLET_MISREADS = {"e", "o", "O", "‘", "'", "«", "»", "*", "+", "°", "©", "@", "¢", "-", "=", "~"}
+EDGE = 20  # words: a moved stretch this near the start or end of either text is page furniture
 CATEGORIES = ("order: page furniture", "order: blocks/columns", "truth: drawn rules", "word spacing",
               "dashes and quotes", "bullets and list marks", "numbers", "OCR only", "text layer only", "letters")
 
@@ -74,7 +75,7 @@ def attribute(got: str, truth: str) -> dict[str, int]:
     for k, (op, a, b, c, e) in enumerate(ops):
         t, g = " ".join(tw[a:b]), " ".join(gw[c:e])
         cost = Levenshtein.distance(t, g) + (1 if not t or not g else 0)  # + the separating space
-        edge = a == 0 or b == len(tw) or c == 0 or e == len(gw)
+        edge = a <= EDGE or b >= len(tw) - EDGE or c <= EDGE or e >= len(gw) - EDGE
         if (len(t) >= 12 and t in got) or (len(g) >= 12 and g in truth) or moved(tw[a:b], 0, k) or moved(gw[c:e], 1, k):
             cat = "order: page furniture" if edge else "order: blocks/columns"
         elif t and not t.replace("_", "").replace(" ", ""):

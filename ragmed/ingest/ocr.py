@@ -71,9 +71,17 @@ def missing_message() -> str:
             "`brew install tesseract`) and run `pip install pytesseract`, or ingest with --ocr off")
 
 
+# Called before each page is read (no argument). The isolated parser worker (isolate.py) sets it to
+# restart its per-document clock: OCR takes seconds per page (benchmarks/ocr_gold_search.py: a
+# 40-page forced OCR failed at the 120 s default limit), so the limit holds per OCR'd page.
+on_page = None
+
+
 def recognise(image, engine: str | None = None, order: str = ORDER) -> OcrPage:
     """OCR one PIL image; `order` "columns" (reading_order.py: columns one after the other) or
     "engine" (the engine's own order). Raises DocumentError when no engine is installed."""
+    if on_page is not None:
+        on_page()
     return compose(read_words(image, engine), order)
 
 
