@@ -129,12 +129,58 @@ def write_md(result: dict) -> str:
     return "\n".join(md)
 
 
+def compare_configs(split: str, per_pdf: int, configs: list[str]) -> int:
+    """CER (raw and symmetric) per page kind for each Tesseract config (`ocr.TESSERACT_CONFIG`),
+    reading order "columns"; writes benchmarks/results/ocr_tesseract_configs_<split>.{json,md}."""
+    require(GUIDELINES)
+    from rapidfuzz.distance import Levenshtein
+
+    from ragmed.ingest import ocr
+    from ragmed.ingest.text import normalize
+
+    if ocr.available() != "tesseract":
+        sys.exit("skipped: Tesseract is not installed")
+    pages = [(pdf, i, truth, ocr.render_pdf_page(pdf, i)) for pdf, i, truth in sample_pages(per_pdf, split)]
+    rows = []
+    for config in configs:
+        ocr.TESSERACT_CONFIG = config
+        ms = []
+        for pdf, i, truth, image in pages:
+            got = _collapse(normalize(ocr.recognise(image).text))
+            ms.append({"kind": KINDS.get(f"{pdf.name}:{i + 1}", "unlabelled"), "chars": len(truth),
+                       "dist": Levenshtein.distance(got, truth), "chars_sym": len(symmetric(truth)),
+                       "dist_sym": Levenshtein.distance(symmetric(got), symmetric(truth))})
+        for kind in ["all"] + sorted({m["kind"] for m in ms}):
+            sel = [m for m in ms if kind in ("all", m["kind"])]
+            rows.append({"config": config, "kind": kind, "pages": len(sel),
+                         "cer": round(sum(m["dist"] for m in sel) / sum(m["chars"] for m in sel), 4),
+                         "cer_symmetric": round(sum(m["dist_sym"] for m in sel) / sum(m["chars_sym"] for m in sel), 4)})
+        print(rows[-len({m["kind"] for m in ms}) - 1], file=sys.stderr)
+    command = f"nice -n 10 python -m benchmarks.ocr_errors --split {split} --compare-configs " + " ".join(f'"{c}"' for c in configs)
+    result = {"command": command, "cpu": cpu_name(), "dpi": ocr.DPI, "split": split, "rows": rows}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"ocr_tesseract_configs_{split}.json").write_text(json.dumps(result, indent=1))
+    md = [f"# Tesseract configurations on rendered guideline pages ({split} split)", "", f"Command: `{command}`  ",
+          f"{ocr.DPI} dpi, reading order \"columns\" (ragmed/ingest/reading_order.py uses the word boxes, so the "
+          "page segmentation mode changes what Tesseract reads, not the order); truth: the text layer; "
+          "\"CER sym.\" as in ocr_errors_<split>.md.", "",
+          "| config | pages | n | CER | CER sym. |", "|---|---|---|---|---|"]
+    md += [f"| `{r['config']}` | {r['kind']} | {r['pages']} | {r['cer']:.2%} | {r['cer_symmetric']:.2%} |" for r in rows]
+    (RESULTS / f"ocr_tesseract_configs_{split}.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", choices=["dev", "test"], default="dev")
     ap.add_argument("--pages-per-pdf", type=int, default=2)
+    ap.add_argument("--compare-configs", nargs="+", metavar="CONFIG",
+                    help='Tesseract configs to compare (e.g. "--psm 3" "--psm 6"): CER per page kind only')
     ap.add_argument("--report-only", action="store_true", help="rewrite the .md from the recorded .json")
     args = ap.parse_args()
+    if args.compare_configs:
+        return compare_configs(args.split, args.pages_per_pdf, args.compare_configs)
     if args.report_only:
         print(write_md(json.loads((RESULTS / f"ocr_errors_{args.split}.json").read_text())))
         return 0
