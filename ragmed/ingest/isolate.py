@@ -5,7 +5,8 @@ hang, exhaust or crash the ingestion of the others. Each document is parsed in a
 
 - memory: the worker's address space is capped (`RLIMIT_AS`, default 2048 MB);
 - time: the worker stops a document after `time_limit_s` (default 120 s) with an interval timer;
-  if it does not answer even then (stuck in C code), the parent kills and replaces it;
+  if it does not answer even then (stuck in C code), the parent kills and replaces it; each page
+  read by OCR restarts the clock (ocr.on_page: OCR takes seconds per page, a long scan is not a hang);
 - crash: a worker that dies (segfault, OOM kill) is replaced, and only that document fails.
 
 It also pipelines: while the parent embeds document i, the worker already parses document i+1.
@@ -67,7 +68,14 @@ def _worker(reader, writer, limits: Limits) -> None:  # pragma: no cover - runs 
 
     signal.signal(signal.SIGALRM, on_alarm)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl+C
+    from . import ocr
     from .formats import extract_file
+
+    def ocr_page_started():  # each OCR'd page gets the full time limit (ocr.on_page); the parent, told, waits again
+        signal.setitimer(signal.ITIMER_REAL, limits.time_s)
+        writer.send(("alive", None))
+
+    ocr.on_page = ocr_page_started
 
     while True:
         try:
@@ -152,8 +160,10 @@ class IsolatedExtractor:
 
     def _receive(self) -> ExtractedDocument | DocumentError:
         try:
-            if self._from.poll(self.limits.time_s + GRACE_S):
+            while self._from.poll(self.limits.time_s + GRACE_S):
                 status, value = self._from.recv()
+                if status == "alive":  # an OCR'd page started: its own time limit (ocr.on_page)
+                    continue
                 return value if status == "ok" else DocumentError(value)
             self._stop(kill=True)
             return DocumentError(f"took longer than the {self.limits.time_s:g} s limit per document and was stopped")

@@ -32,6 +32,7 @@ ENGINE = "tesseract"  # benchmarks/ocr_engines.py: CER 15.3% vs RapidOCR's 58.6%
 DPI = 300  # benchmarks/ocr_engines.py: Tesseract's CER 14.6% at 300 dpi vs 15.3% at 200 (numbers kept 98.4% vs 97.5%)
 MIN_CONFIDENCE = 0.5  # below this mean word confidence a page is kept but flagged "OCR uncertain"
 LANG = "eng"
+TESSERACT_CONFIG = "--psm 3"  # benchmarks/ocr_errors.py --compare-configs (dev): psm 3 7.10% CER, 4 7.21%, 6 7.53%, 11 8.10%
 ORDER = "columns"  # reading_order.py; "engine" keeps the engine's own order (CER 11.9% vs 7.1% on the benchmark's dev pages)
 
 
@@ -71,9 +72,17 @@ def missing_message() -> str:
             "`brew install tesseract`) and run `pip install pytesseract`, or ingest with --ocr off")
 
 
+# Called before each page is read (no argument). The isolated parser worker (isolate.py) sets it to
+# restart its per-document clock: OCR takes seconds per page (benchmarks/ocr_gold_search.py: a
+# 40-page forced OCR failed at the 120 s default limit), so the limit holds per OCR'd page.
+on_page = None
+
+
 def recognise(image, engine: str | None = None, order: str = ORDER) -> OcrPage:
     """OCR one PIL image; `order` "columns" (reading_order.py: columns one after the other) or
     "engine" (the engine's own order). Raises DocumentError when no engine is installed."""
+    if on_page is not None:
+        on_page()
     return compose(read_words(image, engine), order)
 
 
@@ -119,7 +128,7 @@ def _tesseract(image):
     # (Tesseract's own advice, tesseract-ocr/tesseract#898); ingestion is one page at a time anyway
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-    data = pytesseract.image_to_data(image, lang=LANG, config="--psm 3", output_type=pytesseract.Output.DICT)
+    data = pytesseract.image_to_data(image, lang=LANG, config=TESSERACT_CONFIG, output_type=pytesseract.Output.DICT)
     words, confs = [], []
     for i, word in enumerate(data["text"]):
         conf = float(data["conf"][i])
