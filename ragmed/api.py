@@ -137,7 +137,7 @@ class RagMed(DocumentKnowledge):
         if not rebuild:
             self._check_build_light()
         ingestor = Ingestor(self.index, lambda: self.embedder, self.settings.chunk_tokens,
-                            self.settings.embed_batch_size)
+                            self.settings.embed_batch_size, settings=self.settings)
         return ingestor.run(paths, prune=prune, rebuild=rebuild, progress=progress, tags=tags, ocr=ocr,
                             restore=restore)
 

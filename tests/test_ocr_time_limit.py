@@ -52,3 +52,16 @@ def test_a_scan_longer_than_the_limit_is_read_when_each_page_is_within_it(tmp_pa
     text = " ".join(p.text for p in doc.pages)
     for n in range(1, pages + 1):
         assert f"drug number {n} " in text
+
+
+def test_the_limit_given_to_ragmed_reaches_the_parser_worker(tmp_path):
+    """`RagMed(doc_time_limit_s=...)` is the limit the worker applies (it used to read only the
+    environment): a limit far below one page's OCR time stops the document and says so."""
+    from ragmed import RagMed
+
+    path = _scanned_pdf(tmp_path, 2)
+    rag = RagMed(collection="limit", index_dir=tmp_path / "idx", doc_time_limit_s=0.05)
+    report = rag.ingest([path], progress=False)
+    assert not report.ok
+    [failed] = report.failed
+    assert "0.05 s limit per document" in failed.error, failed

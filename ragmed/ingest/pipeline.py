@@ -88,13 +88,16 @@ class Ingestor:
 
     REBUILD_EVERY_S = 300.0  # during long runs, refresh the on-disk BM25 index this often
 
-    def __init__(self, index: Collection, embedder, chunk_tokens: int, batch_size: int | None = None):
+    def __init__(self, index: Collection, embedder, chunk_tokens: int, batch_size: int | None = None,
+                 settings=None):
         """`embedder`: the embedder, or a function returning it, called only when a document must be
-        chunked and embedded (so a run where nothing changed never loads the model)."""
+        chunked and embedded (so a run where nothing changed never loads the model). `settings`: the
+        parser worker's limits (isolation, time and memory per document; default: from the environment)."""
         self.index = index
         self._embedder = embedder
         self.chunk_tokens = chunk_tokens
         self.batch_size = batch_size
+        self.settings = settings
 
     @property
     def embedder(self):
@@ -182,7 +185,7 @@ class Ingestor:
                     manifest.check_build(self.build_info())
                 bar.start([f for _, f, _ in todo])
                 # parsed in a limited worker process, one document ahead of the embedder
-                parsed = extractor().map([(f, sha, ocr) for _, f, sha in todo])
+                parsed = extractor(self.settings).map([(f, sha, ocr) for _, f, sha in todo])
                 for (i, f, sha), (_, doc) in zip(todo, parsed):
                     try:
                         results[i] = self._write(manifest, f, sha, doc, tags)
