@@ -123,9 +123,16 @@ def kind_stated(kind: str, terms: list[asking.Term], passages: Sequence[Passage]
 
 def unstated(kind: str, terms: list[asking.Term], passages: Sequence[Passage], question: str) -> str:
     """Why the top passages do not state the answer the question asks for, in plain words ("" when
-    they do): a value the question names (ground/forms.py `unstated_value`), or an answer of the
-    asked `kind` ("" = any) about its subject (`kind_stated`)."""
-    value = unstated_value(question, [s for p in list(passages)[:TOP] for s in _sentences(p)])
+    they do): the question's drug or subject word (ground/subject.py), a value the question
+    names (ground/forms.py `unstated_value`), or an answer of the asked `kind` ("" = any) about its
+    subject (`kind_stated`)."""
+    from .subject import unmentioned
+
+    top = list(passages)[:TOP]
+    missing = unmentioned(kind, terms, top, question)  # the question's drug or subject (ground/subject.py)
+    if missing:
+        return missing
+    value = unstated_value(question, [s for p in top for s in _sentences(p)])
     if value:
         return (f"The documents discuss this subject, but none of the retrieved passages mentions "
                 f"{value!r} for what the question asks about.")
