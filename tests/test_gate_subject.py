@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from support.collections import calibrated
 
-from ragmed.ground import asking, drugnames, gate, shortforms, subject
+from ragmed.ground import asking, drugnames, forms, gate, shortforms, subject
 from ragmed.tokenize import tokenize
 from ragmed.types import Passage
 
@@ -136,3 +136,20 @@ def test_a_clipped_word_completes_when_one_word_family_dominates():
     assert shortforms.completion("hypo", list(df2), lambda t: df2.get(t, 0)) == "hypoglycaemia"
     df3 = {"hypoglycaemia": 3, "hypotens": 3}  # two families as common: left as typed
     assert shortforms.completion("hypo", list(df3), lambda t: df3.get(t, 0)) is None
+
+
+# -- a question asking for a norm (target, limit, threshold) ------------------------------------------
+
+def test_a_norm_is_answered_by_a_sentence_that_sets_one():
+    assert forms.asks_norm("hand hygiene compliance target percent") and forms.asks_norm("daily salt limit")
+    assert not forms.asks_norm("how many minutes to rub hands")  # a unit, not a norm
+    measured = _passage("A significant increase in hand hygiene compliance was observed from 26% for ICUs "
+                        "and 36% for non-ICUs to 37% and 51%, respectively.")
+    salt = _passage("Keeping salt intake to less than 5 g per day helps prevent hypertension.")
+    vocab = asking.Vocabulary(frozenset(tokenize(measured.text + " " + salt.text)))
+    cases = (("hand hygiene compliance target percent", measured, True),  # a measured value: no target
+             ("hand hygiene compliance in ICUs percent", measured, False),  # no norm asked: the value answers
+             ("daily salt limit adults", salt, False))
+    for q, p, refused in cases:
+        why = gate.unstated(asking.asked_kind(q) or "", asking.key_terms(q, gate.QUESTION_FILLER, vocab), [p], q)
+        assert bool(why) == refused, (q, why)

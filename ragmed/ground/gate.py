@@ -99,14 +99,16 @@ class Calibration:
 
 # Fitted by `gate.fit` on the dev split of benchmarks/realistic_questions.py (its `fit_default`: this
 # set's dev questions and the first 50 dev questions of each kind of benchmarks/abstention.py's sets,
-# `--old-per-split 50`), after the answer-form, value, clipped-word and initialism checks were added
-# (ground/forms.py, ground/shortforms.py); recorded in benchmarks/results/realistic_questions.json
-# ("fitted_on_dev"). `ragmed calibrate` fits the same six on a clinic's own questions.
+# `--old-per-split 50`), after brand names were read as the documents' drug names and clipped words
+# by word family, and the question's drug, subject and asked norm checked (ground/drugnames.py,
+# ground/shortforms.py, ground/subject.py, ground/forms.py); recorded in
+# benchmarks/results/realistic_questions.json ("fitted_on_dev"). `ragmed calibrate` fits the same six
+# on a clinic's own questions.
 DEFAULT = Calibration(
-    mean=(0.498628, 0.455076, 0.554752, 0.722414, 0.137659, 0.674037),
-    scale=(0.184345, 0.185043, 0.197759, 0.305692, 0.259512, 0.313307),
-    weights=(0.322124, 0.461177, 1.202914, 0.263133, 0.08225, 1.381455), bias=0.200122, threshold=0.563326,
-    fitted_on={"answerable": 185, "unanswerable": 140,
+    mean=(0.503238, 0.458251, 0.555262, 0.735694, 0.134124, 0.679143),
+    scale=(0.185339, 0.184681, 0.195115, 0.308766, 0.260062, 0.314901),
+    weights=(0.513244, 0.585843, 1.077949, 0.350795, 0.006111, 1.298505), bias=0.327482, threshold=0.512575,
+    fitted_on={"answerable": 185, "unanswerable": 136,
                "data": "benchmarks/realistic_questions.py --old-per-split 50, dev split (with benchmarks/abstention.py's sets)"},
     source="default",
 )
