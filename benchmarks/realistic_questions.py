@@ -139,7 +139,8 @@ def measure() -> dict:
         # (to re-decide other calibrations)
         q = d.query or r["question"]
         p = rag.retriever.search(q, rag.settings.k, mode="hybrid", dedup=rag.settings.dedup)
-        kind_ok = not gate.unstated(d.asked, asking.key_terms(q, gate.QUESTION_FILLER, vocab), p, q)
+        terms = [t for t in asking.key_terms(q, gate.QUESTION_FILLER, vocab) if t.word not in {w.lower() for w in d.corrected}]
+        kind_ok = not gate.unstated(d.asked, terms, p, q)  # written-out short forms skipped, as the gate does
         recs.append({"id": r["id"], "kind": r["kind"], "split": split_of(r["id"]), "question": r["question"],
                      "x": [d.features[f] for f in gate.FEATURES], "kind_ok": kind_ok,
                      "language": d.reason == "language", "asked": d.asked, "score": d.score})

@@ -29,8 +29,10 @@ threshold ragmed abstains ("not_covered"). Two checks come beside the score:
   a question naming the form of its answer ("how many hours", "percent", "price") or a value
   ("after 10 years") needs a sentence stating that form or value (ground/forms.py).
 
-Before the passages are judged again in the collection's words, clipped words ("schisto") and
-initialisms the documents write out but never define ("mdv") are read by ground/shortforms.py.
+Before the passages are judged again in the collection's words (ground/searched.py), clipped words
+("schisto") and initialisms the documents write out but never define ("mdv") are read by
+ground/shortforms.py, and brand names the documents do not use ("xanax") by ground/drugnames.py;
+a question naming a drug no top passage mentions gets "no_answer_of_kind" too.
 
 `ragmed calibrate` fits the model and the threshold on the clinic's own answerable and unanswerable
 questions and stores them with the collection (store/collection.py keeps the JSON of
@@ -42,7 +44,6 @@ calibration fitted on other features is refused with a message saying to calibra
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Sequence
@@ -51,7 +52,7 @@ import numpy as np
 
 from ..tokenize import tokenize
 from ..types import Passage
-from . import asking, forms
+from . import asking, forms, searched
 from .claims import FILLER
 
 FEATURES = ("dense_top", "dense_mean", "sentence_top", "coverage", "rare_absent", "sentence_coverage")
@@ -98,14 +99,16 @@ class Calibration:
 
 # Fitted by `gate.fit` on the dev split of benchmarks/realistic_questions.py (its `fit_default`: this
 # set's dev questions and the first 50 dev questions of each kind of benchmarks/abstention.py's sets,
-# `--old-per-split 50`), after the answer-form, value, clipped-word and initialism checks were added
-# (ground/forms.py, ground/shortforms.py); recorded in benchmarks/results/realistic_questions.json
-# ("fitted_on_dev"). `ragmed calibrate` fits the same six on a clinic's own questions.
+# `--old-per-split 50`), after brand names were read as the documents' drug names and clipped words
+# by word family, and the question's drug, subject and asked norm checked (ground/drugnames.py,
+# ground/shortforms.py, ground/subject.py, ground/forms.py); recorded in
+# benchmarks/results/realistic_questions.json ("fitted_on_dev"). `ragmed calibrate` fits the same six
+# on a clinic's own questions.
 DEFAULT = Calibration(
-    mean=(0.498628, 0.455076, 0.554752, 0.722414, 0.137659, 0.674037),
-    scale=(0.184345, 0.185043, 0.197759, 0.305692, 0.259512, 0.313307),
-    weights=(0.322124, 0.461177, 1.202914, 0.263133, 0.08225, 1.381455), bias=0.200122, threshold=0.563326,
-    fitted_on={"answerable": 185, "unanswerable": 140,
+    mean=(0.503238, 0.458251, 0.555262, 0.735694, 0.134124, 0.679143),
+    scale=(0.185339, 0.184681, 0.195115, 0.308766, 0.260062, 0.314901),
+    weights=(0.513244, 0.585843, 1.077949, 0.350795, 0.006111, 1.298505), bias=0.327482, threshold=0.512575,
+    fitted_on={"answerable": 185, "unanswerable": 136,
                "data": "benchmarks/realistic_questions.py --old-per-split 50, dev split (with benchmarks/abstention.py's sets)"},
     source="default",
 )
@@ -251,45 +254,8 @@ COVERED = "The retrieved passages match the question."
 NOT_COVERED = "The indexed documents do not seem to cover this question: the closest passages are about something else."
 
 
-def corrected_question(question: str, corrected: dict[str, str]) -> str:
-    """The question with each corrected word replaced by the collection's term ("" when none)."""
-    if not corrected:
-        return ""
-    out = question
-    for word, term in corrected.items():
-        out = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", term, out, flags=re.IGNORECASE)
-    return out
-
-
-def searched_question(question: str, corrected: dict[str, str], index=None, snapshot=None) -> tuple[str, dict[str, str]]:
-    """(the question as searched again: spelling variants corrected and abbreviations written out,
-    "" when nothing changed; {short form: long form} written out). `index`/`snapshot`: the
-    collection, whose own abbreviation definitions come first (ground/abbreviations.py)."""
-    from . import abbreviations
-
-    table = abbreviations.of_collection(index, snapshot) if index is not None and snapshot is not None else {}
-    base = corrected_question(question, corrected) or question
-    if index is not None and snapshot is not None:  # initialisms the documents write out but never define
-        table = {**_undefined_initialisms(base, table, abbreviations.initialisms_of(index, snapshot),
-                                          vocabulary_of(snapshot)), **table}
-    expanded, used = abbreviations.expand(base, table, everyday=lambda w: asking.zipf(w) >= 4.0)
-    return (expanded if expanded != question else ""), used
-
-
-def _undefined_initialisms(question: str, table: dict[str, str], initials: dict[str, str],
-                           vocabulary: asking.Vocabulary) -> dict[str, str]:
-    """{word: phrase} for the question's words that are initialisms of a collection phrase
-    (ground/shortforms.py) and neither an index term, a defined abbreviation, clinical shorthand nor
-    an everyday English word."""
-    from .abbreviations import SHORTHAND
-
-    out = {}
-    for word in re.findall(r"(?<![\w/])[A-Za-z]{2,5}(?![\w/])", question):
-        key = word.lower()
-        if key in initials and key not in table and key not in SHORTHAND and asking.zipf(key) < asking.CORRECT_BELOW \
-                and not set(tokenize(key)) & vocabulary.terms:
-            out[key] = initials[key]
-    return out
+# the question as searched again: spelling corrected, abbreviations and drug names written out
+corrected_question, searched_question = searched.corrected_question, searched.searched_question
 
 
 def assess(question: str, passages: Sequence[Passage], vocabulary: asking.Vocabulary | None,

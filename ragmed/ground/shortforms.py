@@ -8,9 +8,12 @@ a term short are read here, each against the collection's own words, so no word 
 - **Clipped words** (`completion`): a typed word of at least `MIN_CLIP` letters that is not an
   index term, not a misspelling of one and not an everyday English word, and is the beginning of
   index terms at least `MIN_REST` letters longer, stands for the one the collection uses most
-  (BM25 document frequency), when it is used at least `DOMINANCE` times as often as the next:
-  "schisto" -> "schistosomiasis" (577 chunks of the guideline collection against 239 for
-  "schistosoma"). A word with no clear completion is left as typed.
+  (BM25 document frequency), when its family — the completions sharing its first `MIN_REST`
+  letters past the typed ones — is used at least `DOMINANCE` times as often as the most used
+  completion outside it: "schisto" -> "schistosomiasis" (its family "schistoso-": schistosomiasis,
+  schistosoma, schistosome; no other completion), "hypo" -> "hypoglycaemia" (family "hypogly-", 14
+  chunks of the guideline collection, against 3 for "hypotension"). A word with no clear
+  completion is left as typed.
 - **Initialisms** (`initialisms`): phrases of 2-4 words (hyphenated parts count as words:
   "multi-dose vial" spells MDV) of the collection's sentences, no stopword inside, counted by
   their initials. An initialism typed in a question that the collection has no term for stands for
@@ -47,9 +50,13 @@ def completion(term: str, terms: Iterable[str], df: Callable[[str], int]) -> str
                     and t.isalpha()), key=lambda x: (-x[0], x[1]))
     if not cands or cands[0][0] < 1:
         return None
-    if len(cands) > 1 and cands[0][0] < DOMINANCE * cands[1][0]:
+    best = cands[0][1]
+    family = best[:len(term) + MIN_REST]  # "schistosomiasi", "schistosoma": one word's family
+    kin = sum(n for n, t in cands if t.startswith(family))
+    other = max((n for n, t in cands if not t.startswith(family)), default=0)
+    if kin < DOMINANCE * other:
         return None
-    return cands[0][1]
+    return best
 
 
 def initialisms(texts: Iterable[str], stopwords: frozenset[str], rarity: Callable[[str], float]) -> dict[str, str]:
