@@ -299,10 +299,17 @@ OLD_PER_SPLIT = 0  # `--old-per-split N`: only N questions of each kind and spli
 
 
 def main() -> int:
+    import argparse
+
     global OLD_PER_SPLIT
-    if "--old-per-split" in sys.argv:
-        OLD_PER_SPLIT = int(sys.argv[sys.argv.index("--old-per-split") + 1])
-    if "--render" in sys.argv:
+    ap = argparse.ArgumentParser(description="The abstention gate on realistic questions over the 8 guideline "
+                                             "PDFs (writes benchmarks/results/realistic_questions.{json,md}).")
+    ap.add_argument("--old-per-split", type=int, default=0, metavar="N",
+                    help="only N questions of each kind and split of benchmarks/abstention.py's sets (bounded run)")
+    ap.add_argument("--render", action="store_true", help="redraw the tables from the recorded features only")
+    args = ap.parse_args()
+    OLD_PER_SPLIT = args.old_per_split
+    if args.render:
         m = json.loads((RESULTS / "realistic_questions.json").read_text())
         m = {k: m.get(k) for k in ("questions", "set_checks", "records", "old_records", "answering_page_in_top3",
                                    "score_shift", "gate_ms_per_question", "seconds", "old_per_split")}
