@@ -25,7 +25,7 @@ def test_ingest_and_ask_with_sockets_blocked(tmp_path):
     assert "NETWORK-ATTEMPTS: 0 []" in out.stderr, out.stderr
     question = "How long should a patient rest before the first reading?"
     out = _run(["ask", question, *common, "--max-tokens", "48"])
-    assert out.returncode == 0, out.stderr
+    assert out.returncode in (0, 3), out.stderr  # 3: answered nothing checked (withheld); still offline
     assert "NETWORK-ATTEMPTS: 0 []" in out.stderr, out.stderr
     # Question and document text stay out of logs, even at info level.
     out = _run(["-v", "search", question, *common])

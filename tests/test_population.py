@@ -68,10 +68,10 @@ def test_notices_say_which_population_is_missing_and_quote_the_exclusion():
     dose = passage("Start amlodipine 5 mg once daily in adults. Increase to a maximum of 10 mg once daily.", 1)
     scope = passage("Scope. It covers adults aged 18 years and older. It does not cover pregnancy, children or "
                     "patients admitted to a ward.", 2, page=1)
-    # the exclusion among the numbered passages is cited by its number
+    # quoted with its source and page (a refusal lists only some passages' sources, so never as [n])
     notes = population_notices("Amlodipine dose for a 6 year old?", [dose, scope])
-    assert notes == ['Your question is about children; [2] says: "It does not cover pregnancy, children or '
-                     'patients admitted to a ward."'], notes
+    assert notes == ['Your question is about children; protocol.pdf, page 1 says: "It does not cover pregnancy, '
+                     'children or patients admitted to a ward."'], notes
     # found only by the scope search: named by its source and page
     notes = population_notices("Amlodipine dose for a 6 year old?", [dose], scope=[scope])
     assert notes == ['Your question is about children; protocol.pdf, page 1 says: "It does not cover pregnancy, '
@@ -83,6 +83,11 @@ def test_notices_say_which_population_is_missing_and_quote_the_exclusion():
     # the passages speak of the population without excluding it, or the question names none: nothing
     kids = passage("Children need a dose of 0.1 mg/kg once daily.", 1)
     assert population_notices("amlodipine dose for children", [kids]) == []
+    # ... or its document's title does ("Paracetamol dosing chart for children"), though its rows do not
+    from dataclasses import replace
+
+    row = replace(passage("16 kg | 240 mg every 6 hours", 1), title="Paracetamol dosing chart for children")
+    assert population_notices("paracetamol dose for a child weighing 16 kg", [row]) == []
     assert population_notices("maximum dose of amlodipine", [dose, scope]) == []
 
 

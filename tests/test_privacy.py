@@ -86,7 +86,11 @@ def test_every_command_offline_without_content_in_logs(tmp_path):
                          timeout=1200, cwd=ROOT)
     err = out.stderr
     codes = json.loads(err.split("EXIT-CODES:", 1)[1].splitlines()[0])
-    assert codes == [0] * len(commands), (codes, err[-3000:])
+    # `ask` exits 3 when it gives no checked answer (the off-topic question is refused; the bundled
+    # model's answers may be withheld): every other command succeeds
+    want = [(0, 3) if cmd[1] == "ask" and "--no-retrieval" not in cmd else (0,) for cmd in commands]
+    assert all(code in ok for code, ok in zip(codes, want)), (codes, err[-3000:])
+    assert codes[commands.index(["-v", "ask", OFF_TOPIC, *c, "--json"])] == 3, codes
     assert "NETWORK-ATTEMPTS: 0 []" in err, err[-3000:]
     assert "INFO" in err  # logging was on (-v), so the next checks mean something
     for text in (QUESTION, OFF_TOPIC, DOC_SENTENCE, "Patients should rest seated", "Home readings are taken"):

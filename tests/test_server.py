@@ -178,6 +178,21 @@ def test_withheld_answer_reaches_no_http_client(server):
     assert [u["text"] for u in oa["unsupported"]] == hidden and all(u["status"] for u in oa["unsupported"])
 
 
+def test_openai_content_carries_who_the_guidance_is_for(server):
+    """An OpenAI client shows only `content`: the notice that the protocol's scope excludes the
+    population asked about (ground/population.py) is appended there, as ragmed's note, in the JSON
+    response and in the stream alike."""
+    body = {"messages": [{"role": "user", "content": "What dose of amlodipine for a 6 year old?"}]}
+    with server.client() as c:
+        oa = c.post("/v1/chat/completions", json=body).json()
+        oa_stream = sse_events(c.post("/v1/chat/completions", json={**body, "stream": True}).text)
+    streamed = "".join(d["choices"][0]["delta"].get("content", "") for _, d in oa_stream[:-1])
+    for text in (oa["choices"][0]["message"]["content"], streamed):
+        assert "Note (ragmed): Your question is about children;" in text, text
+        assert "It does not cover pregnancy, children" in text, text
+    assert any(n.startswith("Your question is about children") for n in oa["ragmed"]["notices"])
+
+
 def test_check_endpoint_checks_any_text(server):
     passage = "Give levothyroxine 25 micrograms daily to adults over 65. Do not stop it abruptly."
     with server.client() as c:

@@ -100,9 +100,10 @@ def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieva
     listed with why. If the documents do not cover the question, ragmed says so and lists the
     nearest sources instead of answering.
 
-    Exit status: 0 when a checked answer (or evidence) was shown; 3 when ragmed gave none (the
-    documents do not cover the question, the answer was withheld, the model found no answer), so
-    scripts can tell; 1 on an error."""
+    Exit status: 0 when a checked answer was shown (in evidence mode: evidence sentences); 3 when
+    ragmed gave no checked answer (the documents do not cover the question; the answer was
+    withheld or the model found none, and the evidence sentences were shown instead), so scripts
+    can tell; 1 on an error."""
     if evidence:
         warn("--evidence is the old spelling of --mode evidence; use --mode evidence.")
     retrieval = retrieval_choice(retrieval, mode)

@@ -279,11 +279,11 @@ def claim_reason(c) -> str:
 def trust(answer, streamed: bool, show_withheld: bool = False) -> None:
     """Abstention, the support of each claim, and notices about the passages. Sentences that are
     not supported are described by why, not shown (`--show-withheld` shows them, for research)."""
-    from ..ground.population import NOTICE as POPULATION
+    from ..ground.release import for_clinician
 
+    with_answer = for_clinician(answer.notices)  # editions, disagreements, who the guidance is for
     for note in answer.notices:
-        if note.startswith(("Superseded:", "Sources disagree:", "Changed between editions:", POPULATION)):
-            # ground/currency.py, ground/population.py: for the clinician, with the answer
+        if note in with_answer:
             click.echo(click.style(note, fg="yellow", bold=True))
         else:
             click.echo(click.style(f"Warning: {note}", fg="yellow"), err=True)

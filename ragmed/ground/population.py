@@ -5,8 +5,8 @@ patient or a patient with renal impairment, the checks under the answer can all 
 does state that dose) while the guidance does not apply to that patient. So, besides the checks:
 
     population_notices("Amlodipine dose for a 6 year old?", passages)
-    -> ['Your question is about children; [4] says: "It does not cover pregnancy, children or
-         patients admitted to a ward."']
+    -> ['Your question is about children; protocol.pdf, page 1 (p. 2) says: "It does not cover
+         pregnancy, children or patients admitted to a ward."']
     population_notices("Can pregnant women take praziquantel?", passages_without_pregnancy)
     -> ['Your question is about pregnancy; none of the passages found mentions pregnancy (they speak
          of children). Check that the guidance applies before using it.']
@@ -103,18 +103,19 @@ def _clause(sentence: str, word: str) -> tuple[str, str]:
 def population_notices(question: str, passages: Sequence[Passage], scope: Sequence[Passage] = (),
                        ) -> list[str]:
     """Plain-words notices for the populations `question` is about: a sentence of `passages` or of
-    `scope` (more passages of the same documents, e.g. their scope sections; numbered after
-    `passages` only when they are among them) that excludes the population, else a notice when no
-    passage mentions it. Empty when the question names no population or the passages speak of it."""
+    `scope` (more passages of the same documents, e.g. their scope sections) that excludes the
+    population, quoted with its source and page, else a notice when no passage mentions it (in
+    its text, section path or document title). Empty when the question names no population or the passages speak of it."""
     pops = question_populations(question)
     if not pops or not passages:
         return []
     notes = []
     numbered = {p.id: n for n, p in enumerate(passages, 1)}
     extra = [p for p in scope if p.id not in numbered]
-    spoken = set().union(*(mentions(p.text) for p in passages))
+    spoken = set().union(*(mentions(f"{p.title}. {p.section_path}. {p.text}") for p in passages))
     for pop in sorted(pops):
-        found = [(f"[{n}]", s) for n, s in exclusions(passages, pop)]
+        # named by source and page, not [n]: a refusal or evidence mode lists only some passages' sources
+        found = [(_name(passages[n - 1]), s) for n, s in exclusions(passages, pop)]
         found += [(_name(extra[n - 1]), s) for n, s in exclusions(extra, pop)]
         if found:
             where, sentence = found[0]

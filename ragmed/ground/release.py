@@ -24,6 +24,16 @@ WITHHELD_UNCITED = "ragmed withheld the model's answer: none of its statements c
 MODEL_NOT_FOUND = "The model found no answer in the passages."
 
 
+def for_clinician(notices: list[str]) -> list[str]:
+    """The notices that belong with the answer itself (not technical warnings): superseded editions
+    and disagreeing sources (ground/currency.py), and who the guidance is for (ground/population.py).
+    Front ends without a place for notices (the OpenAI-compatible `content`) append these."""
+    from .currency import CHANGED, DISAGREE, SUPERSEDED
+    from .population import NOTICE
+
+    return [n for n in notices if n.startswith((SUPERSEDED, DISAGREE, CHANGED, NOTICE))]
+
+
 def shown_answer(v, closed: bool, evidence_text: str, nearest: Callable[[], str]):
     """(the answer text shown, Abstention or None, the model's own text kept for research), for a
     verified answer `v` (ground/verify.py's result).

@@ -10,7 +10,9 @@ rules, which they cannot change (prompt/history.py). The response is OpenAI's, p
   status and reason. They are never part of `content`.
 `content` holds only checked, supported sentences (OpenAI's format has no place for a mark, and
 streamed deltas cannot be taken back), or ragmed's own text when it refuses or withholds the answer
-(why, and the passages' best sentences). Streaming sends `chat.completion.chunk` deltas: the
+(why, and the passages' best sentences), followed by ragmed's notices that belong with the answer
+("Note (ragmed): Your question is about children; [2] says: ...", superseded editions, sources
+that disagree). Streaming sends `chat.completion.chunk` deltas: the
 thinking trace as `reasoning_content`, each supported sentence once checked as `content`, and a last
 chunk carrying `citations`, `unsupported` and `ragmed`. Citations to passages that were never given
 are dropped from `citations` and listed in `ragmed.invalid_citations`.
@@ -39,11 +41,21 @@ def _finish(answer: dict[str, Any]) -> str:
     return "length" if answer.get("finish_reason") == "length" else "stop"
 
 
+def notes(answer: dict[str, Any]) -> str:
+    """ragmed's notices that belong with the answer (ground/release.for_clinician: superseded
+    editions, disagreeing sources, who the guidance is for), as a paragraph appended to `content`:
+    an OpenAI client shows only `content`."""
+    from ..ground.release import for_clinician
+
+    found = for_clinician(answer.get("notices") or [])
+    return "\n\n" + "\n".join(f"Note (ragmed): {n}" for n in found) if found else ""
+
+
 def completion(answer: dict[str, Any], model: str, cid: str) -> dict[str, Any]:
     return {
         "id": cid, "object": "chat.completion", "created": now(), "model": model,
         "choices": [{"index": 0, "finish_reason": _finish(answer), "message": {
-            "role": "assistant", "content": answer["answer"],
+            "role": "assistant", "content": answer["answer"] + notes(answer),
             **({"reasoning_content": answer["reasoning"]} if answer.get("reasoning") else {})}}],
         "usage": _usage(answer), "citations": answer["citations"], "unsupported": unsupported(answer),
         "ragmed": answer,
@@ -102,6 +114,8 @@ async def _openai_stream(events: AsyncIterator[tuple[str, dict]], cid: str, mode
             sent = "".join(streamed).strip()
             if not sent and data["answer"].strip():  # ragmed's refusal or withheld notice (its own text)
                 yield _chunk(cid, model, {"content": data["answer"]})
+            if notes(data):  # editions, disagreements, who the guidance is for: ragmed's own text
+                yield _chunk(cid, model, {"content": notes(data)})
             yield _chunk(cid, model, {}, _finish(data), usage=_usage(data), citations=data["citations"],
                          unsupported=unsupported(data), ragmed=data)
     yield b"data: [DONE]\n\n"
