@@ -292,7 +292,7 @@ class RagMed(DocumentKnowledge):
         """One line per passage: its number, document, page and section."""
         from .prompt.grounded import describe
 
-        return "\n".join(f"[{n}] {describe(p)}" for n, p in enumerate(passages, 1))
+        return "\n".join(f"[{n}] {describe(p, physical=True)}" for n, p in enumerate(passages, 1))
 
     def prompt_budget(self, messages_without_passages: list[dict[str, str]]) -> int:
         """Prompt tokens a grounded prompt may use: the context budget (`AnswerPipeline.context_budget`),

@@ -117,7 +117,7 @@ def passages(found) -> None:
         click.echo("No matching passages.")
     for p in found:
         how = " ".join(f"{name} #{r}" for name, r in sorted(p.ranks.items()))
-        click.echo(f"[{p.rank}] {p.score:.3f} ({how})  {describe(p)}")
+        click.echo(f"[{p.rank}] {p.score:.3f} ({how})  {describe(p, physical=True)}")
         click.echo("    " + " ".join(p.text.split())[:300])
 
 

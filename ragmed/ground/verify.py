@@ -16,8 +16,11 @@ The checker is deterministic (same inputs, same verdict) and needs no extra mode
    bounds, direction, time order, modality, only/all, population and the drug/formulation/route.
    The claim must agree with at least one aligned unit.
 
-A claim is supported when its numbers are all present, it agrees with its aligned evidence (4) and
-`overlap + SIMILARITY_WEIGHT * similarity >= THRESHOLD`. The weight and threshold were chosen on the
+5. **What it adds** (ground/absent.py) — a rare word of the claim (a condition, drug, test: "for
+   anaphylaxis") that the cited passages never mention.
+
+A claim is supported when its numbers are all present, it adds no rare word (5), it agrees with its
+aligned evidence (4) and `overlap + SIMILARITY_WEIGHT * similarity >= THRESHOLD`. The weight and threshold were chosen on the
 dev split of the CDC opioid gold statements (`make bench-trust`, benchmarks/checker_accuracy.py),
 the meaning rules on the dev split of benchmarks/adversarial_claims.py. Every unsupported verdict
 carries a plain-words `reason`.
@@ -183,10 +186,15 @@ class SupportChecker:
             related = model >= self.model_threshold
         else:
             related = self.decide(overlap, sim, ())
-        ok = related and not missing
+        from . import absent as _absent
+
+        added = _absent.absent_rare_words(text, joined) if _absent.RARE_ZIPF > 0 else []  # ground/absent.py
+        ok = related and not missing and not added
         # the reason a reader can act on: off topic first, then what the aligned evidence says instead
         reason = ""
-        if not related and mismatch is not None and overlap >= MISMATCH_OVERLAP:
+        if added:  # the most concrete reason: what the claim names that the passage does not
+            reason = f"the cited passage does not mention {', '.join(added)}"
+        elif not related and mismatch is not None and overlap >= MISMATCH_OVERLAP:
             reason = mismatch.reason  # a short claim on the passage's subject: say what it states instead
         elif not related:
             reason = ("the verifier model does not find it in the cited passage" if model is not None

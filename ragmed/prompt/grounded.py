@@ -49,8 +49,12 @@ EXAMPLE_ASSISTANT = (
 )
 
 
-def describe(p: Passage) -> str:
+def describe(p: Passage, physical: bool = False) -> str:
+    """"file.pdf, page 2, section: A > B" (the printed page label). `physical`: for people, also the
+    PDF viewer's page when it differs from the label ("page 2 (p. 3)"), as source lines show it."""
     where = f"{p.label or Path(p.source).name}, page {p.page_label}"
+    if physical and p.page_label != str(p.page_start):
+        where += f" (p. {p.page_start})"
     if p.section:
         where += f", section: {p.section_path}"
     return where
