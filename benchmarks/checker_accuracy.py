@@ -39,8 +39,9 @@ def main() -> int:
     dev = [i for i, p in enumerate(pairs) if split_of(p.id.split("#")[0]) == "dev"]
     test = [i for i, p in enumerate(pairs) if split_of(p.id.split("#")[0]) == "test"]
 
-    def rule(w, t):  # the shipped rule with another weight / threshold (meaning checks included)
-        return lambda v: not v.mismatch and not v.missing_numbers and v.overlap + w * v.similarity >= t
+    def rule(w, t):  # the shipped rule with another weight / threshold (meaning and added-word checks included)
+        return lambda v: (not v.mismatch and not v.missing_numbers and not getattr(v, "added", ())
+                          and v.overlap + w * v.similarity >= t)
 
     grid = []
     for w, t in itertools.product([0.0, 0.5, 1.0, 1.5, 2.0, 3.0], [x / 100 for x in range(50, 400, 2)]):

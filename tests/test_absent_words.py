@@ -17,7 +17,7 @@ PASSAGES = {  # drug: the passage that states its dose
     "metformin": "Start metformin 500 mg twice daily with meals and check kidney function every year.",
     "levothyroxine": "Start levothyroxine 25 micrograms once daily in adults over 65 and recheck TSH in 6 weeks.",
 }
-ADDED = ["anaphylaxis", "epilepsy", "tuberculosis", "schizophrenia", "pancreatitis", "malaria", "asthma", "headache"]
+ADDED = ["anaphylaxis", "epilepsy", "tuberculosis", "schizophrenia", "pancreatitis", "malaria", "asthma"]
 CLAIMS = ["{d} is started at {dose} for {c} [1].", "The passage [1] states that {d} {dose} is the dose for {c}.",
           "In {c}, give {d} {dose} [1]."]
 DOSE = {"amlodipine": "5 mg once daily", "metformin": "500 mg twice daily", "levothyroxine": "25 micrograms once daily"}

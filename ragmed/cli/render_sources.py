@@ -31,7 +31,7 @@ def sources(answer) -> None:
         from ..prompt.grounded import describe
 
         for n, p in enumerate(answer.passages, 1):
-            click.echo(f"  [{n}] {describe(p)}")
+            click.echo(f"  [{n}] {describe(p, physical=True)}")
     if answer.invalid_citations:
         click.echo(f"Note: citation(s) {answer.invalid_citations} named no retrieved passage and were removed.")
     if answer.usage.passages_dropped:

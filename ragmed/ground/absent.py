@@ -5,16 +5,18 @@ in the passage; a claim that puts the passage's dose under another condition ("a
 daily is the recommended dose for anaphylaxis", citing "Start amlodipine 5 mg once daily") shares
 nearly everything with it. What it adds is a rare word: a condition, drug, test or procedure. So a
 claim whose rare words (wordfreq Zipf frequency below `RARE_ZIPF`: "anaphylaxis" 2.6,
-"tuberculosis" 3.6, "headache" 4.0; "hospital" 5.1 and "department" 5.2 are everyday) are not all
-in the cited passages is not supported: "the cited passage does not mention anaphylaxis".
+"tuberculosis" 3.6, "asthma" 3.7; "headache" 4.0, "hospital" 5.1 and "department" 5.2 are everyday)
+are not all in the cited passages is not supported: "the cited passage does not mention
+anaphylaxis".
 
 Only words that can name a thing count (a noun reading, or a word LemmInflect's lexicon does not
 hold, such as a drug name; retrieve/nounphrase.py): "exceed" or "abruptly" name no condition.
 A word counts as mentioned when any of its search terms (ragmed's tokenizer: stemmed, "doses" =
 "dose") is among the passages' terms, when the word itself occurs in their text, or when a passage
-word shares its first `PREFIX` letters ("medicines"/"medications", "anaphylactic"/"anaphylaxis"). `RARE_ZIPF` was chosen on the dev splits of
-benchmarks/checker_accuracy.py (paraphrased gold statements keep their ✓) and
-benchmarks/adversarial_claims.py (control recall).
+word shares its first `PREFIX` letters ("medicines"/"medications", "anaphylactic"/"anaphylaxis"). `RARE_ZIPF` was chosen on the dev split of
+benchmarks/adversarial_claims.py: at 3.75 none of its 2155 dev controls (as written, synonym
+paraphrase, reworded) names a rare word its passage lacks; at 4.0, 237 do (the synonym table's
+"dangers" for "risks"), so control recall would fall from 0.98 to 0.88.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from functools import lru_cache
 
 from ..tokenize import tokenize
 
-RARE_ZIPF = 4.0
+RARE_ZIPF = 3.75
 PREFIX = 5  # a passage word sharing this many first letters mentions it (medications/medicines)
 _WORD = re.compile(r"[^\W\d_][^\W_]*(?:-[^\W\d_][^\W_]*)*")
 

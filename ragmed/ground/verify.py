@@ -110,6 +110,7 @@ class Verdict:
     reason: str = ""  # why it is unsupported, in plain words ("" when supported)
     mismatch: str = ""  # the meaning check's reason ("" = agrees with its aligned evidence)
     evidence: str = ""  # the aligned evidence unit (sentence or two) the claim was compared with
+    added: tuple[str, ...] = ()  # rare words the cited passages never mention (ground/absent.py)
 
 
 MISMATCH_OVERLAP = 0.5  # an off-topic verdict still names the meaning check's reason when the claim shares this much
@@ -205,7 +206,7 @@ class SupportChecker:
             reason = f"the cited passage does not state {', '.join(missing)}"
         return Verdict(ok and mismatch is None, round(overlap, 4), round(sim, 4), missing,
                        None if model is None else round(model, 4), reason,
-                       mismatch.reason if mismatch else "", top[0] if top else "")
+                       mismatch.reason if mismatch else "", top[0] if top else "", tuple(added))
 
     @staticmethod
     def meaning(claim: str, units: Sequence[str], joined: str) -> Mismatch | None:
