@@ -28,6 +28,8 @@ import re
 from collections import Counter
 from typing import Iterable
 
+from ..files import atomic_write_json
+
 SHORTHAND = {
     "tx": "treatment", "dx": "diagnosis", "hx": "history", "sx": "symptoms", "rx": "prescription",
     "pt": "patient", "pts": "patients", "abx": "antibiotics", "meds": "medicines", "med": "medicine",
@@ -166,10 +168,7 @@ def _cached(index, snapshot, suffix: str, build) -> dict[str, str]:
         texts = [p.text for p, _ in index.get(refs).values() if p is not None] if refs else []
         table = build(texts)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
-            tmp.replace(path)
+            atomic_write_json(path, table)
         except OSError:
             pass  # a read-only cache: the table is rebuilt next time
     if len(_TABLES) >= 4:  # the tables of one or two collections

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
+from ..files import atomic_write_json
+
 EVERYDAY = 4.0  # Zipf: dictionary entries at least this common in English are taken as everyday words
 _WORD = re.compile(r"[a-z][a-z0-9-]{2,}")
 
@@ -68,10 +70,7 @@ def _table() -> dict:
         pass
     table = _build()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_json(path, table)
     except OSError:
         pass  # a read-only cache: built again next time
     return table
