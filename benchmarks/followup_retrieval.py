@@ -48,6 +48,7 @@ from benchmarks._common import BIOASQ, EVAL_INDEXES, GOLD, GUIDELINES, RESULTS, 
 from ragmed.eval.beir import load_beir, split_of
 from ragmed.eval.metrics import ndcg_at, recall_at
 from ragmed.eval.trust import alnum, answerable_questions, gold_statements
+from ragmed.ground.substitute import substituted
 from ragmed.retrieve.followup import GENERIC, TOPIC_DF, collection_rarity, fuse, resolve
 from ragmed.tokenize import tokenize
 from wordfreq import zipf_frequency
@@ -194,8 +195,8 @@ def evaluate(rag, convs: list[dict], qrels: dict[str, dict[str, int]]) -> tuple[
     for c in convs:
         resolved: list[str] = []
         for turn in c["turns"]:
-            resolved.append(resolve(turn, resolved, rarity).query)
-        r = resolve(c["followup"], resolved, rarity)
+            resolved.append(substituted(resolve(turn, resolved, rarity)).query)
+        r = substituted(resolve(c["followup"], resolved, rarity))  # as pipeline.py: another drug replaces the earlier one
         row = {**c, "query": r.query, "resolved_kind": r.kind, "carried": r.carried}
         found = {"last": rag.search(c["followup"], 10), "history": rag.search(r.query, 10), "full": rag.search(c["full"], 10)}
         found["fused"] = fuse(found["history"], found["last"], 10) if r.kind == "pronoun" else found["history"]

@@ -108,6 +108,9 @@ class AnswerPipeline:
 
             rarity = collection_rarity(self.rag.index.lexical_snapshot())
             resolution = resolve(question, [t.query or t.question for t in history], rarity)
+            from .ground.substitute import substituted  # "and for ramipril?": the drug replaced
+
+            resolution = substituted(resolution)
             question = resolution.query
         s = self.settings
         passages = self.rag.search(question, k or s.k, filter=filter, dedup=s.dedup)
