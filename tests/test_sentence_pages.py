@@ -31,8 +31,7 @@ def test_sentences_of_a_passage_that_spans_pages_are_cited_on_their_own_page(tmp
     assert all(e.page == 1 for e in dose), dose
 
     # an answer's citation is on the page of the sentence it quotes
-    n = answer.passages.index(p) + 1 if p in answer.passages else 1
-    cites, _ = resolve(f"Refer a child whose fever lasts more than 5 days [{n}].", [p] if n == 1 else answer.passages)
+    cites, _ = resolve("Refer a child whose fever lasts more than 5 days [1].", [p])
     assert cites[0].page == 2 and "5 days" in cites[0].quote, cites
     # the JSON carries the breaks (the local server path rebuilds passages from it)
     from ragmed.cli.local_server import passage_from_dict

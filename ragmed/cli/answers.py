@@ -142,8 +142,9 @@ def ask(question, collection, index_dir, chroma_url, k, mode, model, no_retrieva
     if evidence:
         answer = rag.evidence(question, k=k, filter=where, **turns)
         if as_json:
-            render.emit_json(answer.to_dict())
-            sys.exit(exit_status(answer.to_dict()))
+            data = answer.to_dict()
+            render.emit_json(data)
+            sys.exit(exit_status(data))
         render.evidence_text(answer)
     elif as_json:
         data = rag.ask(question, k=k, grounded=not no_retrieval, filter=where, **turns).to_dict()

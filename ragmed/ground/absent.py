@@ -22,20 +22,13 @@ paraphrase, reworded) names a rare word its passage lacks; at 4.0, 237 do (the s
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from ..tokenize import tokenize
+from .asking import zipf
 
 RARE_ZIPF = 3.75
 PREFIX = 5  # a passage word sharing this many first letters mentions it (medications/medicines)
 _WORD = re.compile(r"[^\W\d_][^\W_]*(?:-[^\W\d_][^\W_]*)*")
-
-
-@lru_cache(maxsize=65536)
-def _zipf(word: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, "en")
 
 
 def absent_rare_words(claim: str, passages_text: str, passage_terms: set[str] | None = None) -> list[str]:
@@ -53,7 +46,7 @@ def absent_rare_words(claim: str, passages_text: str, passage_terms: set[str] | 
     words = [w.lower() for w in _WORD.findall(claim)]
     out: list[str] = []
     for i, key in enumerate(words):
-        if len(key) < 4 or _zipf(key) >= RARE_ZIPF or not can_head(key) or mentioned(key):
+        if len(key) < 4 or zipf(key) >= RARE_ZIPF or not can_head(key) or mentioned(key):
             continue  # a verb or adverb ("exceed", "abruptly") names no condition, drug or test
         nxt = words[i + 1] if i + 1 < len(words) else ""
         noun = nxt and can_head(nxt) and "VERB" not in word_classes(nxt)

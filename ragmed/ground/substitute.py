@@ -6,8 +6,8 @@
 retrieve/followup.py resolves an elliptical follow-up by appending its words to the earlier
 question, which keeps the earlier drug in the query: retrieval and the gate then judge passages
 about amlodipine (a newcomer saw "Start amlodipine 5 mg" as the first evidence line). When the
-follow-up names a drug (ground/cues.py's drug lexicon and name endings) and the earlier question
-named exactly one other drug, the earlier drug is replaced instead.
+follow-up names a drug (ground/drugnames.py: the dictionary the gate reads brand names with) and the
+earlier question named exactly one other drug, the earlier drug is replaced instead.
 """
 
 from __future__ import annotations
@@ -15,16 +15,12 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from .cues import analyse
+from .drugnames import drugs_in
 
 
 def drugs(text: str) -> list[str]:
-    """The drugs a text names, as written, in order, each once."""
-    out: list[str] = []
-    for c in analyse(text).cues:
-        if c.family == "drug" and c.word not in out:
-            out.append(c.word)
-    return out
+    """The drugs a text names (lower case, in order, each once)."""
+    return [d.word for d in drugs_in(text)]
 
 
 def substituted(resolution):

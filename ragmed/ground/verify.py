@@ -43,6 +43,7 @@ import numpy as np
 
 from ..text import split_sentences
 from ..types import Claim, Passage, Support
+from .absent import absent_rare_words
 from .meaning import Mismatch, compare
 from .citations import _MARK
 from .claims import content_terms, is_claim, remove_invalid, sentences
@@ -187,9 +188,7 @@ class SupportChecker:
             related = model >= self.model_threshold
         else:
             related = self.decide(overlap, sim, ())
-        from . import absent as _absent
-
-        added = _absent.absent_rare_words(text, joined) if _absent.RARE_ZIPF > 0 else []  # ground/absent.py
+        added = absent_rare_words(text, joined)  # rare nouns the passages never mention (ground/absent.py)
         ok = related and not missing and not added
         # the reason a reader can act on: off topic first, then what the aligned evidence says instead
         reason = ""

@@ -11,8 +11,8 @@ rules, which they cannot change (prompt/history.py). The response is OpenAI's, p
 `content` holds only checked, supported sentences (OpenAI's format has no place for a mark, and
 streamed deltas cannot be taken back), or ragmed's own text when it refuses or withholds the answer
 (why, and the passages' best sentences), followed by ragmed's notices that belong with the answer
-("Note (ragmed): Your question is about children; [2] says: ...", superseded editions, sources
-that disagree). Streaming sends `chat.completion.chunk` deltas: the
+("Note (ragmed): Your question is about children; protocol.pdf, page 1 says: ...", superseded
+editions, sources that disagree). Streaming sends `chat.completion.chunk` deltas: the
 thinking trace as `reasoning_content`, each supported sentence once checked as `content`, and a last
 chunk carrying `citations`, `unsupported` and `ragmed`. Citations to passages that were never given
 are dropped from `citations` and listed in `ragmed.invalid_citations`.
@@ -114,8 +114,9 @@ async def _openai_stream(events: AsyncIterator[tuple[str, dict]], cid: str, mode
             sent = "".join(streamed).strip()
             if not sent and data["answer"].strip():  # ragmed's refusal or withheld notice (its own text)
                 yield _chunk(cid, model, {"content": data["answer"]})
-            if notes(data):  # editions, disagreements, who the guidance is for: ragmed's own text
-                yield _chunk(cid, model, {"content": notes(data)})
+            said = notes(data)  # editions, disagreements, who the guidance is for: ragmed's own text
+            if said:
+                yield _chunk(cid, model, {"content": said})
             yield _chunk(cid, model, {}, _finish(data), usage=_usage(data), citations=data["citations"],
                          unsupported=unsupported(data), ragmed=data)
     yield b"data: [DONE]\n\n"
