@@ -230,3 +230,39 @@ def test_ragmed_check_exit_code_says_whether_every_sentence_is_supported(tmp_pat
     assert r.exit_code == 3 and "120" in r.output, r.output
     r = CliRunner().invoke(main, ["check", "Children need 120 g of grains a day [1]."], env=env)
     assert r.exit_code == 2
+
+
+# A bound the passage puts on an amount ("at least", "a maximum of", "below") dropped by the claim:
+# the claim states the passage's number, so only the words next to it tell the two apart.
+BOUNDED = [  # (passage sentence, claim that drops the bound, the same bound written another way)
+    ("Increase {drug} to a maximum of {n} mg once daily if needed.", "Give {drug} {n} mg once daily.",
+     "{Drug} can be given at most {n} mg once daily."),
+    ("The dose of {drug} should not exceed {n} mg a day.", "The dose of {drug} is {n} mg a day.",
+     "The dose of {drug} should be no more than {n} mg a day."),
+    ("Patients on {drug} should take at least {n} percent of doses.", "Patients on {drug} should take {n} percent of doses.",
+     "Patients on {drug} should take {n} percent or more of doses."),
+    ("Keep blood pressure below {s}/80 mmHg in patients taking {drug}.",
+     "The blood pressure target for patients taking {drug} is {s}/80 mmHg.",
+     "Keep blood pressure less than {s}/80 mmHg in patients taking {drug}."),
+    ("Give {drug} for no more than {n} days.", "Give {drug} for {n} days.", "Give {drug} for {n} days at most."),
+]
+
+
+@pytest.mark.parametrize("drug, n, s", [("amlodipine", 10, 130), ("ramipril", 125, 140), ("losartan", 90, 150),
+                                        ("metformin", 14, 120)])
+def test_an_amount_stated_without_the_passages_bound_is_unsupported(checker, drug, n, s):
+    for passage, dropped, same in BOUNDED:
+        fill = dict(drug=drug, Drug=drug.capitalize(), n=n, s=s)
+        passage, dropped, same = (t.format(**fill) for t in (passage, dropped, same))
+        c = check_text(dropped + " [1]", [passage], checker).claims[0]
+        assert c.status == "unsupported" and "not just" in c.reason, (dropped, c)
+        assert str(n) in c.reason or f"{s}/80" in c.reason, c  # the passage's bounded amount, quoted
+        for ok in (passage, same):
+            v = check_text(ok + " [1]", [passage], checker).claims[0]
+            assert v.status == "supported", (ok, v)
+
+
+def test_a_change_that_stops_at_the_bound_and_a_time_span_keep_their_check(checker):
+    passage = "Increase amlodipine to a maximum of 10 mg once daily. Taper the dose slowly over 4 weeks."
+    for claim in ("Amlodipine can be increased to 10 mg once daily [1].", "Taper the dose over 4 weeks [1]."):
+        assert check_text(claim, [passage], checker).claims[0].status == "supported", claim

@@ -12,7 +12,14 @@ the reworded version. Each distortion changes what the sentence says and nothing
 - number: a quantity's value replaced by another value the passage states (same unit when it has one);
 - unit: a quantity's unit replaced by a confusable one (mg <-> µg, g -> mg, weeks <-> months, ...);
 - population: adults <-> children, older adults -> adults, pregnancy -> children, or "in children" added;
-- modality: should -> must / may, may -> must, must -> may, "some" -> "all", or "only" added.
+- modality: should -> must / may, may -> must, must -> may, "some" -> "all", or "only" added;
+- bound: the comparator in front of an amount dropped ("at least 80 percent" -> "80 percent", "a
+  maximum of 10 mg" -> "10 mg", "<5 g" -> "5 g"), unless a change or limit verb leads to it ("increase to a
+  maximum of 10 mg" -> "increase to 10 mg", "limit salt to less than 5 g" -> "limit salt to 5 g" still
+  say where the dose stops; ground/bounds.CHANGE_TO).
+
+One more control, "same-bound", writes such a comparator another way that means the same ("at least
+80 percent" -> "80 percent or more", "up to 10 mg" -> "no more than 10 mg", "<5 g" -> "less than 5 g").
 
 Choices that have several options are made by a sha1 of the case id, so the same data always gives
 the same cases. The entity kind uses the drug/formulation/route list of ground/cues.py, so it
@@ -25,12 +32,13 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from ..ground.bounds import CHANGE_TO
 from ..ground.cues import analyse
 from ..ground.quantities import _UNITS, quantities
 from .trust import paraphrase
 
-KINDS = ("negation", "direction", "entity", "number", "unit", "population", "modality")
-CONTROLS = ("as-written", "paraphrase", "reworded")
+KINDS = ("negation", "direction", "entity", "number", "unit", "population", "modality", "bound")
+CONTROLS = ("as-written", "paraphrase", "reworded", "same-bound")
 
 
 @dataclass(frozen=True)
@@ -217,12 +225,54 @@ def restrengthen(s: str, key: str) -> str | None:
     return _sub_first(r"\b(is|are) (\w+ed)\b", r"\1 only \2", s)
 
 
+# comparator before an amount -> the same bound written another way (the "same-bound" control)
+_SAME_BOUND = {"at least": "{q} or more", "no less than": "at least {q}", "not less than": "at least {q}",
+               "at most": "no more than {q}", "no more than": "{q} at most", "not more than": "{q} at most",
+               "up to": "no more than {q}", "a maximum of": "at most {q}", "maximum of": "at most {q}",
+               "a minimum of": "at least {q}", "minimum of": "at least {q}", "less than": "below {q}",
+               "below": "less than {q}", "fewer than": "below {q}", "more than": "above {q}",
+               "greater than": "above {q}", "above": "more than {q}", "≥": "at least {q}", "≤": "at most {q}",
+               ">=": "at least {q}", "<=": "at most {q}", "<": "less than {q}", ">": "more than {q}",
+               "not to exceed": "no more than {q}", "not exceed": "be no more than {q}", "exceeding": "above {q}"}
+_CMP_BEFORE = re.compile(r"(?<![\w-])(" + "|".join(re.escape(k) for k in sorted(_SAME_BOUND, key=len, reverse=True))
+                         + r")\s*$", re.IGNORECASE)
+def _bounded_amounts(s: str) -> list[tuple[re.Match, object, int]]:
+    """(comparator match, quantity, where the window starts) for each amount led by a comparator."""
+    out = []
+    for q in quantities(s):
+        lo = max(0, q.start - 24)
+        m = _CMP_BEFORE.search(s[lo:q.start])
+        if m and not _reference(s, q):
+            out.append((m, q, lo))
+    return out
+
+
+def unbound(s: str, key: str) -> str | None:
+    options = [(m, q, lo) for m, q, lo in _bounded_amounts(s)
+               if not CHANGE_TO.search(s[max(0, lo + m.start() - 60):lo + m.start()])]
+    choice = _pick(key, options)
+    if not choice:
+        return None
+    m, q, lo = choice
+    return s[:lo + m.start()] + s[q.start:]
+
+
+def same_bound(s: str, key: str) -> str | None:
+    """The "same-bound" control: one comparator written another way with the same meaning."""
+    choice = _pick(key, _bounded_amounts(s))
+    if not choice:
+        return None
+    m, q, lo = choice
+    new = _SAME_BOUND[m.group(1).lower()].format(q=s[q.start:q.end].strip())
+    return s[:lo + m.start()] + _case(m, new) + s[q.end:]
+
+
 def distort(kind: str, s: str, key: str, passage: str) -> str | None:
     """One distortion of `s` (None when the sentence offers nothing of that kind)."""
     fn = {"negation": lambda: negate(s, key), "direction": lambda: redirect(s, key),
           "entity": lambda: swap_entity(s, key, passage), "number": lambda: renumber(s, key, passage),
           "unit": lambda: reunit(s, key), "population": lambda: repopulate(s, key),
-          "modality": lambda: restrengthen(s, key)}[kind]
+          "modality": lambda: restrengthen(s, key), "bound": lambda: unbound(s, key)}[kind]
     out = fn()
     return out if out and out.strip() != s.strip() else None
 
@@ -235,6 +285,9 @@ def distortions(source: str, sentence: str, passage: str) -> list[Case]:
         out.append(Case(f"{source}:paraphrase", source, "paraphrase", para, passage, True))
     reworded = reword(sentence)
     out.append(Case(f"{source}:reworded", source, "reworded", reworded, passage, True))
+    same = same_bound(sentence, f"{source}:same-bound")
+    if same and same.strip() != sentence.strip():
+        out.append(Case(f"{source}:same-bound", source, "same-bound", same, passage, True))
     for base, tag in ((sentence, ""), (reworded, "@reworded")):
         for kind in KINDS:
             d = distort(kind, base, f"{source}:{kind}{tag}", passage)

@@ -15,7 +15,9 @@ in this order:
 2. negation: a negation cue of the claim needs one about the same words in the passage, and a
    negation of the passage about the claim's words needs one in the claim ("the passage says not to");
 3. bounds (at least / at most), direction (more / less, increase / decrease), time order
-   (before / after): the passage's cue about the same words must have the same value;
+   (before / after): the passage's cue about the same words must have the same value; an amount the
+   passage bounds ("at least 80 percent", "a maximum of 10 mg") must keep a bound in the claim
+   (ground/bounds.py);
 4. modality ("the passage says should, not must") and scope words (only, all);
 5. population ("the passage is about adults, not children") and entity: the drug, formulation or
    route the claim names must be the one the aligned sentence names when the passage names several.
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..tokenize import UNITS, tokenize
+from .bounds import dropped_bound
 from .cues import Analysis, Cue, analyse
 from .quantities import Quantity, _close, quantities
 from .slots import bound_number, slot_mismatch
@@ -224,6 +227,12 @@ def _dose_role(claim: str, evidence: str, ca: Analysis, ea: Analysis) -> Mismatc
     return None
 
 
+def _dropped(claim: str, evidence: str) -> Mismatch | None:
+    """An amount the passage bounds ("at least 80 percent") stated without its bound (ground/bounds.py)."""
+    hit = dropped_bound(claim, evidence)
+    return Mismatch("bound", f'the passage says "{hit[0]}", not just {hit[1]}') if hit else None
+
+
 def compare(claim: str, evidence: str, whole: str = "") -> Mismatch | None:
     """None when `evidence` says what `claim` says (module docstring), else the first mismatch.
     `whole`: all the cited text (entity names found only outside the aligned unit)."""
@@ -232,7 +241,8 @@ def compare(claim: str, evidence: str, whole: str = "") -> Mismatch | None:
         return m
     ca, ea = analyse(claim), analyse(evidence)
     wa = analyse(whole) if whole else ea
-    return (_negation(ca, ea) or _signed(ca, ea, "bound", "bound") or _dose_role(claim, evidence, ca, ea)
+    return (_negation(ca, ea) or _signed(ca, ea, "bound", "bound") or _dropped(claim, evidence)
+            or _dose_role(claim, evidence, ca, ea)
             or _signed(ca, ea, "dir", "direction")
             or _signed(ca, ea, "order", "order") or _signed(ca, ea, "modal", "modality") or _scope(ca, ea)
             or _named(ca, ea, wa, "pop", "population") or _named(ca, ea, wa, "form", "entity")

@@ -84,6 +84,10 @@ _FREQ = re.compile(r"\b(?P<n>once|twice|thrice|(?:one|two|three|four|five|six)\s
                    re.IGNORECASE)
 
 
+# a blood pressure: systolic/diastolic, mmHg written or not ("130/80", "140/90 mm Hg")
+_BP = re.compile(r"(?<![\w./])(?P<sys>\d{2,3})\s*/\s*(?P<dia>\d{2,3})(?![\d./])(?:\s*mm\s*hg\b)?", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Quantity:
     """One stated quantity: `low` (and `high` for a range) in `unit` (a pint unit name, "" when
@@ -97,6 +101,7 @@ class Quantity:
     start: int
     end: int
     text: str
+    second: float | None = None  # a blood pressure's diastolic value ("130/80 mmHg": low 130, second 80)
 
     @property
     def shown(self) -> str:
@@ -104,6 +109,8 @@ class Quantity:
         if self.unit == "times":
             n = {1.0: "once", 2.0: "twice"}.get(self.low, f"{_fmt(self.low)} times")
             return f"{n} a {self.per}"
+        if self.second is not None:
+            return f"{_fmt(self.low)}/{_fmt(self.second)} mmHg"
         n = _fmt(self.low) + (f"–{_fmt(self.high)}" if self.high is not None else "")
         unit = next((s for p, s in _UNITS.values() if p == self.unit), self.unit)
         out = f"{n} {unit}".strip() if unit != "%" else f"{n}%"
@@ -113,7 +120,15 @@ class Quantity:
 
     def same_as(self, other: "Quantity") -> bool | None:
         """Same amount (after unit conversion)? None when the two cannot be compared (different
-        kinds of unit); a bare number compares by value with any unit."""
+        kinds of unit); a bare number compares by value with any unit. A blood pressure
+        ("130/80") is the same only as a blood pressure with both values equal."""
+        if self.second is not None or other.second is not None:
+            if self.second is None or other.second is None:  # "systolic 130 mmHg" against "130/80"
+                bp, one = (self, other) if self.second is not None else (other, self)
+                if one.high is not None or (one.unit and one.unit != "mmHg"):
+                    return None if one.unit else False
+                return _close(one.low, bp.low) or _close(one.low, bp.second)
+            return _close(self.low, other.low) and _close(self.second, other.second)
         if self.unit and other.unit:
             if self.per and other.per and self.per != other.per:
                 return None if _base(self.per) != _base(other.per) else False
@@ -191,6 +206,11 @@ def quantities(text: str) -> list[Quantity]:
         per = (m.group("per") or {"daily": "day", "weekly": "week", "monthly": "month"}[m.group("adv").lower()]).lower()
         out.append(Quantity(value, None, "times", per, m.start(), m.end(), m.group(0)))
         taken.append((m.start(), m.end()))
+    for m in _BP.finditer(text):
+        sys_, dia = float(m.group("sys")), float(m.group("dia"))
+        if 60 <= sys_ <= 260 and 30 <= dia <= 160 and sys_ > dia:
+            out.append(Quantity(sys_, None, "mmHg", "", m.start(), m.end(), m.group(0).strip(), dia))
+            taken.append((m.start(), m.end()))
     for m in _QTY.finditer(text):
         if any(s <= m.start() < e for s, e in taken):
             continue
