@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,25 @@ def test_no_module_is_over_the_size_limit():
     big = {str(p.relative_to(ROOT)): n for p in (ROOT / "ragmed").rglob("*.py")
            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not big, f"split these modules (over {MAX_LINES} lines): {big}"
+
+
+# Methods a library calls by name (overrides of a third-party base class), so nothing in the tree names them.
+CALLED_BY_LIBRARIES = {"format_options",  # click.Command (cli/options.py)
+                       "get_next",  # onnxruntime's CalibrationDataReader (embed/onnx_static.py)
+                       "_aget_relevant_documents"}  # LangChain's BaseRetriever (integrations/langchain.py)
+
+
+def test_no_function_is_defined_and_never_used():
+    """Dead code (issue 18): every undecorated function or method of ragmed/ is named somewhere else in
+    ragmed/, tests/, benchmarks/ or scripts/ (decorated ones are registered: commands, routes, validators)."""
+    words = Counter(w for d in ("ragmed", "tests", "benchmarks", "scripts") for p in (ROOT / d).rglob("*")
+                    if p.suffix in (".py", ".js", ".html")
+                    for w in re.findall(r"\w+", p.read_text(encoding="utf-8", errors="ignore")))
+    defined = {node.name for p in (ROOT / "ragmed").rglob("*.py") for node in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.decorator_list
+               and not node.name.startswith("__")}
+    unused = sorted(name for name in defined - CALLED_BY_LIBRARIES if words[name] < 2)  # < 2: only its def
+    assert not unused, f"defined but never used (delete, or use them): {unused}"
 
 
 def test_interfaces_are_filled_by_the_real_components(demo_rag):
