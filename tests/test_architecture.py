@@ -58,3 +58,16 @@ def test_interfaces_are_filled_by_the_real_components(demo_rag):
     assert isinstance(demo_rag.embedder, interfaces.Tokenizer)
     assert isinstance(demo_rag.generator, interfaces.Generator)
     assert isinstance(demo_rag.checker, interfaces.Checker)
+
+
+def test_embedder_backends_and_the_reranker_are_implementations(embedder, demo_rag, cross_encoder_dir):
+    """Torch and ONNX are two implementations of `interfaces.Embedder` (not a branch on a backend
+    field); the cross-encoder fills `interfaces.Reranker`."""
+    from ragmed import interfaces
+    from ragmed.embed.sentence import OnnxEmbedder, TorchEmbedder
+    from ragmed.retrieve.rerank import CrossEncoderReranker
+
+    assert (type(embedder), embedder.backend) == (TorchEmbedder, "torch")
+    assert type(demo_rag.embedder) is OnnxEmbedder and demo_rag.embedder.backend.startswith("onnx")
+    assert isinstance(embedder, interfaces.Embedder) and isinstance(demo_rag.embedder, interfaces.Embedder)
+    assert isinstance(CrossEncoderReranker(cross_encoder_dir), interfaces.Reranker)
