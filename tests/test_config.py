@@ -93,6 +93,20 @@ def test_chroma_url_option_is_an_override_not_an_environment_change(monkeypatch,
     assert res.exit_code == 1 and "Chroma server URL 'ftp://x' is invalid" in res.output
 
 
+def test_a_collection_is_shared_only_when_given_a_server(tmp_path):
+    """No path-keyed registry or marker file: a shared collection at an index folder does not make a
+    later one at the same folder shared; only `chroma_url` does, and nothing is left in the folder
+    to say otherwise (the server is not contacted to construct either)."""
+    from ragmed.store.collection import Collection
+
+    shared = Collection(tmp_path, "c", chroma_url="http://127.0.0.1:9")
+    assert shared.shared and shared.chroma_url == "http://127.0.0.1:9"
+    assert shared.dir.is_relative_to(tmp_path / "servers")  # only this workstation's caches
+    local = Collection(tmp_path, "c")
+    assert not local.shared and local.dir == tmp_path / "collections" / "c"
+    assert not list(tmp_path.rglob("*.json"))
+
+
 def test_one_rule_picks_the_embedder_and_backend():
     s = Settings()
     assert resolve_embedder(s) == ("all-MiniLM-L6-v2", config.DEFAULT_EMBEDDER_BACKEND)  # a new collection
