@@ -35,8 +35,7 @@ from pathlib import Path
 
 from benchmarks._common import GUIDELINES, RESULTS, ROOT, cpu_name
 
-sys.path.insert(0, str(ROOT / "tests"))
-from support import fidelity_docs as F  # noqa: E402
+from tests.support import fidelity_docs as F
 
 BASE = "324aa59"  # the main commit this branch started from (issue 20's "before")
 

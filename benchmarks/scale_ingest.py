@@ -31,7 +31,6 @@ from pathlib import Path
 
 from benchmarks._common import BIOASQ, RESULTS, ROOT, cpu_name, require
 
-sys.path.insert(0, str(ROOT / "tests"))
 os.environ.update({"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"})
 
 PUBMED_SNIPPETS = 23_898_701  # MedRAG/pubmed dataset card
@@ -70,7 +69,7 @@ def _vectors(n: int, tmp: Path) -> dict:
     import numpy as np
 
     from ragmed.store.chroma import HNSW
-    from support.scaleutil import ChromaProcess
+    from tests.support.scaleutil import ChromaProcess
 
     srv = ChromaProcess(tmp / "vectors-db")
     try:
@@ -150,7 +149,7 @@ def main() -> None:
     from ragmed.embed.sentence import Embedder
     from ragmed.eval.beir import load_corpus
     from ragmed.eval.retrieval import build_collection
-    from support.scaleutil import ChromaProcess, EmbeddingServer, RayCluster, minilm_gguf
+    from tests.support.scaleutil import ChromaProcess, EmbeddingServer, RayCluster, minilm_gguf
 
     load0 = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="scale-bench-") as d:

@@ -30,8 +30,7 @@ from pathlib import Path
 
 from benchmarks._common import GUIDELINES, RESULTS, ROOT, cpu_name
 
-sys.path.insert(0, str(ROOT / "tests"))
-from support import fidelity_docs as F  # noqa: E402
+from tests.support import fidelity_docs as F
 
 from benchmarks.fidelity import BASE  # noqa: E402
 

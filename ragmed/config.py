@@ -10,7 +10,8 @@ models), `$RAGMED_HOME/cache` (ONNX exports of read-only model folders, eval col
 hashes). Unset: the per-user data folder (`data_dir`: indexes, models; ./indexes still used when it
 exists) and $XDG_CACHE_HOME/ragmed (~/.cache/ragmed). Also read here: RAGMED_EVAL_DIR, RAGMED_SERVER_TOKEN
 and RAGMED_STAFF_TOKEN (`serve`'s tokens), RAGMED_NO_SERVER (the CLI does not use a running `serve`),
-RAGMED_EMBEDDER_URL/RAGMED_EMBEDDER_API_KEY (remote embedder), RAGMED_FAILPOINT (crash tests only).
+RAGMED_EMBEDDER_URL/RAGMED_EMBEDDER_API_KEY (remote embedder), RAGMED_FAILPOINT (crash tests only),
+HF_ENDPOINT (a hub mirror for `models pull`). Variables ragmed sets for libraries: embed/offline.py.
 
 | setting            | env var                  | default                                  |
 |--------------------|--------------------------|------------------------------------------|
@@ -351,6 +352,11 @@ def no_local_server() -> bool:
 def staff_token() -> str:
     """$RAGMED_STAFF_TOKEN (`ragmed serve`'s staff token: ask, search, read), or ""."""
     return _env("RAGMED_STAFF_TOKEN")
+
+
+def hub_endpoint() -> str | None:
+    """$HF_ENDPOINT (a Hugging Face mirror for `ragmed models pull`, models/store.py), or None for the hub."""
+    return _env("HF_ENDPOINT") or None
 
 
 def failpoint_spec() -> str:

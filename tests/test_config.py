@@ -26,6 +26,29 @@ def test_only_config_reads_ragmed_and_xdg_variables():
     assert ENV_READ.search('x = os.environ.get("RAGMED_HOME")')  # the pattern does catch a read
 
 
+ANY_READ = re.compile(r"os\.environ\.get\(|os\.getenv\(|os\.environ\[[^]]+\](?!\s*=)")
+ANY_WRITE = re.compile(r"os\.environ(\[[^]]+\]\s*=|\.setdefault\(|\.update\()|os\.putenv\(")
+
+
+def test_environment_is_read_in_config_and_written_in_one_place():
+    """Any variable (HF_ENDPOINT too) is read in ragmed/config.py; library switches are set in embed/offline.py."""
+    lines = [(p.relative_to(ROOT).as_posix(), n, line) for p in sorted((ROOT / "ragmed").rglob("*.py"))
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)]
+    reads = [f"{f}:{n}" for f, n, line in lines if ANY_READ.search(line) and f != "ragmed/config.py"]
+    writes = [f"{f}:{n}" for f, n, line in lines if ANY_WRITE.search(line) and f != "ragmed/embed/offline.py"]
+    assert not reads, f"read these in ragmed/config.py: {reads}"
+    assert not writes, f"set these in ragmed/embed/offline.py: {writes}"
+    assert ANY_READ.search('e = os.environ.get("HF_ENDPOINT")') and ANY_READ.search('os.environ["X"]')
+    assert not ANY_READ.search('os.environ["X"] = "1"') and ANY_WRITE.search('os.environ["X"] = "1"')
+
+
+def test_hub_mirror_is_a_config_read(monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9/mirror")
+    assert config.hub_endpoint() == "http://127.0.0.1:9/mirror"
+    monkeypatch.delenv("HF_ENDPOINT")
+    assert config.hub_endpoint() is None
+
+
 def test_ragmed_home_holds_every_kind_of_state(tmp_path, monkeypatch):
     for var in ("RAGMED_INDEX_DIR", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
         monkeypatch.delenv(var, raising=False)
@@ -68,6 +91,20 @@ def test_chroma_url_option_is_an_override_not_an_environment_change(monkeypatch,
     assert seen == [("http://127.0.0.1:8123", None)]  # reached the settings; the environment untouched
     res = CliRunner().invoke(cli, ["docs", "list", "--index-dir", str(tmp_path), "--chroma-url", "ftp://x"])
     assert res.exit_code == 1 and "Chroma server URL 'ftp://x' is invalid" in res.output
+
+
+def test_a_collection_is_shared_only_when_given_a_server(tmp_path):
+    """No path-keyed registry or marker file: a shared collection at an index folder does not make a
+    later one at the same folder shared; only `chroma_url` does, and nothing is left in the folder
+    to say otherwise (the server is not contacted to construct either)."""
+    from ragmed.store.collection import Collection
+
+    shared = Collection(tmp_path, "c", chroma_url="http://127.0.0.1:9")
+    assert shared.shared and shared.chroma_url == "http://127.0.0.1:9"
+    assert shared.dir.is_relative_to(tmp_path / "servers")  # only this workstation's caches
+    local = Collection(tmp_path, "c")
+    assert not local.shared and local.dir == tmp_path / "collections" / "c"
+    assert not list(tmp_path.rglob("*.json"))
 
 
 def test_one_rule_picks_the_embedder_and_backend():

@@ -149,3 +149,29 @@ def test_calibration_of_other_features_is_refused(tmp_path):
         gate.Calibration.from_dict(old)
     assert gate.stored(old) is gate.DEFAULT  # a stored record of other features: ignored with a warning, not used
     assert gate.Calibration.from_dict(gate.DEFAULT.to_dict()).weights == gate.DEFAULT.weights
+
+
+def test_calibration_is_stored_with_the_collection_atomically(leaflets, monkeypatch):
+    """store/collection.py keeps the fitted gate (ground/gate.py fits and reads it, no file I/O): a
+    save that dies before its rename leaves the previous calibration whole and no temporary file."""
+    import json
+    import os
+    from pathlib import Path
+
+    rag, _ = leaflets
+    path = Path(rag.index.calibration_location)
+    assert path == Path(rag.index.dir) / "calibration.json" and path.is_file()
+    before = path.read_text(encoding="utf-8")
+    assert rag.index.read_calibration() == json.loads(before)
+
+    def crash(*args, **kwargs):
+        raise OSError("simulated crash before the rename")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with rag.index.write_lock(), pytest.raises(OSError, match="simulated crash"):
+        rag.index.save_calibration({**json.loads(before), "threshold": 0.123})
+    monkeypatch.undo()
+    assert path.read_text(encoding="utf-8") == before
+    assert sorted(p.name for p in path.parent.glob("calibration.json*")) == ["calibration.json"]
+    source = Path(gate.__file__).read_text(encoding="utf-8")
+    assert not re.search(r"\bopen\(|read_text|write_text|json\.dump|atomic_write", source)

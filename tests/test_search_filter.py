@@ -7,6 +7,7 @@ import pytest
 
 from ragmed.errors import InputError
 from ragmed.retrieve.filters import SearchFilter
+from ragmed.store.manifest import document_date_source
 from ragmed.types import document_date
 
 Q = "How often are stable patients seen for follow-up?"
@@ -29,6 +30,9 @@ def test_one_date_rule():
     assert document_date({"tags": {"date": "2024-01-02"}, "date": "2020-05-01"}) == "2024-01-02"
     assert document_date({"tags": {}, "date": "2020-05-01"}) == "2020-05-01"
     assert document_date({"tags": None}) == ""
+    assert document_date_source({"tags": {"date": "2024-01-02"}, "date_source": "document text"}) == "tag"
+    assert document_date_source({"tags": {}, "date_source": "document text"}) == "document text"
+    assert document_date_source({}) == ""
     f = SearchFilter(after="2021")
     assert f._document_ok("a.pdf", {"tags": {"date": "2024-01-02"}, "date": "2020-05-01"})
     assert not f._document_ok("a.pdf", {"tags": {}, "date": "2020-05-01"})

@@ -8,13 +8,12 @@ import io
 import json
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from support.serverutil import SAMPLE_DIR, ingest_demo, start_server
 
-from support.browser import browser, sync_api  # noqa: F401 (skips this module without chromium; the fixture)
+from support.browser import browser, local_only, sync_api  # noqa: F401 (skips this module without chromium; the fixture)
 
 SAMPLE = SAMPLE_DIR / "demo-clinic-hypertension-protocol.pdf"
 QUESTION = "How often are stable patients seen for follow-up?"
@@ -34,17 +33,7 @@ def server(tmp_path_factory):
 def page(browser, server):
     """A page that records every request that would leave this machine (and blocks it)."""
     context = browser.new_context(viewport={"width": 1100, "height": 800})
-    pg = context.new_page()
-    pg.external = []
-
-    def guard(route):
-        host = urlsplit(route.request.url).hostname
-        if host not in ("127.0.0.1", "localhost"):
-            pg.external.append(route.request.url)
-            return route.abort()
-        return route.continue_()
-
-    pg.route("**/*", guard)
+    pg = local_only(context.new_page())
     yield pg
     context.close()
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from support.serverutil import ROOT, cli, ingest_demo, start_server
 
-from support.browser import browser, sync_api  # noqa: F401 (skips this module without chromium; the fixture)
+from support.browser import browser, local_only, sync_api  # noqa: F401 (skips this module without chromium; the fixture)
 
 WEB = ROOT / "web" / "node_modules"
 AXE = WEB / "axe-core" / "axe.min.js"
@@ -47,16 +46,7 @@ def server(tmp_path_factory):
 
 def signed_in(browser, server, token, width=1100, **kw):
     context = browser.new_context(viewport={"width": width, "height": 900}, **kw)
-    pg = context.new_page()
-    pg.external = []
-
-    def guard(route):
-        if urlsplit(route.request.url).hostname not in ("127.0.0.1", "localhost"):
-            pg.external.append(route.request.url)
-            return route.abort()
-        return route.continue_()
-
-    pg.route("**/*", guard)
+    pg = local_only(context.new_page())
     pg.goto(server.url + "/")
     pg.wait_for_selector("#login", state="visible")
     pg.fill("#token", token)

@@ -3,7 +3,7 @@
 Commands by topic: documents.py (ingest, sync, docs, collections), trash.py (docs trash|restore|purge), answers.py (search, ask,
 calibrate), chat.py (chat), models.py (models, doctor), research.py (eval, compare, datasets), server.py (serve).
 options.py holds what they share; render.py prints every human-readable line. Every command but
-`serve` prints JSON with `--json`. Errors are one line on stderr that says what to do, with a
+`serve` and the interactive `chat` prints JSON with `--json`. Errors are one line on stderr that says what to do, with a
 non-zero exit code.
 """
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from functools import wraps
 from pathlib import Path
@@ -14,14 +13,10 @@ from . import render
 
 
 def env_defaults() -> None:
-    """Process-wide library switches, set once when the command line starts: one BLAS thread
-    (numpy's BLAS and torch fight over a laptop's few cores), no tokenizer threads, no hub access,
-    no progress bars from the hub, no Chroma telemetry."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
-    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    """Process-wide library switches, set once when the command line starts (embed/offline.py)."""
+    from ..embed.offline import process_defaults
+
+    process_defaults()
 
 
 def setup_logging(verbose: int) -> None:

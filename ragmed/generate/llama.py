@@ -69,7 +69,6 @@ class LlamaGenerator:
         self.model_id = model_id
         self.n_ctx_requested = n_ctx
         self.runtime = runtime or RuntimeOptions()  # threads, batch sizes, attention, KV type
-        self.threads = self.runtime.n_threads
         self.speculative = speculative  # prompt-lookup drafts for greedy decoding (speculative.py)
         self.speculation = None  # speculative.Stats of the last generation, when it was used
         self._llm = None

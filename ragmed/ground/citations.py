@@ -11,30 +11,15 @@ import re
 
 from ..text import split_sentences
 from ..types import Citation, Passage
+from .claims import sentences
+from .marks import _MARK, cited_numbers  # noqa: F401 (re-exported: verify, release, tests)
 
-_MARK = re.compile(r"\[\s*(\d{1,3}(?:\s*(?:[-\u2013,;]|and)\s*\d{1,3})*)\s*\]")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,/][0-9]+)?")
 _STOP = set(
     "the a an and or of to in on for with by at from is are be was were as that this it its "
     "should may can not no if when than then there their which who what how into per".split()
 )
 QUOTE_CHARS = 240
-
-
-def cited_numbers(text: str) -> list[int]:
-    """Numbers cited in the text, in order of first appearance."""
-    seen: list[int] = []
-    for m in _MARK.finditer(text):
-        for part in re.split(r"\s*(?:,|;|and)\s*", m.group(1)):
-            if re.search(r"[-\u2013]", part):
-                a, b = (int(x) for x in re.split(r"\s*[-\u2013]\s*", part)[:2])
-                nums = range(a, b + 1) if 0 < b - a < 20 else [a, b]
-            else:
-                nums = [int(part)]
-            for n in nums:
-                if n not in seen:
-                    seen.append(n)
-    return seen
 
 
 def _words(text: str) -> set[str]:
@@ -45,8 +30,6 @@ def _citing_text(answer: str, n: int) -> str:
     """The first answer sentence that cites [n] (its quote is chosen for it: the evidence lines come
     best first), a marker after a full stop ("... daily. [1]") belonging to the sentence before it,
     as in the claim checks (claims.sentences)."""
-    from .claims import sentences  # claims imports this module
-
     return next((s.text for s in sentences(answer) if n in s.cites), answer)
 
 

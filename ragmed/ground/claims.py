@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..text import split_sentences
 from ..tokenize import tokenize
-from .citations import _MARK, cited_numbers
+from .marks import _MARK, cited_numbers
 
 # The sentence the grounded prompt (prompt/grounded.py) asks the model to write when the passages
 # do not answer; `says_not_found` also accepts close variants.

@@ -54,6 +54,7 @@ from ..tokenize import tokenize
 from ..types import Passage
 from . import asking, forms, searched
 from .claims import FILLER
+from .vocabulary import vocabulary_of  # noqa: F401 (gate.vocabulary_of: api.py, tests, benchmarks)
 
 FEATURES = ("dense_top", "dense_mean", "sentence_top", "coverage", "rare_absent", "sentence_coverage")
 # Words that shape a question but name no topic ("how often", "what kind of"): left out of the terms
@@ -134,28 +135,6 @@ class GateDecision:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-_VOCAB: dict[str, asking.Vocabulary] = {}
-
-
-def vocabulary_of(snapshot) -> asking.Vocabulary:
-    """The collection's vocabulary from a lexical snapshot (cached per snapshot stamp)."""
-    v = _VOCAB.get(snapshot.stamp)
-    if v is None:
-        bm25 = getattr(snapshot, "bm25", None)
-        v = asking.Vocabulary(frozenset(bm25.vocab_dict) if bm25 is not None else frozenset(), df=_df(bm25))
-        _VOCAB.clear()
-        _VOCAB[snapshot.stamp] = v
-    return v
-
-
-def _df(bm25):
-    """term -> in how many chunks it occurs, from a bm25s index (None without one)."""
-    if bm25 is None or not isinstance(getattr(bm25, "scores", None), dict) or "indptr" not in bm25.scores:
-        return None
-    indptr, ids = bm25.scores["indptr"], bm25.vocab_dict
-    return lambda t: int(indptr[ids[t] + 1] - indptr[ids[t]]) if t in ids else 0
 
 
 def _passage_terms(p: Passage) -> set[str]:

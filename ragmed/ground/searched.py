@@ -27,7 +27,7 @@ def searched_question(question: str, corrected: dict[str, str], index=None, snap
     "" when nothing changed; {short form: long form} written out). `index`/`snapshot`: the
     collection, whose own abbreviation definitions come first (ground/abbreviations.py)."""
     from . import abbreviations, drugnames
-    from .gate import vocabulary_of
+    from .vocabulary import vocabulary_of
 
     table = abbreviations.of_collection(index, snapshot) if index is not None and snapshot is not None else {}
     drugs = drugnames.written_out(question, vocabulary_of(snapshot).terms) if snapshot is not None else {}

@@ -120,13 +120,11 @@ def _engine_text(words: list[tuple[reading_order.Word, tuple]]) -> str:
 
 def _tesseract(image):
     """([(Word, (block, paragraph, line))], engine version, word confidences 0-1)."""
-    import os
-
     import pytesseract
 
-    # one thread: Tesseract's OpenMP threads slow it down several times on shared or small CPUs
-    # (Tesseract's own advice, tesseract-ocr/tesseract#898); ingestion is one page at a time anyway
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    from ..embed.offline import limit_tesseract_threads
+
+    limit_tesseract_threads()  # one thread (why: there)
 
     data = pytesseract.image_to_data(image, lang=LANG, config=TESSERACT_CONFIG, output_type=pytesseract.Output.DICT)
     words, confs = [], []

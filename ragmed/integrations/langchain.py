@@ -25,6 +25,7 @@ from typing import Any, Iterator, Literal, Mapping, Optional, Union
 from ..api import RagMed
 from ..errors import DependencyMissingError, InputError
 from ..retrieve.filters import SearchFilter
+from ..store.manifest import document_date_source
 from ..types import Passage, document_date
 
 try:
@@ -90,7 +91,7 @@ def passage_to_document(passage: Passage, document: Mapping[str, Any] | None = N
     if document is not None:
         tags = document.get("tags", {}) or {}
         meta["date"] = document_date(document)
-        meta["date_source"] = "tag" if tags.get("date") else str(document.get("date_source", ""))
+        meta["date_source"] = document_date_source(document)
         if tags.get("version"):
             meta["version"] = str(tags["version"])
     if editions is not None and editions.superseded(p.source) is not None:  # store/versions.py

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import models_dir
+from ..config import hub_endpoint, models_dir
 from ..errors import ModelNotFoundError, RagmedError
 from ..files import atomic_write_json, file_sha256, now, package_file
 from .registry import REGISTRY, ModelSpec, lookup
@@ -157,7 +157,7 @@ class ModelStore:
         spec = self.spec(name)
         if not spec.pullable:
             return self.status(spec)
-        endpoint = endpoint or os.environ.get("HF_ENDPOINT") or None
+        endpoint = endpoint or hub_endpoint()
         with _online():
             filename = self._resolve_filename(spec, endpoint)
             url = hf_hub_url(spec.repo_id, filename, revision=spec.revision, endpoint=endpoint)

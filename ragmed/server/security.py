@@ -109,9 +109,6 @@ class TokenCheck:
             return ADMIN
         return STAFF if self._same(presented, self.staff_token) else None
 
-    def token_ok(self, presented: str | None) -> bool:
-        return self.role_of_token(presented) is not None
-
     def session_for(self, role: str) -> str:
         return (self.session if role == ADMIN else self.staff_session) or ""
 

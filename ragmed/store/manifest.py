@@ -61,6 +61,13 @@ def written_here(path: Path, key: tuple) -> bool:
     return _OWN_WRITES.get(str(path)) == key
 
 
+def document_date_source(record: dict[str, Any]) -> str:
+    """Where a manifest record's `types.document_date` came from: "tag" for a `date` tag, else the
+    source ingestion recorded with its date (`date_source`: "document text", "file modified", ... as
+    in ingest/dates.py), "" when unknown. The one rule for listings and LangChain metadata."""
+    return "tag" if (record.get("tags") or {}).get("date") else str(record.get("date_source", "") or "")
+
+
 @dataclass
 class Manifest:
     """A collection's manifest. `store` is where it is kept: anything with `read() -> str | None`,
@@ -168,7 +175,7 @@ class Manifest:
                 chunks=d.get("chunks", 0), ingested_at=d.get("ingested_at", ""),
                 pages_without_text=tuple(d.get("pages_without_text", [])),
                 date=document_date(d), tags=dict(d.get("tags", {})),
-                date_source="tag" if (d.get("tags") or {}).get("date") else d.get("date_source", ""),
+                date_source=document_date_source(d),
                 date_evidence=d.get("date_evidence", ""),
             )
             for p, d in sorted(self.documents.items())

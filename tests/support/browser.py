@@ -1,10 +1,12 @@
 """Headless Chromium for the web-page tests: Debian's package driven by Playwright (no browser
 download). Importing this module skips the calling test module with the reason when fastapi,
-playwright or chromium is missing; `browser` is a module-scoped pytest fixture."""
+playwright or chromium is missing; `browser` is a module-scoped pytest fixture; `local_only(page)` blocks and records what would leave
+this machine."""
 
 from __future__ import annotations
 
 import shutil
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -27,3 +29,18 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield b
         b.close()
+
+
+def local_only(pg):
+    """Block every request of `pg` that would leave this machine and record its URL in `pg.external`
+    (a test asserts it stays empty); returns `pg`."""
+    pg.external = []
+
+    def guard(route):
+        if urlsplit(route.request.url).hostname not in ("127.0.0.1", "localhost"):
+            pg.external.append(route.request.url)
+            return route.abort()
+        return route.continue_()
+
+    pg.route("**/*", guard)
+    return pg
