@@ -243,6 +243,7 @@ class RagMed(DocumentKnowledge):
             # the same passages `ask` retrieves (k, de-duplication), scored by both rankers
             passages = self.retriever.search(question, self.settings.k, mode="hybrid", filter=filter,
                                              dedup=self.settings.dedup)
+        passages = passages[:gate.TOP]  # the gate was fitted on the top 3; k > 3 widens evidence and prompt only
         snap = self.index.lexical_snapshot()
         vocabulary = gate.vocabulary_of(snap)
         decision = gate.assess(question, passages, vocabulary, self.calibration, self.embedder)
@@ -251,7 +252,8 @@ class RagMed(DocumentKnowledge):
             # abbreviations: judge the passages the written-out question finds (ground/abbreviations.py)
             again = self.retriever.search(query, self.settings.k, mode="hybrid", filter=filter,
                                           dedup=self.settings.dedup)
-            second = gate.assess(query, again, vocabulary, self.calibration, self.embedder, written_out=list(expanded))
+            second = gate.assess(query, again[:gate.TOP], vocabulary, self.calibration, self.embedder,
+                                 written_out=list(expanded))
             from dataclasses import replace
 
             decision = replace(second, corrected={**decision.corrected, **expanded}, query=query)
@@ -259,7 +261,7 @@ class RagMed(DocumentKnowledge):
             # misspelt words: judge the passages the collection's own spelling finds
             again = self.retriever.search(query, self.settings.k, mode="hybrid", filter=filter,
                                           dedup=self.settings.dedup)
-            second = gate.assess(query, again, vocabulary, self.calibration, self.embedder)
+            second = gate.assess(query, again[:gate.TOP], vocabulary, self.calibration, self.embedder)
             if second.answerable:
                 from dataclasses import replace
 
