@@ -74,11 +74,13 @@ def answer_scores(question: str, sentences, passages: list[Passage], embedder) -
 
 def best_sentences(question: str, passages: list[Passage], embedder, limit: int = 5) -> list[EvidenceSentence]:
     """The `limit` sentences of `passages` that best answer `question`, best first."""
-    cands = [s for s in passage_sentences(passages) if s.kind == CONTENT and len(s.text) >= MIN_CHARS]
+    from .passage_units import section_of
+
+    cands = [s for s in passage_sentences(passages, units=True) if s.kind == CONTENT and len(s.text) >= MIN_CHARS]
     scored = []
     for s, score in zip(cands, answer_scores(question, cands, passages, embedder)):
         p = passages[s.n - 1]
         page, label = p.page_of(s.text)  # the sentence's own page, when the passage spans two
-        scored.append(EvidenceSentence(s.n, s.text, round(score, 4), p.id, p.source, page, label, p.section_path))
+        scored.append(EvidenceSentence(s.n, s.text, round(score, 4), p.id, p.source, page, label, section_of(p, s.text)))
     scored.sort(key=lambda e: (-e.score, e.n))
     return scored[:limit]

@@ -68,16 +68,20 @@ def normalised(sent: str) -> str:
     return _NORMAL.sub(" ", sent.lower()).strip()
 
 
-def passage_sentences(passages: Sequence[Passage]) -> list[Sentence]:
+def passage_sentences(passages: Sequence[Passage], units: bool = False) -> list[Sentence]:
     """Every sentence of every passage, in rank then document order, each marked CONTENT,
-    DUPLICATE or BOILERPLATE."""
+    DUPLICATE or BOILERPLATE. `units=True` (evidence sentences shown to a clinician): each list
+    item apart, heading lines and list marks left out (ground/passage_units.py)."""
+    from .passage_units import units as split_units
     out: list[Sentence] = []
     seen: set[str] = set()
     for n, p in enumerate(passages, 1):
         lines = p.body.split("\n")
         out.extend(Sentence(n, -1, " ".join(line.split()), BOILERPLATE) for line in lines if boilerplate_line(line))
         text = "\n".join(line for line in lines if not boilerplate_line(line))
-        for i, (s, e) in enumerate(split_sentences(text, 0, len(text))):
+        spans = ([(u.start, u.end) for u in split_units(text, (p.title, *p.section))] if units
+                 else split_sentences(text, 0, len(text)))
+        for i, (s, e) in enumerate(spans):
             sent = " ".join(text[s:e].split())
             key = normalised(sent)
             kind = BOILERPLATE if _fragment(sent) else DUPLICATE if key in seen else CONTENT
