@@ -43,6 +43,8 @@ class EvidenceSentence:
     page_label: str
     section: str
     superseded: str = ""  # from a superseded edition: "superseded by the edition of DATE (FILE)"
+    date: str = ""  # the document's date and `version` tag, as its citation gives them (`dated`)
+    version: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -70,6 +72,15 @@ def answer_scores(question: str, sentences, passages: list[Passage], embedder) -
             score += KIND_BONUS
         out.append(score)
     return out
+
+
+def dated(found: list[EvidenceSentence], citations) -> list[EvidenceSentence]:
+    """`found` with each sentence's document date and version taken from the citation of its [n]
+    (`Citation.date`, `.version`), so its source line reads like a citation's in every mode."""
+    from dataclasses import replace
+
+    by_n = {c.n: c for c in citations}
+    return [replace(e, date=by_n[e.n].date, version=by_n[e.n].version) if e.n in by_n else e for e in found]
 
 
 def best_sentences(question: str, passages: list[Passage], embedder, limit: int = 5) -> list[EvidenceSentence]:
