@@ -17,7 +17,7 @@ LEAD = "The first medicine depends on age:"
 
 
 def texts(text: str, titles: tuple[str, ...] = ()) -> list[str]:
-    return [" ".join(text[u.start:u.end].split()) for u in units(text, titles)]
+    return [u.text(text) for u in units(text, titles)]
 
 
 def passage(text: str, section: tuple[str, ...] = (), title: str = "") -> Passage:
@@ -38,6 +38,11 @@ def test_each_list_item_is_its_own_sentence_whatever_its_mark():
                               ITEMS[2], "Review every patient after 4 weeks."]
     # an item of two sentences gives two
     assert texts(f"\u2022 {ITEMS[0]} {ITEMS[1]}") == ITEMS[:2]
+    # an item that continues its lead-in (lower case) is shown with it
+    salt = "You can reduce salt consumption by:\n\u2022 not adding salt during cooking\n\u2022 not having salt on the table"
+    assert texts(salt) == ["You can reduce salt consumption by:",
+                           "You can reduce salt consumption by: not adding salt during cooking",
+                           "You can reduce salt consumption by: not having salt on the table"]
 
 
 def test_heading_lines_are_not_glued_onto_sentences():
@@ -65,6 +70,11 @@ def test_prose_table_rows_and_wrapped_lines_are_not_headings():
     rows = "Drug Dose\nAmlodipine 5 mg\nRamipril 2.5 mg\nLosartan 50 mg"
     assert texts(rows) == ["Amlodipine 5 mg Ramipril 2.5 mg Losartan 50 mg"]  # values are never headings
     assert [u.heading for u in units(rows)] == ["Drug Dose"]
+    # a list without marks (three or more short lines, or lines under a lower-case fragment) is no heading
+    grid = "Symptoms include:\n\nChest pain\n\nFever\n\nNight sweats\n\nCall the clinic the same day."
+    assert {u.heading for u in units(grid)} == {""}
+    frag = "Weakness\nor fatigue\n\nChest pain Fever Chills\n\nCall the clinic the same day."
+    assert {u.heading for u in units(frag)} == {""}
     assert texts("Stable patients are seen every 6 months. Annual review\nincludes kidney function.") == [
         "Stable patients are seen every 6 months.", "Annual review includes kidney function."]
 

@@ -65,7 +65,7 @@ def answer_scores(question: str, sentences, passages: list[Passage], embedder) -
     out = []
     for s, c in zip(sentences, cos):
         p = passages[s.n - 1]
-        bag = set(tokenize(f"{p.section_path} {s.text}"))
+        bag = set(tokenize(f"{p.section_path} {getattr(s, 'heading', '')} {s.text}"))
         share = sum(t.weight for t in terms if t.term in bag) / total if total else 0.0
         score = c + TERM_WEIGHT * share
         if kind and asking.states_kind(s.text, kind, subject & bag, min(asking.NEED[kind], len(subject & bag))):
