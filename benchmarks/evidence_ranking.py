@@ -52,12 +52,17 @@ def ranks(question, passages, embedder, is_answer, asked: str = "") -> dict:
         return {}
     out = {}
     old = sorted(zip(scores(question, cands, passages, embedder), range(len(cands))), key=lambda x: (-x[0], cands[x[1]].n))
-    old_order = [(cands[i].n, cands[i].text) for _, i in old]
-    new_order = [(e.n, e.text) for e in best_sentences(asked or question, passages, embedder, limit=len(cands))]
+    old_order = [cands[i] for _, i in old]
+    # now: evidence sentences are split into list items and lose glued headings (ground/passage_units.py),
+    # so they are judged as shown; none judged an answer sentence counts as not found (rank MISSED)
+    new_order = best_sentences(asked or question, passages, embedder, limit=len(cands) * 4)
     for name, order in (("before", old_order), ("now", new_order)):
-        first = next(i for i, key in enumerate(order) if key in good)
+        first = next((i for i, s in enumerate(order) if is_answer(s, passages[s.n - 1])), MISSED - 1)
         out[name] = first + 1
     return out
+
+
+MISSED = 10 ** 6  # the rank of an answer sentence no longer among the shown candidates (1/MISSED ~ 0 in MRR)
 
 
 def summary(rows: list[dict], asked: int) -> dict:

@@ -129,14 +129,14 @@ class AnswerPipeline:
         """(evidence sentences best first, their text with [n] markers, citations)."""
         from .ground.citations import resolve
         from .ground.currency import evidence_line
-        from .ground.evidence import best_sentences
+        from .ground.evidence import best_sentences, dated
 
         asked = getattr(r.decision, "query", "") or r.question  # as searched: spelling, abbreviations
         found = best_sentences(asked, r.passages, self.rag.embedder, limit=limit)
         found, r.conflicts = self.rag.currency(r.question, r.passages, found)  # editions, disagreements
         text = "\n".join(evidence_line(e) for e in found)
-        citations, _ = resolve(text, r.passages)
-        return found, text, self.rag.with_currency(citations)
+        citations = self.rag.with_currency(resolve(text, r.passages)[0])
+        return dated(found, citations), text, citations
 
     def evidence_answer(self, question: str, k: int | None = None, filter=None,  # noqa: A002
                         limit: int = EVIDENCE_LIMIT, history: "Sequence[Turn] | None" = None) -> Answer:

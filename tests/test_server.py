@@ -180,15 +180,16 @@ def test_withheld_answer_reaches_no_http_client(server):
 
 def test_openai_content_carries_who_the_guidance_is_for(server):
     """An OpenAI client shows only `content`: the notice that the protocol's scope excludes the
-    population asked about (ground/population.py) is appended there, as ragmed's note, in the JSON
-    response and in the stream alike."""
+    population asked about (ground/population.py) opens it, as ragmed's note, before any dose, in
+    the JSON response and in the stream alike."""
     body = {"messages": [{"role": "user", "content": "What dose of amlodipine for a 6 year old?"}]}
     with server.client() as c:
         oa = c.post("/v1/chat/completions", json=body).json()
         oa_stream = sse_events(c.post("/v1/chat/completions", json={**body, "stream": True}).text)
     streamed = "".join(d["choices"][0]["delta"].get("content", "") for _, d in oa_stream[:-1])
     for text in (oa["choices"][0]["message"]["content"], streamed):
-        assert "Note (ragmed): Your question is about children;" in text, text
+        assert text.startswith("Note (ragmed): Your question is about children;"), text
+        assert text.count("Note (ragmed): Your question is about children;") == 1, text
         assert "It does not cover pregnancy, children" in text, text
     assert any(n.startswith("Your question is about children") for n in oa["ragmed"]["notices"])
 

@@ -108,7 +108,7 @@ def test_web_page_shows_superseded_and_disagreeing_sources(served):
             page.fill("#question", q.text)
             page.click("#ask-button")
             page.wait_for_selector("#result[data-done=true]", timeout=60_000)
-            notice = page.locator("#notices li.currency", has_text=head)
+            notice = page.locator("#lead-notices li.currency", has_text=head)
             assert notice.count() >= 1, (q.text, page.inner_text("#result"))
             assert notice.first.is_visible()
         browser.close()

@@ -88,6 +88,24 @@ def test_abstention_is_explained_without_a_model(page, server):
     assert page.locator("#sources li").count() >= 1  # the nearest sources are still shown
 
 
+def test_who_the_guidance_is_for_is_shown_above_the_evidence(page, server):
+    """A child's dose on a protocol whose scope excludes children: the notice quoting the scope
+    sentence stands above the first evidence sentence (in evidence mode, and when the answer is done)."""
+    page.goto(server.url + "/")
+    page.wait_for_selector("#documents li.document")
+    page.check("input[name=mode][value=evidence]")
+    page.fill("#question", "What is the amlodipine dose for children?")
+    page.click("#ask-button")
+    page.wait_for_selector("#result[data-done=true]", timeout=60_000)
+    notice = page.locator("#lead-notices li", has_text="Your question is about children;")
+    assert notice.count() == 1 and notice.first.is_visible(), page.inner_text("#result")
+    assert "It does not cover pregnancy, children" in notice.first.inner_text()
+    first = page.locator("#evidence li").first
+    assert first.is_visible() and "amlodipine" in first.inner_text().lower()
+    assert notice.first.bounding_box()["y"] < first.bounding_box()["y"]
+    assert page.locator("#notices li", has_text="Your question is about").count() == 0  # not said twice
+
+
 def test_conversation_thread_follow_up_new_list_delete(page, server):
     """A thread: a follow-up is searched with the earlier question (shown), the thread keeps both
     turns with their citations, a new thread starts empty, the old one is listed, reopened, deleted."""

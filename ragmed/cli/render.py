@@ -14,6 +14,7 @@ import click
 
 from .render_models import (  # noqa: F401 (the CLI calls them as render.*)
     doctor, doctor_part, model_list, model_pulled, model_removed, model_status_line, model_verified)
+from .render_notices import lead, not_led
 from .render_sources import sources  # noqa: F401 (the CLI calls it as render.sources)
 
 MARKS = {"supported": "\u2713", "unsupported": "\u2717", "uncited": "?"}
@@ -123,6 +124,7 @@ def passages(found) -> None:
 
 def evidence_text(answer) -> None:
     searched_for(answer)
+    lead(answer.notices)  # who the guidance is for, editions: before any sentence
     click.echo(answer.answer or "(no sentence of the retrieved passages matches the question)")
 
 
@@ -157,6 +159,7 @@ def stream_answer(events: Iterable, show_reasoning: bool, question: str = ""):
             if question and query and query != question:
                 click.echo(f"Searched for: {query}\n")
                 said = True
+            lead((event.data or {}).get("notices"))  # before any sentence (render_notices.py)
             evidence_block(_evidence_of(event.data))
         elif event.kind == "reasoning":
             if show_reasoning:
@@ -173,6 +176,7 @@ def stream_answer(events: Iterable, show_reasoning: bool, question: str = ""):
             answer = event.answer
             if not said:
                 searched_for(answer)
+            lead(answer.notices)  # a refusal has no evidence event; said once (render_notices.py)
     if streamed:
         click.echo("")
     elif _evidence_instead(answer):
@@ -204,6 +208,7 @@ def _instead_head(answer) -> str:
 
 def answer_text(answer, show_reasoning: bool) -> None:
     searched_for(answer)
+    lead(answer.notices)  # who the guidance is for, editions: before any sentence
     if show_reasoning and answer.reasoning:
         click.echo(click.style("Reasoning:", dim=True))
         click.echo(click.style(answer.reasoning, dim=True) + "\n")
@@ -282,7 +287,7 @@ def trust(answer, streamed: bool, show_withheld: bool = False) -> None:
     from ..ground.release import for_clinician
 
     with_answer = for_clinician(answer.notices)  # editions, disagreements, who the guidance is for
-    for note in answer.notices:
+    for note in not_led(answer.notices):  # the clinician notices were printed first (render_notices.py)
         if note in with_answer:
             click.echo(click.style(note, fg="yellow", bold=True))
         else:

@@ -1,5 +1,6 @@
 """The source lines under an answer: every [n] on screen (the answer's citations and the evidence
-sentences it does not cite) with its document, page, title and quote."""
+sentences it does not cite) with its document, page, section, title, date and quote, in one form
+(`source_line`) whatever cites it and in both modes."""
 
 from __future__ import annotations
 
@@ -8,23 +9,30 @@ from pathlib import Path
 import click
 
 
+def source_line(n: int, name: str, page_label: str, page: int, section: str, title: str, quote: str,
+                version: str = "", date: str = "", ocr: str = "", superseded: str = "") -> None:
+    """One source: "[n] file, page L (p. N), section", then the title with version and date, OCR
+    provenance, a superseded edition's notice, and the quote."""
+    sec = f", {section}" if section else ""
+    when = ", ".join(x for x in (f"version {version}" if version else "", f"dated {date}" if date else "") if x)
+    about = f"{title} ({when})" if title and when else title or when
+    click.echo(f"  [{n}] {name}, page {page_label} (p. {page}){sec}")
+    if about:
+        click.echo(f"      {about}")
+    if ocr:
+        click.echo(f"      {ocr}")
+    if superseded:
+        click.echo(click.style(f"      SUPERSEDED: {superseded}", fg="yellow"))
+    click.echo(f"      \u201c{quote}\u201d")
+
+
 def sources(answer) -> None:
     click.echo("")
     if answer.citations:
         click.echo("Sources:")
         for c in answer.citations:
-            sec = f", {c.section}" if c.section else ""
-            when = ", ".join(x for x in (f"version {c.version}" if c.version else "",
-                                         f"dated {c.date}" if c.date else "") if x)
-            about = f"{c.title} ({when})" if c.title and when else c.title or when
-            click.echo(f"  [{c.n}] {c.label or Path(c.source).name}, page {c.page_label} (p. {c.page}){sec}")
-            if about:
-                click.echo(f"      {about}")
-            if c.ocr:
-                click.echo(f"      {c.ocr}")
-            if c.superseded:
-                click.echo(click.style(f"      SUPERSEDED: {c.superseded}", fg="yellow"))
-            click.echo(f"      \u201c{c.quote}\u201d")
+            source_line(c.n, c.label or Path(c.source).name, c.page_label, c.page, c.section, c.title, c.quote,
+                        c.version, c.date, c.ocr, c.superseded)
         _evidence_sources(answer)
     else:
         click.echo("(The answer cites none of the passages. Retrieved passages:)")
@@ -47,13 +55,8 @@ def _evidence_sources(answer) -> None:
         if e.n in cited or e.n in seen:
             continue
         seen.add(e.n)
-        sec = f", {e.section}" if e.section else ""
         ps = answer.passages
         p = ps[e.n - 1] if 0 < e.n <= len(ps) and ps[e.n - 1].id == e.passage_id else None
         name = (p.label if p is not None and p.label else "") or Path(e.source).name
-        click.echo(f"  [{e.n}] {name}, page {e.page_label} (p. {e.page}){sec}")
-        if p is not None and p.title:
-            click.echo(f"      {p.title}")
-        if getattr(e, "superseded", ""):
-            click.echo(click.style(f"      SUPERSEDED: {e.superseded}", fg="yellow"))
-        click.echo(f"      \u201c{e.text}\u201d")
+        source_line(e.n, name, e.page_label, e.page, e.section, p.title if p is not None else "", e.text,
+                    getattr(e, "version", ""), getattr(e, "date", ""), superseded=getattr(e, "superseded", ""))

@@ -61,6 +61,11 @@ def best_quote(passage_text: str, context: str) -> str:
 
 
 def resolve(answer: str, passages: list[Passage]) -> tuple[list[Citation], list[int]]:
+    """(citations of the [n] in `answer`, numbers naming no passage). A citation's section is the
+    passage's section path, plus the heading line above the quote when extraction left it in the
+    text (ground/passage_units.py)."""
+    from .passage_units import section_of
+
     citations, invalid = [], []
     for n in cited_numbers(answer):
         if 1 <= n <= len(passages):
@@ -70,7 +75,7 @@ def resolve(answer: str, passages: list[Passage]) -> tuple[list[Citation], list[
             citations.append(
                 Citation(
                     n=n, passage_id=p.id, source=p.source, page=page, page_label=label,
-                    section=p.section_path, quote=quote, title=p.title,
+                    section=section_of(p, quote.rstrip("\u2026")), quote=quote, title=p.title,
                 )
             )
         else:

@@ -43,6 +43,8 @@ class EvidenceSentence:
     page_label: str
     section: str
     superseded: str = ""  # from a superseded edition: "superseded by the edition of DATE (FILE)"
+    date: str = ""  # the document's date and `version` tag, as its citation gives them (`dated`)
+    version: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -63,7 +65,7 @@ def answer_scores(question: str, sentences, passages: list[Passage], embedder) -
     out = []
     for s, c in zip(sentences, cos):
         p = passages[s.n - 1]
-        bag = set(tokenize(f"{p.section_path} {s.text}"))
+        bag = set(tokenize(f"{p.section_path} {getattr(s, 'heading', '')} {s.text}"))
         share = sum(t.weight for t in terms if t.term in bag) / total if total else 0.0
         score = c + TERM_WEIGHT * share
         if kind and asking.states_kind(s.text, kind, subject & bag, min(asking.NEED[kind], len(subject & bag))):
@@ -72,13 +74,24 @@ def answer_scores(question: str, sentences, passages: list[Passage], embedder) -
     return out
 
 
+def dated(found: list[EvidenceSentence], citations) -> list[EvidenceSentence]:
+    """`found` with each sentence's document date and version taken from the citation of its [n]
+    (`Citation.date`, `.version`), so its source line reads like a citation's in every mode."""
+    from dataclasses import replace
+
+    by_n = {c.n: c for c in citations}
+    return [replace(e, date=by_n[e.n].date, version=by_n[e.n].version) if e.n in by_n else e for e in found]
+
+
 def best_sentences(question: str, passages: list[Passage], embedder, limit: int = 5) -> list[EvidenceSentence]:
     """The `limit` sentences of `passages` that best answer `question`, best first."""
-    cands = [s for s in passage_sentences(passages) if s.kind == CONTENT and len(s.text) >= MIN_CHARS]
+    from .passage_units import section_of
+
+    cands = [s for s in passage_sentences(passages, units=True) if s.kind == CONTENT and len(s.text) >= MIN_CHARS]
     scored = []
     for s, score in zip(cands, answer_scores(question, cands, passages, embedder)):
         p = passages[s.n - 1]
         page, label = p.page_of(s.text)  # the sentence's own page, when the passage spans two
-        scored.append(EvidenceSentence(s.n, s.text, round(score, 4), p.id, p.source, page, label, p.section_path))
+        scored.append(EvidenceSentence(s.n, s.text, round(score, 4), p.id, p.source, page, label, section_of(p, s.text)))
     scored.sort(key=lambda e: (-e.score, e.n))
     return scored[:limit]

@@ -51,6 +51,7 @@ class Sentence:
     i: int  # position among the passage's sentences (document order); -1: a boilerplate line
     text: str  # whitespace collapsed
     kind: str  # CONTENT, DUPLICATE or BOILERPLATE
+    heading: str = ""  # units=True: the heading line above it in the passage text (ground/passage_units.py)
 
 
 def boilerplate_line(line: str) -> bool:
@@ -68,22 +69,26 @@ def normalised(sent: str) -> str:
     return _NORMAL.sub(" ", sent.lower()).strip()
 
 
-def passage_sentences(passages: Sequence[Passage]) -> list[Sentence]:
+def passage_sentences(passages: Sequence[Passage], units: bool = False) -> list[Sentence]:
     """Every sentence of every passage, in rank then document order, each marked CONTENT,
-    DUPLICATE or BOILERPLATE."""
+    DUPLICATE or BOILERPLATE. `units=True` (evidence sentences shown to a clinician): each list
+    item apart, heading lines and list marks left out (ground/passage_units.py)."""
+    from .passage_units import units as split_units
     out: list[Sentence] = []
     seen: set[str] = set()
     for n, p in enumerate(passages, 1):
         lines = p.body.split("\n")
         out.extend(Sentence(n, -1, " ".join(line.split()), BOILERPLATE) for line in lines if boilerplate_line(line))
         text = "\n".join(line for line in lines if not boilerplate_line(line))
-        for i, (s, e) in enumerate(split_sentences(text, 0, len(text))):
-            sent = " ".join(text[s:e].split())
+        spans = ([(u.text(text), u.heading) for u in split_units(text, (p.title, *p.section))] if units
+                 else [(text[s:e], "") for s, e in split_sentences(text, 0, len(text))])
+        for i, (raw, heading) in enumerate(spans):
+            sent = " ".join(raw.split())
             key = normalised(sent)
             kind = BOILERPLATE if _fragment(sent) else DUPLICATE if key in seen else CONTENT
             if kind == CONTENT:
                 seen.add(key)
-            out.append(Sentence(n, i, sent, kind))
+            out.append(Sentence(n, i, sent, kind, heading))
     return out
 
 
@@ -131,10 +136,12 @@ def cosines(question: str, sentences: Sequence[Sentence], passages: Sequence[Pas
     """Cosine similarity of `question` to each sentence read under its section path (len(sentences),)."""
     if not sentences:
         return np.zeros(0, dtype=np.float32)
-    vecs = vectors(embedder, [question, *(in_context(s.text, passages[s.n - 1]) for s in sentences)])
+    vecs = vectors(embedder, [question, *(in_context(s.text, passages[s.n - 1], s.heading) for s in sentences)])
     return vecs[1:] @ vecs[0]
 
 
-def in_context(sentence: str, p: Passage) -> str:
-    """The text scored for a sentence: its passage's section path, then the sentence."""
-    return f"{p.section_path}: {sentence}" if p.section_path else sentence
+def in_context(sentence: str, p: Passage, heading: str = "") -> str:
+    """The text scored for a sentence: its passage's section path (and the heading line above it in
+    the text, when passage_units found one), then the sentence."""
+    path = " > ".join(x for x in (p.section_path, heading) if x)
+    return f"{path}: {sentence}" if path else sentence

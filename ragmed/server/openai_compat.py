@@ -10,11 +10,13 @@ rules, which they cannot change (prompt/history.py). The response is OpenAI's, p
   status and reason. They are never part of `content`.
 `content` holds only checked, supported sentences (OpenAI's format has no place for a mark, and
 streamed deltas cannot be taken back), or ragmed's own text when it refuses or withholds the answer
-(why, and the passages' best sentences), followed by ragmed's notices that belong with the answer
+(why, and the passages' best sentences), preceded by ragmed's notices that belong with the answer
 ("Note (ragmed): Your question is about children; protocol.pdf, page 1 says: ...", superseded
-editions, sources that disagree). Streaming sends `chat.completion.chunk` deltas: the
-thinking trace as `reasoning_content`, each supported sentence once checked as `content`, and a last
-chunk carrying `citations`, `unsupported` and `ragmed`. Citations to passages that were never given
+editions, sources that disagree): a clinician reads them before any dose. Streaming sends
+`chat.completion.chunk` deltas: those notes first (as soon as retrieval is done), the thinking trace
+as `reasoning_content`, each supported sentence once checked as `content` (a note found only from
+the answer's own citations comes after it: deltas cannot be put back in front), and a last chunk
+carrying `citations`, `unsupported` and `ragmed`. Citations to passages that were never given
 are dropped from `citations` and listed in `ragmed.invalid_citations`.
 """
 
@@ -41,21 +43,24 @@ def _finish(answer: dict[str, Any]) -> str:
     return "length" if answer.get("finish_reason") == "length" else "stop"
 
 
-def notes(answer: dict[str, Any]) -> str:
+def notes(answer: dict[str, Any], sent: list[str] | None = None) -> str:
     """ragmed's notices that belong with the answer (ground/release.for_clinician: superseded
-    editions, disagreeing sources, who the guidance is for), as a paragraph appended to `content`:
-    an OpenAI client shows only `content`."""
+    editions, disagreeing sources, who the guidance is for) and are not in `sent`, as a paragraph
+    put in front of `content` ("Note (ragmed): ...\\n\\n"): an OpenAI client shows only `content`,
+    and the note must be read before any dose. Adds them to `sent` when given."""
     from ..ground.release import for_clinician
 
-    found = for_clinician(answer.get("notices") or [])
-    return "\n\n" + "\n".join(f"Note (ragmed): {n}" for n in found) if found else ""
+    found = [n for n in for_clinician(answer.get("notices") or []) if n not in (sent or [])]
+    if sent is not None:
+        sent.extend(found)
+    return "\n".join(f"Note (ragmed): {n}" for n in found) + "\n\n" if found else ""
 
 
 def completion(answer: dict[str, Any], model: str, cid: str) -> dict[str, Any]:
     return {
         "id": cid, "object": "chat.completion", "created": now(), "model": model,
         "choices": [{"index": 0, "finish_reason": _finish(answer), "message": {
-            "role": "assistant", "content": answer["answer"] + notes(answer),
+            "role": "assistant", "content": notes(answer) + answer["answer"],
             **({"reasoning_content": answer["reasoning"]} if answer.get("reasoning") else {})}}],
         "usage": _usage(answer), "citations": answer["citations"], "unsupported": unsupported(answer),
         "ragmed": answer,
@@ -101,9 +106,12 @@ def add_routes(app: FastAPI, service: Service) -> None:
 
 async def _openai_stream(events: AsyncIterator[tuple[str, dict]], cid: str, model: str) -> AsyncIterator[bytes]:
     streamed: list[str] = []
+    noted: list[str] = []  # notes sent (before the answer, from the evidence event)
     yield _chunk(cid, model, {"role": "assistant", "content": ""})
     async for kind, data in events:
-        if kind == "answer":
+        if kind == "evidence" and notes(data, []):  # who the guidance is for, editions: first
+            yield _chunk(cid, model, {"content": notes(data, noted)})
+        elif kind == "answer":
             streamed.append(data["text"])
             yield _chunk(cid, model, {"content": data["text"]})
         elif kind == "reasoning":
@@ -112,11 +120,11 @@ async def _openai_stream(events: AsyncIterator[tuple[str, dict]], cid: str, mode
             yield f"data: {json.dumps(data)}\n\n".encode()
         elif kind == "final":
             sent = "".join(streamed).strip()
+            said = notes(data, noted)  # not sent yet: a refusal's (no evidence event), or the answer's citations'
             if not sent and data["answer"].strip():  # ragmed's refusal or withheld notice (its own text)
-                yield _chunk(cid, model, {"content": data["answer"]})
-            said = notes(data)  # editions, disagreements, who the guidance is for: ragmed's own text
-            if said:
-                yield _chunk(cid, model, {"content": said})
+                yield _chunk(cid, model, {"content": said + data["answer"]})
+            elif said:
+                yield _chunk(cid, model, {"content": "\n\n" + said.rstrip()})
             yield _chunk(cid, model, {}, _finish(data), usage=_usage(data), citations=data["citations"],
                          unsupported=unsupported(data), ragmed=data)
     yield b"data: [DONE]\n\n"

@@ -236,10 +236,13 @@ function renderEvidence(evidence, answer) {
   $("evidence-box").hidden = !(evidence && evidence.length);
 }
 
-// Notices; superseded sources and disagreeing sources (ground/currency.py) stand out.
+// Notices; superseded sources and disagreeing sources (ground/currency.py) and who the guidance is
+// for (ground/population.py) stand out, above the evidence sentences: read before any dose.
 function renderNotices(notes) {
   const currency = /^(Superseded:|Sources disagree:|Changed between editions:|Your question is about )/;  // currency and population notices
-  $("notices").replaceChildren(...(notes || []).map((n) => el("li", { text: n, class: currency.test(n) ? "currency" : "" })));
+  const lead = (notes || []).filter((n) => currency.test(n));
+  $("lead-notices").replaceChildren(...lead.map((n) => el("li", { text: n, class: "currency" })));
+  $("notices").replaceChildren(...(notes || []).filter((n) => !currency.test(n)).map((n) => el("li", { text: n })));
 }
 
 // Why a checked sentence was left out, in words (its text is not shown as an answer).
@@ -381,7 +384,7 @@ $("ask-form").addEventListener("submit", async (ev) => {
   delete $("result").dataset.done;
   $("abstained").hidden = true;
   for (const id of ["support", "answer"]) $(id).textContent = "";
-  for (const id of ["claims", "sources", "notices", "evidence"]) $(id).replaceChildren();
+  for (const id of ["claims", "sources", "notices", "lead-notices", "evidence"]) $(id).replaceChildren();
   $("evidence-box").hidden = true;
   $("answer-title").hidden = true;
   progress.t0 = performance.now();
