@@ -146,3 +146,28 @@ def test_evidence_states_the_asked_value_first(demo_rag):
     assert a.evidence, a
     # the sentence giving the target's value, not one that only mentions blood pressure
     assert "target" in a.evidence[0].text and "130/80" in a.evidence[0].text, [e.text for e in a.evidence]
+
+
+def _one_edit_typos(word: str) -> list[str]:
+    """Deletions and swaps of adjacent letters: the typos people make on a phone."""
+    out = {word[:i] + word[i + 1:] for i in range(1, len(word))}
+    out |= {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(1, len(word) - 1)}
+    return sorted(t for t in out if t != word and len(t) >= 3 and asking.zipf(t) < 3.5)
+
+
+@pytest.mark.parametrize("form, subject", [("how often", "should the nurse visit after discharge"),
+                                           ("how long", "does praziquantel treatment take"),
+                                           ("how much", "salt per day for adults"),
+                                           ("how many", "tablets of amlodipine per day")])
+def test_a_typo_in_the_words_that_say_what_is_asked_reads_as_the_word(form, subject):
+    right = f"{form} {subject}"
+    kind = asking.asked_kind(right)
+    terms = [t.term for t in asking.key_terms(right, gate.QUESTION_FILLER)]
+    assert kind is not None
+    typos = _one_edit_typos(form.split()[1])
+    assert typos, form
+    for typo in typos:
+        wrong = f"how {typo} {subject}"
+        assert asking.asked_kind(wrong) == kind, wrong
+        assert [t.term for t in asking.key_terms(wrong, gate.QUESTION_FILLER)] == terms, wrong
+    assert asking.form_spelled("keep a log of the want list") == "keep a log of the want list"  # real words stay

@@ -18,7 +18,8 @@ The abstention gate (ground/gate.py) reads questions as staff and patients type 
   a code with digits matches a vocabulary code it begins or ends with ("HbA1c" / "A1C").
   Only words rarer than `CORRECT_BELOW` in English are corrected ("bleach" is a word, not a typo of
   "breach"); ties go to the term with the same first letter. A word within one edit of an English
-  stopword ("waht", "teh") is a typo of the stopword.
+  stopword ("waht", "teh") or of a word that says what is asked ("ofen", "lnog": `FORM_WORDS`) is
+  a typo of that word, also when the kind of answer asked for is read ("how ofen" asks how often).
 - **Rarity**: each term weighs by how rare its word is in everyday English,
   ``rarity = clip((5.5 - zipf_en) / 3, 0, 1)`` (wordfreq Zipf scale: 7 = "the", 3 = once per
   million words). A rare word the collection lacks ("isotretinoin") is strong evidence of another
@@ -43,6 +44,7 @@ from functools import lru_cache
 from typing import Callable, Iterable
 
 from ..tokenize import STOPWORDS, tokenize
+from .typos import FORM_WORDS, form_spelled, stopword_typo as _stopword_typo, typo_of_form_word, zipf  # noqa: F401
 
 MIN_FOREIGN = 2
 CORRECT_BELOW = 3.0  # Zipf: words at least this common in English are taken as typed, not as typos
@@ -62,14 +64,6 @@ SCRIPTS = {"CYRILLIC": "a language written in Cyrillic", "ARABIC": "a language w
            "TELUGU": "Telugu", "KANNADA": "Kannada", "MALAYALAM": "Malayalam", "SINHALA": "Sinhala",
            "KHMER": "Khmer", "LAO": "Lao", "MYANMAR": "Burmese"}
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
-
-
-@lru_cache(maxsize=65536)
-def zipf(word: str, lang: str = "en") -> float:
-    """Zipf frequency of a word in a language (wordfreq; 0 = unknown)."""
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, lang)
 
 
 def detect_language(question: str) -> str | None:
@@ -218,20 +212,6 @@ def _us(word: str) -> str:
     return word
 
 
-_STOP_LIST = sorted(w for w in STOPWORDS if len(w) >= 3)
-
-
-def _stopword_typo(word: str) -> bool:
-    if len(word) < 3 or word in STOPWORDS:
-        return word in STOPWORDS
-    from rapidfuzz import process
-    from rapidfuzz.distance import OSA
-
-    if zipf(word) >= 3.5:
-        return False  # a real word ("want", "wet"), not a typo of "what"
-    return process.extractOne(word, _STOP_LIST, scorer=OSA.distance, score_cutoff=1) is not None
-
-
 def key_terms(question: str, filler: frozenset[str], vocabulary: Vocabulary | None = None) -> list[Term]:
     """The question's key terms, in order, without repeats (see the module docstring)."""
     out: dict[str, Term] = {}
@@ -288,7 +268,7 @@ _STATES = {
                             rf"hourly|biannual|annual)\b|\bper (?:day|week|month|year|hour)\b|\ba (?:day|week|month|year)\b", re.I),
     "duration": re.compile(rf"\b{_NUM}\s*(?:[-–—]|to|or)?\s*(?:{_NUM}\s*)?{_TIME_UNIT}\b|\buntil\b|\bfor (?:at least|up to)\b", re.I),
     "dose": re.compile(rf"\d\s*{_DOSE_UNIT}(?![a-z])|\b{_NUM}\s+{_DOSE_UNIT}(?![a-z])", re.I),
-    "quantity": re.compile(rf"\d|\b{_NUM}\b", re.I),
+    "quantity": re.compile(rf"\d|\b(?!one\b){_NUM}\b|\bone\b(?!\s+(?:of|or|another|who|that|which)\b)", re.I),  # not "one of"
 }
 _CITATION = re.compile(r"\(\s*\d+(?:\s*[,–-]\s*\d+)*\s*\)|\[\s*\d+(?:\s*[,–-]\s*\d+)*\s*\]|\b(?:19|20)\d\d\b"
                        r"|\b(?:Recommendation|Table|Box|Figure|page|p\.)\s*\d+", re.I)
@@ -303,6 +283,7 @@ def asked_kind(question: str) -> str | None:
     """What the question asks for: "frequency", "duration", "dose", "quantity" or None (a yes/no,
     what/why/which question: any retrieved sentence on the subject may answer it). A question
     opening with an auxiliary verb ("Should clinicians use the lowest dose ...?") asks yes or no."""
+    question = form_spelled(question)
     if _YES_NO.search(question):
         return None
     for kind, rx in KIND_QUESTION.items():
