@@ -241,7 +241,7 @@ class RagMed(DocumentKnowledge):
         question = self._check_question(question)
         if passages is None or self.retriever.config.mode != "hybrid":
             # the same passages `ask` retrieves (k, de-duplication), scored by both rankers
-            passages = self.retriever.search(question, self.settings.k, mode="hybrid", filter=filter,
+            passages = self.retriever.search(question, self._pool(), mode="hybrid", filter=filter,
                                              dedup=self.settings.dedup)
         passages = passages[:gate.TOP]  # the gate was fitted on the top 3; k > 3 widens evidence and prompt only
         snap = self.index.lexical_snapshot()
@@ -250,7 +250,7 @@ class RagMed(DocumentKnowledge):
         query, expanded = gate.searched_question(question, decision.corrected, self.index, snap)
         if expanded and decision.reason != "language":
             # abbreviations: judge the passages the written-out question finds (ground/abbreviations.py)
-            again = self.retriever.search(query, self.settings.k, mode="hybrid", filter=filter,
+            again = self.retriever.search(query, self._pool(), mode="hybrid", filter=filter,
                                           dedup=self.settings.dedup)
             second = gate.assess(query, again[:gate.TOP], vocabulary, self.calibration, self.embedder,
                                  written_out=list(expanded))
@@ -259,7 +259,7 @@ class RagMed(DocumentKnowledge):
             decision = replace(second, corrected={**decision.corrected, **expanded}, query=query)
         elif query and not decision.answerable and decision.reason != "language":
             # misspelt words: judge the passages the collection's own spelling finds
-            again = self.retriever.search(query, self.settings.k, mode="hybrid", filter=filter,
+            again = self.retriever.search(query, self._pool(), mode="hybrid", filter=filter,
                                           dedup=self.settings.dedup)
             second = gate.assess(query, again[:gate.TOP], vocabulary, self.calibration, self.embedder)
             if second.answerable:
@@ -267,6 +267,12 @@ class RagMed(DocumentKnowledge):
 
                 decision = replace(second, corrected=decision.corrected, query=query)
         return decision
+
+    def _pool(self) -> int:
+        """Passages `ask` retrieves (the top 3 of them are what the gate judges): pipeline.EVIDENCE_PASSAGES or k."""
+        from .pipeline import EVIDENCE_PASSAGES
+
+        return max(self.settings.k, EVIDENCE_PASSAGES)
 
     def gate_features(self, questions: Iterable[str]) -> list[list[float]]:
         """The gate's feature vectors of many questions (for calibration and benchmarks)."""

@@ -21,7 +21,7 @@ HF_ENDPOINT (a hub mirror for `models pull`). Variables ragmed sets for librarie
 | embedder_backend   | RAGMED_EMBEDDER_BACKEND  | new collections: onnx; existing: the one it was built with (torch, onnx or onnx-int8; embed/onnx.py) |
 | model              | RAGMED_MODEL             | smollm2-135m (bundled)                   |
 | generator_url      | RAGMED_GENERATOR_URL     | unset: in-process llama.cpp; else an OpenAI-compatible server |
-| k                  | RAGMED_K                 | 5 (the gate judges the top 3)            |
+| k                  | RAGMED_K                 | 3 (passages the model reads)             |
 | retrieval          | RAGMED_RETRIEVAL         | hybrid (dense, lexical or hybrid)        |
 | reranker           | RAGMED_RERANKER          | unset (a local cross-encoder folder)     |
 | neighbours         | RAGMED_NEIGHBOURS        | 0 (adjacent chunks added as context)     |
@@ -96,7 +96,7 @@ class Settings:
     embedder_backend: str = ""  # "": the collection's own, else DEFAULT_EMBEDDER_BACKEND
     model: str = DEFAULT_MODEL
     generator_url: str = ""
-    k: int = 5  # passages retrieved for evidence and the prompt (the gate judges the top 3: ground/gate.TOP)
+    k: int = 3  # passages the model reads (evidence sentences come from at least 5: pipeline.EVIDENCE_PASSAGES)
     retrieval: str = "hybrid"
     reranker: str = ""
     neighbours: int = 0

@@ -119,11 +119,13 @@ def test_tokens_and_a_killed_server(tmp_path):
         srv.stop()
 
 
-def test_a_stopped_server_removes_its_file(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_a_stopped_server_removes_its_file(tmp_path, sig):
     ingest_demo(tmp_path / "idx")
     srv = start_server(tmp_path / "idx", tmp_path / "server.log")
     assert list((srv.index_dir / "run").glob("serve-*.json"))
-    srv.stop()
+    srv.proc.send_signal(sig)
+    srv.proc.wait(timeout=60)
     assert not list((srv.index_dir / "run").glob("serve-*.json"))
     after = run(srv, "search", QUERY)
     assert USED not in after.stderr and after.stdout.strip()

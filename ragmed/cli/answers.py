@@ -16,7 +16,7 @@ from .local_server import no_server_option, via_server
 @command()
 @click.argument("query")
 @collection_options
-@click.option("-k", type=int, default=None, help="How many passages (default 5).")
+@click.option("-k", type=int, default=None, help="How many passages (default 3).")
 @retrieval_options
 @click.option("--mode", type=click.Choice(["dense", "lexical", "hybrid", "evidence"]), default=None, hidden=True,
               help="Old spelling of --retrieval (accepted with a warning).")
@@ -49,7 +49,7 @@ def search(query, collection, index_dir, chroma_url, k, retrieval, docs_, sectio
 @command()
 @click.argument("question")
 @collection_options
-@click.option("-k", type=int, default=None, help="Passages to retrieve (default 5; the abstention gate judges the top 3).")
+@click.option("-k", type=int, default=None, help="Passages the model reads (default 3; evidence sentences come from the top 5 or k).")
 @click.option("--mode", type=click.Choice(["answer", "evidence", "dense", "lexical", "hybrid"]), default=None,
               metavar="[answer|evidence]",
               help="answer: the model writes, each sentence checked (default); evidence: no model, the "

@@ -99,7 +99,7 @@ def _command(line: str, conv, save_to: Path | None) -> bool:
 
 @command()
 @collection_options
-@click.option("-k", type=int, default=None, help="Passages to retrieve per question (default 5; the abstention gate judges the top 3).")
+@click.option("-k", type=int, default=None, help="Passages the model reads per question (default 3; evidence sentences come from the top 5 or k).")
 @model_option()
 @click.option("--mode", "answer_mode", type=click.Choice(["answer", "evidence"]), default="answer", show_default=True,
               help="answer: the model answers, each sentence checked; evidence: no model, cited sentences.")

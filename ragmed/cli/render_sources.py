@@ -60,3 +60,10 @@ def _evidence_sources(answer) -> None:
         name = (p.label if p is not None and p.label else "") or Path(e.source).name
         source_line(e.n, name, e.page_label, e.page, e.section, p.title if p is not None else "", e.text,
                     getattr(e, "version", ""), getattr(e, "date", ""), superseded=getattr(e, "superseded", ""))
+    from ..prompt.grounded import describe
+
+    for c in getattr(answer, "claims", None) or []:  # "passage [n] does support it": [n] listed too
+        n = getattr(c, "suggested", None)
+        if n and n not in cited and n not in seen and 0 < n <= len(answer.passages):
+            seen.add(n)
+            click.echo(f"  [{n}] {describe(answer.passages[n - 1], physical=True)}")

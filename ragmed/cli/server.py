@@ -67,6 +67,12 @@ def serve(host, port, collection, index_dir, chroma_url, model, token_file, staf
         render.serving(host, port, settings.collection, settings.model, bool(token))
         ad.append(advertise(settings, host, port, auth=bool(token or staff)))
 
+    import signal
+
+    def stopped(signum, frame):  # uvicorn re-raises the SIGTERM it caught once it has shut down
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stopped)  # so the file below is withdrawn on `kill` as on Ctrl+C
     try:
         run_server(config, announce=announce)
     finally:

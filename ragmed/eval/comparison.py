@@ -159,7 +159,7 @@ def answer_item(rag, item: qa.QAItem, k: int) -> dict:
     gen, params = rag.generator, rag.sampling_params()
     t0 = time.perf_counter()
     r = rag.pipeline.retrieve(item.question, k)  # the same retrieve step as `ask` (gate included)
-    retrieved, decision, notices = r.passages, r.decision, r.notices
+    retrieved, decision, notices = r.passages[:k], r.decision, r.notices  # the model reads the top k
     retrieve_s = time.perf_counter() - t0
     prompt = qa_prompts.grounded(item.question, item.kind, item.options, retrieved, gen.prompt_tokens,
                                  rag.pipeline.context_budget(), passage_tokens=rag.settings.passage_tokens)
