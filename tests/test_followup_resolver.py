@@ -15,6 +15,7 @@ import pytest
 
 from conftest import GUIDELINES, need_eval
 from ragmed.retrieve.followup import PHRASE_MAX, antecedent, collection_rarity, fuse, resolve
+from ragmed.retrieve.nounphrase import plural
 from ragmed.tokenize import tokenize
 
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
@@ -228,3 +229,14 @@ def test_a_participle_is_never_carried_as_the_antecedent(small_guidelines):
     for rarity_ in (None, rarity):  # the newcomer's own case, with and without collection statistics
         r = resolve("How is it treated?", ["How should infant formula be prepared?"], rarity_)
         assert r.kind == "pronoun" and "prepared" not in r.query and "formula" in r.carried, r
+
+
+@pytest.mark.parametrize("drug", ["ramipril", "amlodipine", "praziquantel", "metformin"])
+def test_they_stands_for_a_plural_phrase_not_a_drug_named_alone(drug):
+    """'How often are they seen once stable?' after '... dose of ramipril?' is not about ramipril;
+    'it' still is, and 'they' still takes a plural phrase."""
+    history = [f"What is the starting dose of {drug}?"]
+    assert drug not in resolve("How often are they seen once stable?", history).query
+    assert drug in resolve("How long does it take to work?", history).query
+    found = resolve("How often are they checked?", [f"Which blood tests do {drug} users need?"])
+    assert found.kind == "pronoun" and plural(found.carried) and drug not in found.carried, found

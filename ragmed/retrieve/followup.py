@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from ..tokenize import tokenize
-from .nounphrase import adverb_only, can_head, verb_only
-from .rarity import collection_rarity
+from .nounphrase import PLURAL_PRONOUNS, adverb_only, can_head, plural, verb_only
+from .rarity import collection_rarity, cooccurs
 
 # Openers that make a question elliptical: it continues the previous one.
 OPENERS = ("and what about", "and how about", "what about", "how about", "what if", "and also", "and",
@@ -174,10 +174,11 @@ def resolve(question: str, history: Sequence[str],
     if span is not None and _own_topic(_earlier_clauses(q[:span[0]]), rarity):
         span = None  # "What is X and how is it given?": the pronoun points inside the question
     if span is not None:
-        topic = antecedent(prev, q, rarity, earlier[:-1])
+        a, b = span
+        w = q[a:b].lower()
+        topic = next((t for t in antecedents(prev, q, rarity, earlier[:-1])  # "they": a plural phrase, or one
+                      if w not in PLURAL_PRONOUNS or plural(t) or cooccurs(t, q, rarity)), "")  # said with q's words
         if topic:
-            a, b = span
-            w = q[a:b].lower()
             filler = _without_overlap(topic, q[:a], q[b:]) + ("'s" if w in ("its", "their", "theirs", "his") else "")
             query = (q[:a] + filler + q[b:]).strip()
             rest = _strip_opener(query, op) if op else query

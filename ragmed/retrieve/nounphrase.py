@@ -68,3 +68,20 @@ def modifier(word: str) -> bool:
 
 
 __all__ = ["word_classes", "can_head", "verb_only", "adverb_only", "modifier"]
+
+
+PLURAL_PRONOUNS = frozenset("they them their theirs themselves".split())
+
+
+def plural(phrase: str) -> bool:
+    """Whether a noun phrase is plural, read on its last word: "stable patients" yes, "ramipril" no
+    (LemmInflect: a noun whose noun lemma differs from it; a word the lexicon lacks, by its "-s" end).
+    "they" stands for a plural phrase: "How often are they seen?" after "... dose of ramipril?" is
+    not about ramipril."""
+    from lemminflect import getLemma
+
+    w = (phrase.split() or [""])[-1].lower()
+    if word_classes(w) & NOUNISH:
+        lemma = getLemma(w, upos="NOUN")
+        return bool(lemma) and lemma[0] != w
+    return w.endswith("s") and not w.endswith(("ss", "is", "us"))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ..tokenize import tokenize
+
 
 def collection_rarity(snapshot) -> Callable[[list[str]], dict[str, float]]:
     """`rarity` over a lexical snapshot (store/lexical.py `LexicalSnapshot`): each term's document
@@ -53,3 +55,12 @@ def collection_rarity(snapshot) -> Callable[[list[str]], dict[str, float]]:
 
 
 __all__ = ["collection_rarity"]
+
+
+def cooccurs(phrase: str, question: str, rarity) -> bool:
+    """Is `phrase` found in a chunk together with a term of `question` (`rarity.cooccurrence` > 0)?
+    "How are they treated?" after "symptoms of TB": TB and "treat" share chunks, so a singular "TB"
+    may stand for "they"; "how often are they seen once stable?" after "... dose of ramipril?": no
+    chunk names ramipril with "seen" or "stable", so "they" is not ramipril (retrieve/followup.py)."""
+    own = [t for t in tokenize(question) if t not in tokenize(phrase)]
+    return hasattr(rarity, "cooccurrence") and rarity.cooccurrence(tokenize(phrase), own) > 0
