@@ -115,6 +115,12 @@ def stream(llm, prompt: str, max_tokens: int, params, stop: Sequence[str] = (),
         piece, emitted[0] = text[emitted[0]:end], max(emitted[0], end)
         return None if at >= 0 and not piece else (piece, at >= 0)
 
+    def flush():  # yield the text released so far; True when a stop string ended it
+        text, stopped = _released(release())
+        if text:
+            yield _chunk(text)
+        return stopped
+
     finish, cut = "length", False
     token = sampler.sample(llm._ctx, -1)
     while True:
@@ -123,10 +129,7 @@ def stream(llm, prompt: str, max_tokens: int, params, stop: Sequence[str] = (),
             break
         out.append(token)
         stats.tokens += 1
-        text, stopped = _released(release())
-        if text:
-            yield _chunk(text)
-        if stopped:
+        if (yield from flush()):
             finish, cut = "stop", True
             break
         if len(out) >= max_tokens or llm.n_tokens + 2 >= n_ctx:
@@ -152,13 +155,9 @@ def stream(llm, prompt: str, max_tokens: int, params, stop: Sequence[str] = (),
         if kept < len(guess):  # drop the rejected drafts' KV entries
             llm.n_tokens = base + 1 + kept
             llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
-        if kept:
-            text, stopped = _released(release())
-            if text:
-                yield _chunk(text)
-            if stopped:
-                finish, cut = "stop", True
-                break
+        if kept and (yield from flush()):
+            finish, cut = "stop", True
+            break
         if len(out) >= max_tokens:
             break
         token = nxt
