@@ -83,8 +83,8 @@ def measure_model(rag, prompt_tokens: int = 256, gen_tokens: int = 48) -> dict[s
         end = time.perf_counter()
         llm.reset()
     gen_rate = (count - 1) / (end - first) if first and count > 1 and end > first else None
-    return {"model": gen.model_id, "path": str(gen.model_path), "n_ctx": gen.n_ctx, "threads": gen.threads,
-            "runtime": dataclasses.asdict(gen.runtime) | {"threads": gen.threads},
+    return {"model": gen.model_id, "path": str(gen.model_path), "n_ctx": gen.n_ctx, "threads": gen.runtime.n_threads,
+            "runtime": dataclasses.asdict(gen.runtime) | {"threads": gen.runtime.n_threads},
             "prompt_tokens_measured": n, "prompt_tokens_per_s": round(n / pp_s, 1),
             "generation_tokens_per_s": round(gen_rate, 1) if gen_rate else None}
 

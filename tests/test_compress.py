@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from ragmed import RagMed, SearchFilter
+from ragmed.pipeline import EVIDENCE_PASSAGES
 from ragmed.cli import cli
 from ragmed.config import DEFAULT_COMPRESS_TOKENS, Settings
 from ragmed.errors import ConfigError
@@ -176,7 +177,8 @@ def test_ask_with_compression_cites_the_answer_with_a_shorter_prompt(demo_rag):
     assert c is not None and c.compressed and c.tokens_after <= 60 < c.tokens_before
     given = {p.id for p in c.passages}  # citations and verification ran on what the model saw,
     assert [p for p in a.passages if p.id in given] == c.passages  # each given passage in its retrieved place
-    assert len(a.passages) == c.passages_before  # [n] numbered as retrieved (evidence lines too)
+    # [n] numbered as retrieved (evidence lines too): the model's top k first, then the rest of the evidence pool
+    assert c.passages_before == rag.settings.k and len(a.passages) == max(rag.settings.k, EVIDENCE_PASSAGES)
     assert a.usage.prompt_tokens < plain.usage.prompt_tokens
     assert a.citations, a.answer
     cited = {cit.passage_id: cit for cit in a.citations}

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from conftest import ROOT, SAMPLE_PDF
 from ragmed import InputError, SearchFilter
+from ragmed.pipeline import EVIDENCE_PASSAGES
 from ragmed.integrations.langchain import (
     RagMedAnswerer,
     RagMedRetriever,
@@ -221,11 +222,13 @@ def test_answer_runnable_returns_the_ask_json_without_generating_when_the_gate_a
     assert d["question"] == OFF_TOPIC
     assert d["abstained"] is True and d["abstention"]["stage"] == "gate"
     assert d["model"] == "" and d["usage"]["completion_tokens"] == 0  # no generation
-    assert len(d["passages"]) == 4  # the per-call k won over the runnable's k=2
-    assert [p["n"] for p in d["passages"]] == [1, 2, 3, 4]
+    assert len(d["passages"]) == max(4, EVIDENCE_PASSAGES)  # the per-call k won over the runnable's k=2 ...
+    d6 = runnable.invoke({"question": OFF_TOPIC, "k": 6})  # ... beyond the evidence pool too
+    assert len(d6["passages"]) == 6
+    assert [p["n"] for p in d["passages"]] == list(range(1, len(d["passages"]) + 1))
     assert json.loads(json.dumps(d)) == d
     as_str = runnable.invoke(OFF_TOPIC)
-    assert as_str["abstained"] and len(as_str["passages"]) == 2
+    assert as_str["abstained"] and len(as_str["passages"]) == max(2, EVIDENCE_PASSAGES)  # the runnable's k=2
     with pytest.raises(InputError, match="question"):
         runnable.invoke({"query": OFF_TOPIC})
     with pytest.raises(InputError):
