@@ -243,7 +243,6 @@ class RagMed(DocumentKnowledge):
             # the same passages `ask` retrieves (k, de-duplication), scored by both rankers
             passages = self.retriever.search(question, self._pool(), mode="hybrid", filter=filter,
                                              dedup=self.settings.dedup)
-        passages = passages[:gate.TOP]  # the gate was fitted on the top 3; k > 3 widens evidence and prompt only
         snap = self.index.lexical_snapshot()
         vocabulary = gate.vocabulary_of(snap)
         decision = gate.assess(question, passages, vocabulary, self.calibration, self.embedder)
@@ -252,7 +251,7 @@ class RagMed(DocumentKnowledge):
             # abbreviations: judge the passages the written-out question finds (ground/abbreviations.py)
             again = self.retriever.search(query, self._pool(), mode="hybrid", filter=filter,
                                           dedup=self.settings.dedup)
-            second = gate.assess(query, again[:gate.TOP], vocabulary, self.calibration, self.embedder,
+            second = gate.assess(query, again, vocabulary, self.calibration, self.embedder,
                                  written_out=list(expanded))
             from dataclasses import replace
 
@@ -261,7 +260,7 @@ class RagMed(DocumentKnowledge):
             # misspelt words: judge the passages the collection's own spelling finds
             again = self.retriever.search(query, self._pool(), mode="hybrid", filter=filter,
                                           dedup=self.settings.dedup)
-            second = gate.assess(query, again[:gate.TOP], vocabulary, self.calibration, self.embedder)
+            second = gate.assess(query, again, vocabulary, self.calibration, self.embedder)
             if second.answerable:
                 from dataclasses import replace
 
@@ -269,10 +268,10 @@ class RagMed(DocumentKnowledge):
         return decision
 
     def _pool(self) -> int:
-        """Passages `ask` retrieves (the top 3 of them are what the gate judges): pipeline.EVIDENCE_PASSAGES or k."""
-        from .pipeline import EVIDENCE_PASSAGES
+        """Passages `ask` retrieves (the gate judges the top 3 of them): `pipeline.evidence_pool`."""
+        from .pipeline import evidence_pool
 
-        return max(self.settings.k, EVIDENCE_PASSAGES)
+        return evidence_pool(self.settings.k)
 
     def gate_features(self, questions: Iterable[str]) -> list[list[float]]:
         """The gate's feature vectors of many questions (for calibration and benchmarks)."""

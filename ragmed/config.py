@@ -53,7 +53,6 @@ HF_ENDPOINT (a hub mirror for `models pull`). Variables ragmed sets for librarie
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from dataclasses import dataclass, fields, replace

@@ -43,6 +43,11 @@ EVIDENCE_LIMIT = 5  # evidence sentences shown before (and instead of a withheld
 # questions, evidence mode: a sentence of the answering page shown for 0.756 of them from 3 passages,
 # 0.800 from 5, 0.822 from 8 (5 keeps the sentences to embed per question small).
 EVIDENCE_PASSAGES = 5
+
+
+def evidence_pool(k: int) -> int:
+    """Passages retrieved for a question whose model reads `k`: the evidence pool, max(k, 5)."""
+    return max(k, EVIDENCE_PASSAGES)
 ANSWER_RESERVE = 64  # prompt tokens kept free beyond max_tokens, for the template's own tokens
 
 
@@ -118,7 +123,7 @@ class AnswerPipeline:
             resolution = substituted(resolution)
             question = resolution.query
         s = self.settings
-        pool = max(k or s.k, EVIDENCE_PASSAGES)  # the model reads the top k; evidence comes from the pool
+        pool = evidence_pool(k or s.k)  # the model reads the top k; evidence comes from the pool
         passages = self.rag.search(question, pool, filter=filter, dedup=s.dedup)
         decision = self.rag.answerability(question, passages, filter=filter)
         spelled: list[str] = []

@@ -40,11 +40,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Callable, Iterable
 
-from ..tokenize import STOPWORDS, tokenize
-from .typos import FORM_WORDS, form_spelled, stopword_typo as _stopword_typo, typo_of_form_word, zipf  # noqa: F401
+from ..tokenize import tokenize
+from .typos import form_spelled, stopword_typo as _stopword_typo, zipf  # zipf: also read as asking.zipf
 
 MIN_FOREIGN = 2
 CORRECT_BELOW = 3.0  # Zipf: words at least this common in English are taken as typed, not as typos

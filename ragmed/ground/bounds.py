@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 
-from .quantities import Quantity, quantities
+from .quantities import Quantity, cached
 
 _CMP = (r"at\s+(?:least|most|the\s+(?:least|most))|no\s+(?:more|less|fewer|greater|higher|lower|longer|later)\s+than"
         r"|not\s+(?:more|less|fewer|greater|higher|lower|longer|later)\s+than"
@@ -52,7 +52,7 @@ CHANGE_TO = re.compile(r"\b(?:increas|decreas|reduc|rais|lower|titrat|taper|esca
                         r"\w*\s+(?:[\w-]+\s+){0,5}to\s+$", re.IGNORECASE)
 
 
-def _window(text: str, qs: list[Quantity], i: int) -> int:
+def _window(text: str, qs: tuple[Quantity, ...], i: int) -> int:
     """Where the up to `WINDOW` words before quantity i begin, cut at the previous quantity and at a
     sentence or clause end (". ", "; ")."""
     start = qs[i - 1].end if i else 0
@@ -62,7 +62,7 @@ def _window(text: str, qs: list[Quantity], i: int) -> int:
     return start + words[0].start() if words else qs[i].start
 
 
-def _comparator(text: str, qs: list[Quantity], i: int, loose: bool) -> tuple[int, int] | None:
+def _comparator(text: str, qs: tuple[Quantity, ...], i: int, loose: bool) -> tuple[int, int] | None:
     """The span of the comparator next to quantity i of `text` together with the amount ("at least
     80 percent", "10 mg or more"), or None. `loose`: also a bound word (not a direction word)
     within `WINDOW` words before it ("maximum dose of amlodipine is 10 mg")."""
@@ -82,7 +82,7 @@ def _comparator(text: str, qs: list[Quantity], i: int, loose: bool) -> tuple[int
     return None
 
 
-def _claim_bounded(claim: str, qs: list[Quantity], i: int) -> bool:
+def _claim_bounded(claim: str, qs: tuple[Quantity, ...], i: int) -> bool:
     """Does the claim keep a bound on its quantity i: a comparator or bound word of its own, or a
     change or limit that stops there ("increase to 10 mg", "limit salt to 5 g")?"""
     q = qs[i]
@@ -98,10 +98,10 @@ def _shown(text: str, a: int, b: int) -> str:
 def dropped_bound(claim: str, evidence: str) -> tuple[str, str] | None:
     """(the passage's bound, as written with its amount; the claim's amount) when the claim states
     an amount that the evidence gives only with a bound, and states it without one; else None."""
-    eq = quantities(evidence)
+    eq = cached(evidence)
     if not eq:
         return None
-    cq = quantities(claim)
+    cq = cached(claim)
     for i, q in enumerate(cq):
         same = [j for j, e in enumerate(eq) if q.same_as(e)]
         if not same or _claim_bounded(claim, cq, i):

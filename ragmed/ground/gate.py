@@ -241,6 +241,7 @@ def assess(question: str, passages: Sequence[Passage], vocabulary: asking.Vocabu
            calibration: Calibration, embedder=None, written_out: Sequence[str] = ()) -> GateDecision:
     """The gate's full decision: language, score, answer kind (see the module docstring); `written_out`:
     short forms the question also writes out ("blood pressure (BP)"): not counted as missing words."""
+    passages = list(passages)[:TOP]  # fitted on the top 3; a longer list (the evidence pool) changes nothing
     skip = {w.lower() for w in written_out}
     terms = [t for t in asking.key_terms(question, QUESTION_FILLER, vocabulary) if t.word.lower() not in skip]
     x = features(question, passages, vocabulary, terms, embedder)

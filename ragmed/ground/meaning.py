@@ -31,12 +31,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from ..tokenize import UNITS, tokenize
 from .bounds import dropped_bound
 from .cues import Analysis, Cue, analyse
-from .quantities import Quantity, _close, quantities
+from .quantities import Quantity, _close, cached
 from .slots import bound_number, slot_mismatch
 
 
@@ -46,9 +45,7 @@ class Mismatch:
     reason: str  # plain words, e.g. "the passage says 25 µg, not 25 mg"
 
 
-@lru_cache(maxsize=8192)
-def _quantities(text: str) -> tuple[Quantity, ...]:
-    return tuple(quantities(text))
+_quantities = cached  # ground/quantities.py: parsed once per text, shared with ground/bounds.py
 
 
 def _context(text: str, qs: tuple[Quantity, ...], i: int) -> frozenset[str]:

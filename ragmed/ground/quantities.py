@@ -234,3 +234,10 @@ def quantities(text: str) -> list[Quantity]:
         out.append(Quantity(lo, hi, unit, per, m.start(), m.end(), m.group(0).strip()))
     out.sort(key=lambda q: q.start)
     return out
+
+
+@lru_cache(maxsize=8192)
+def cached(text: str) -> tuple[Quantity, ...]:
+    """`quantities(text)` as a tuple, computed once per text (the checker reads the same passage
+    sentences for every claim)."""
+    return tuple(quantities(text))
