@@ -81,6 +81,19 @@ def test_ask_takes_history_and_threads_are_private(server):
         assert c.get("/v1/threads/../../etc").status_code == 404
 
 
+def test_a_thread_keeps_the_notice_about_who_the_guidance_is_for(server):
+    """Reopened later, a turn about children shows the protocol's exclusion before its answer."""
+    with server.client() as c:
+        r = c.post("/v1/ask", json={"question": "What is the amlodipine dose for children?", "mode": "evidence",
+                                    "thread": "new"}).json()
+        assert any(n.startswith("Your question is about children") for n in r["notices"]), r["notices"]
+        turn = c.get(f"/v1/threads/{r['thread']['id']}").json()["turns"][0]
+        assert [n for n in turn["notes"] if n.startswith("Your question is about children")], turn
+        adult = c.post("/v1/ask", json={"question": FIRST, "mode": "evidence", "thread": r["thread"]["id"]}).json()
+        assert adult["thread"]["turns"] == 2
+        assert c.get(f"/v1/threads/{r['thread']['id']}").json()["turns"][1]["notes"] == []
+
+
 def test_threads_older_than_the_retention_are_deleted(tmp_path):
     from ragmed.server.threads import ThreadStore
 

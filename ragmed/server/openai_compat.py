@@ -109,8 +109,10 @@ async def _openai_stream(events: AsyncIterator[tuple[str, dict]], cid: str, mode
     noted: list[str] = []  # notes sent (before the answer, from the evidence event)
     yield _chunk(cid, model, {"role": "assistant", "content": ""})
     async for kind, data in events:
-        if kind == "evidence" and notes(data, []):  # who the guidance is for, editions: first
-            yield _chunk(cid, model, {"content": notes(data, noted)})
+        if kind == "evidence":  # who the guidance is for, editions: first
+            said = notes(data, noted)
+            if said:
+                yield _chunk(cid, model, {"content": said})
         elif kind == "answer":
             streamed.append(data["text"])
             yield _chunk(cid, model, {"content": data["text"]})

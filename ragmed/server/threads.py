@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import CollectionNotFoundError, InputError
 from ..files import atomic_write_json, private_dir
+from ..ground.release import for_clinician
 from ..types import Turn
 
 DEFAULT_RETENTION_DAYS = 30.0
@@ -120,6 +121,7 @@ class ThreadStore:
             citations = [{**c, "doc_id": doc_of.get(c.get("passage_id"))} for c in answer.get("citations", [])]
             turn = {"question": answer.get("question", ""), "answer": answer.get("answer", ""),
                     "query": answer.get("search_query", ""), "citations": citations,
+                    "notes": for_clinician(answer.get("notices") or []),  # read before any dose, also later
                     "abstained": bool(answer.get("abstained")), "model": answer.get("model", ""),
                     "time": time.time()}
             thread["turns"] = (thread.get("turns", []) + [turn])[-MAX_TURNS:]

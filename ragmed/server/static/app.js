@@ -238,11 +238,12 @@ function renderEvidence(evidence, answer) {
 
 // Notices; superseded sources and disagreeing sources (ground/currency.py) and who the guidance is
 // for (ground/population.py) stand out, above the evidence sentences: read before any dose.
+// the notices ground/release.for_clinician keeps with the answer (also read by threads.js)
+const CLINICIAN_NOTE = /^(Superseded:|Sources disagree:|Changed between editions:|Your question is about )/;
 function renderNotices(notes) {
-  const currency = /^(Superseded:|Sources disagree:|Changed between editions:|Your question is about )/;  // currency and population notices
-  const lead = (notes || []).filter((n) => currency.test(n));
+  const lead = (notes || []).filter((n) => CLINICIAN_NOTE.test(n));
   $("lead-notices").replaceChildren(...lead.map((n) => el("li", { text: n, class: "currency" })));
-  $("notices").replaceChildren(...(notes || []).filter((n) => !currency.test(n)).map((n) => el("li", { text: n })));
+  $("notices").replaceChildren(...(notes || []).filter((n) => !CLINICIAN_NOTE.test(n)).map((n) => el("li", { text: n })));
 }
 
 // Why a checked sentence was left out, in words (its text is not shown as an answer).

@@ -27,6 +27,8 @@ function turnItem(t) {
   const item = el("li", { class: "turn" });
   item.append(el("div", { class: "turn-q", text: t.question }));
   if (t.query && t.query !== t.question) item.append(el("div", { class: "meta", text: `Searched for: ${t.query}` }));
+  if ((t.notes || []).length)  // who the guidance is for, editions: before the answer, as when it was given
+    item.append(el("ul", { class: "turn-notes" }, ...t.notes.map((n) => el("li", { text: n, class: "currency" }))));
   item.append(el("div", { class: "turn-a", text: t.answer || "" }));
   const cites = el("ul", { class: "turn-cites" });
   for (const c of t.citations || []) {
@@ -82,7 +84,8 @@ window.ragmedThreads = {
     threads.current = answer.thread.id;
     const docOf = new Map((answer.passages || []).map((p) => [p.id, p.doc_id]));
     const citations = (answer.citations || []).map((c) => ({ ...c, doc_id: docOf.get(c.passage_id) }));
-    $("thread-turns").append(turnItem({ question: answer.question, answer: answer.answer, query: answer.search_query, citations }));
+    const notes = (answer.notices || []).filter((n) => CLINICIAN_NOTE.test(n));
+    $("thread-turns").append(turnItem({ question: answer.question, answer: answer.answer, query: answer.search_query, citations, notes }));
     loadThreads().catch(() => {});
   },
 };
