@@ -31,5 +31,7 @@ def test_every_number_on_the_screen_has_its_source_line(demo_rag):
     assert res.exit_code in (0, 3), res.output
     body, _, sources = res.output.partition("\nSources:")
     shown = {int(n) for n in re.findall(r"\[(\d+)\]", body)}
-    listed = {int(n) for n in re.findall(r"^\s+\[(\d+)\]", sources, re.M)}
+    order = [int(n) for n in re.findall(r"^\s+\[(\d+)\]", sources, re.M)]
+    listed = set(order)
     assert shown and shown <= listed, (shown, listed, res.output)
+    assert order == sorted(listed), order  # in [n] order, each once

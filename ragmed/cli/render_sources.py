@@ -30,10 +30,11 @@ def sources(answer) -> None:
     click.echo("")
     if answer.citations:
         click.echo("Sources:")
-        for c in answer.citations:
-            source_line(c.n, c.label or Path(c.source).name, c.page_label, c.page, c.section, c.title, c.quote,
-                        c.version, c.date, c.ocr, c.superseded)
-        _evidence_sources(answer)
+        lines = [(c.n, lambda c=c: source_line(c.n, c.label or Path(c.source).name, c.page_label, c.page, c.section,
+                                               c.title, c.quote, c.version, c.date, c.ocr, c.superseded))
+                 for c in answer.citations]
+        for _, show in sorted(lines + _other_sources(answer), key=lambda x: x[0]):  # in [n] order
+            show()
     else:
         click.echo("(The answer cites none of the passages. Retrieved passages:)")
         from ..prompt.grounded import describe
@@ -46,24 +47,27 @@ def sources(answer) -> None:
         click.echo(f"Note: {answer.usage.passages_dropped} retrieved passage(s) did not fit the context and were left out.")
 
 
-def _evidence_sources(answer) -> None:
-    """The sources of evidence sentences ("From your documents") that the answer itself does not
-    cite, so every [n] on screen has its source line."""
+def _other_sources(answer) -> list:
+    """(n, printer) of the sources the answer itself does not cite but the screen names: evidence
+    sentences ("From your documents") and "passage [n] does support it" hints, so every [n] on
+    screen has its source line."""
+    from ..prompt.grounded import describe
+
     cited = {c.n for c in answer.citations}
-    seen = set()
+    seen, out = set(), []
+    ps = answer.passages
     for e in getattr(answer, "evidence", None) or []:
         if e.n in cited or e.n in seen:
             continue
         seen.add(e.n)
-        ps = answer.passages
         p = ps[e.n - 1] if 0 < e.n <= len(ps) and ps[e.n - 1].id == e.passage_id else None
         name = (p.label if p is not None and p.label else "") or Path(e.source).name
-        source_line(e.n, name, e.page_label, e.page, e.section, p.title if p is not None else "", e.text,
-                    getattr(e, "version", ""), getattr(e, "date", ""), superseded=getattr(e, "superseded", ""))
-    from ..prompt.grounded import describe
-
-    for c in getattr(answer, "claims", None) or []:  # "passage [n] does support it": [n] listed too
+        out.append((e.n, lambda e=e, p=p, name=name: source_line(
+            e.n, name, e.page_label, e.page, e.section, p.title if p is not None else "", e.text,
+            getattr(e, "version", ""), getattr(e, "date", ""), superseded=getattr(e, "superseded", ""))))
+    for c in getattr(answer, "claims", None) or []:
         n = getattr(c, "suggested", None)
-        if n and n not in cited and n not in seen and 0 < n <= len(answer.passages):
+        if n and n not in cited and n not in seen and 0 < n <= len(ps):
             seen.add(n)
-            click.echo(f"  [{n}] {describe(answer.passages[n - 1], physical=True)}")
+            out.append((n, lambda n=n: click.echo(f"  [{n}] {describe(ps[n - 1], physical=True)}")))
+    return out
